@@ -1,0 +1,188 @@
+"""The `extractor` command: parse arguments, call the Python API, map errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import ExtractorError, InputError
+
+# instructor logs every failed attempt at ERROR; the CLI reports failures itself, once.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
+logging.getLogger("instructor").propagate = False
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Grounded extraction of military exercises, aircraft and political statements from news articles.",
+)
+
+ProviderOpt = Annotated[
+    Optional[str], typer.Option("--provider", help="auto | openai | local | replay (env EXTRACTOR_PROVIDER)")
+]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="model name as sent to the server")]
+BaseUrlOpt = Annotated[
+    Optional[str], typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
+]
+ModeOpt = Annotated[Optional[str], typer.Option("--mode", help="tools | json_schema | json | md_json")]
+GroundingOpt = Annotated[Optional[str], typer.Option("--grounding", help="strict | flag | off")]
+FixturesModeOpt = Annotated[
+    Optional[str], typer.Option("--fixtures-mode", help="off | replay | record | record-missing")
+]
+FixturesDirOpt = Annotated[Optional[Path], typer.Option("--fixtures", help="fixtures directory")]
+
+
+def fail(error: Exception, code: int) -> None:
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    typer.echo(f"extractor: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def provider_overrides(
+    provider: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    mode: str | None = None,
+    grounding: str | None = None,
+    fixtures_mode: str | None = None,
+    fixtures_dir: Path | None = None,
+) -> dict:
+    given = dict(
+        provider=provider,
+        model=model,
+        base_url=base_url,
+        mode=mode,
+        grounding=grounding,
+        fixtures_mode=fixtures_mode,
+        fixtures_dir=fixtures_dir,
+    )
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def make_extractor(**overrides):
+    """An Extractor from CLI options; bad option values are usage errors (exit 2)."""
+    from pydantic import ValidationError
+
+    from .extract import Extractor
+
+    try:
+        return Extractor(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise InputError(f"invalid setting {field}: {first['msg']}") from None
+
+
+def write_atomically(path: Path, content: str) -> None:
+    """Write the whole file or nothing: a failed run leaves no partial output behind."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise InputError(f"{path}: output directory does not exist")
+    handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(content)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def run_guarded(action) -> None:
+    """Run a command body: named errors become one line on stderr and their exit code."""
+    try:
+        action()
+    except ExtractorError as error:
+        fail(error, error.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("extractor: interrupted", err=True)
+        raise typer.Exit(130)
+    except BrokenPipeError:
+        raise typer.Exit(1)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"extractor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Grounded extraction of military exercises, aircraft and political statements."""
+
+
+@app.command()
+def extract(
+    path: Annotated[str, typer.Argument(help="article file (.txt .md .html .json) or - for stdin")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+    pretty: Annotated[bool, typer.Option("--pretty", help="indent the JSON")] = False,
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    mode: ModeOpt = None,
+    grounding: GroundingOpt = None,
+    fixtures_mode: FixturesModeOpt = None,
+    fixtures_dir: FixturesDirOpt = None,
+) -> None:
+    """Extract one article and print the ArticleExtraction JSON."""
+
+    def action() -> None:
+        from .article import load_article
+
+        extractor = make_extractor(
+            **provider_overrides(provider, model, base_url, mode, grounding, fixtures_mode, fixtures_dir)
+        )
+        article = load_article(path, max_bytes=extractor.settings.max_input_bytes)
+        result = extractor.extract_article(article)
+        text = result.model_dump_json(indent=2 if pretty else None)
+        if output is not None:
+            write_atomically(output, text + "\n")
+        else:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+    run_guarded(action)
+
+
+@app.command()
+def schema(
+    draft: Annotated[bool, typer.Option("--draft", help="the schema the model is asked to fill instead")] = False,
+) -> None:
+    """Print the JSON Schema of the output contract."""
+    from schemas import ArticleExtraction, ExtractionDraft
+
+    model = ExtractionDraft if draft else ArticleExtraction
+    typer.echo(json.dumps(model.model_json_schema(), indent=2))
+
+
+def _register_subcommands() -> None:
+    from . import cli_batch, cli_eval, cli_fixtures
+
+    for module in (cli_batch, cli_fixtures, cli_eval):
+        module.register(app)
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""CLI commands (to be filled)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    return None

@@ -1,0 +1,88 @@
+"""Turning what the SDK, instructor and the transports raise into the extractor's named errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+
+from .errors import ExtractionFailed, ExtractorError, ProviderUnavailable
+
+MAX_LAST_OUTPUT = 4000
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        chain.append(current)
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def completion_text(completion: Any) -> str | None:
+    """The raw answer of a chat completion: tool-call arguments or message content."""
+    try:
+        message = completion.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if getattr(message, "tool_calls", None):
+        return message.tool_calls[0].function.arguments
+    return message.content
+
+
+def _status_error(error: openai.APIStatusError) -> ExtractorError:
+    status = error.status_code
+    if status in (401, 403):
+        return ProviderUnavailable(f"the model server refused the credentials (HTTP {status}); check OPENAI_API_KEY")
+    if status == 404:
+        return ProviderUnavailable("the model server answered 404: check --model and --base-url")
+    cause = "rate_limited" if status == 429 else f"http_{status}"
+    detail = "rate limited (429) after every retry" if status == 429 else f"the model server answered HTTP {status}"
+    return ExtractionFailed(detail, cause=cause)
+
+
+def to_extractor_error(exc: BaseException, *, attempts: int = 0) -> ExtractorError:
+    """The most specific named error for a failed model call."""
+    chain = _causes(exc)
+    for link in chain:
+        if isinstance(link, ExtractorError):
+            return link
+    for link in chain:
+        if isinstance(link, openai.APIStatusError):
+            return _status_error(link)
+        if isinstance(link, openai.APITimeoutError):
+            return ExtractionFailed("the model server timed out after every retry", cause="timeout", attempts=attempts)
+        if isinstance(link, openai.APIConnectionError):
+            return ExtractionFailed(
+                "could not reach the model server after every retry", cause="connection", attempts=attempts
+            )
+        if isinstance(link, IncompleteOutputException):
+            last = completion_text(getattr(link, "last_completion", None))
+            return ExtractionFailed(
+                "the model's answer was cut off at max_tokens", cause="output_truncated", last_output=_clip(last)
+            )
+    if isinstance(exc, InstructorRetryException):
+        last = completion_text(exc.last_completion)
+        reason = str(exc).splitlines()[0] if str(exc) else "invalid answer"
+        return ExtractionFailed(
+            f"no valid answer after {exc.n_attempts} attempts: {reason}",
+            cause="invalid_output",
+            last_output=_clip(last),
+            attempts=exc.n_attempts,
+        )
+    return ExtractionFailed(f"model call failed: {type(exc).__name__}: {exc}", cause=type(exc).__name__)
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        text = json.dumps(json.loads(text), ensure_ascii=False)
+    except ValueError:
+        pass
+    return text if len(text) <= MAX_LAST_OUTPUT else text[:MAX_LAST_OUTPUT] + "…"

@@ -1,0 +1,70 @@
+"""Render the prompt templates in `prompts/` and fingerprint everything that shapes an answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from schemas import ExtractionDraft
+
+from .article import ArticleInput
+
+
+@dataclass(frozen=True)
+class PromptTemplates:
+    system: str
+    user: str
+    version: str
+
+
+@lru_cache(maxsize=1)
+def load_templates() -> PromptTemplates:
+    root = resources.files("prompts")
+    return PromptTemplates(
+        system=root.joinpath("system.txt").read_text(encoding="utf-8").strip(),
+        user=root.joinpath("user.txt").read_text(encoding="utf-8").strip(),
+        version=root.joinpath("VERSION").read_text(encoding="utf-8").strip(),
+    )
+
+
+def prompt_version() -> str:
+    return load_templates().version
+
+
+def render_messages(
+    article: ArticleInput, text: str, *, part: int = 1, parts: int = 1
+) -> list[dict[str, str]]:
+    templates = load_templates()
+    user = templates.user.format(
+        part=f"(part {part} of {parts})" if parts > 1 else "",
+        title=article.title or "unknown",
+        published=article.published.isoformat() if article.published else "unknown",
+        text=text,
+    )
+    return [
+        {"role": "system", "content": templates.system},
+        {"role": "user", "content": user},
+    ]
+
+
+def draft_json_schema() -> dict[str, Any]:
+    return ExtractionDraft.model_json_schema()
+
+
+def fingerprint(*, model: str, decoding: dict[str, Any]) -> str:
+    """Equal fingerprints mean a stored result can be reused for the same text."""
+    templates = load_templates()
+    payload = {
+        "system": templates.system,
+        "user": templates.user,
+        "prompt_version": templates.version,
+        "schema": draft_json_schema(),
+        "model": model,
+        "decoding": decoding,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]

@@ -1,0 +1,1 @@
+"""pytest plugin: replay fixtures by default (placeholder)."""

@@ -1,0 +1,129 @@
+"""Retry policies as data: tenacity objects for transport faults and for validation re-asks."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import threading
+import time
+from typing import Any
+
+import httpx2
+from pydantic import ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from tenacity.wait import wait_base
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+TRANSPORT_FAULTS = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
+MAX_RETRY_AFTER = 120.0
+
+
+def retry_after_seconds(response: httpx2.Response) -> float | None:
+    """Seconds the server asked us to wait (`retry-after-ms`, `Retry-After` seconds or HTTP date)."""
+    headers = response.headers
+    if "retry-after-ms" in headers:
+        try:
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def is_retryable_response(response: Any) -> bool:
+    return isinstance(response, httpx2.Response) and response.status_code in RETRYABLE_STATUS
+
+
+class wait_retry_after(wait_base):
+    """Honour the server's Retry-After; otherwise fall back to exponential backoff with jitter."""
+
+    def __init__(self, fallback: wait_base, cap: float = MAX_RETRY_AFTER) -> None:
+        self.fallback = fallback
+        self.cap = cap
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        if outcome is not None and not outcome.failed:
+            asked = retry_after_seconds(outcome.result())
+            if asked is not None:
+                return min(asked, self.cap)
+        return self.fallback(retry_state)
+
+
+class Throttle:
+    """Shared pause: one 429 with Retry-After slows every request that uses this throttle."""
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return max(0.0, self._until - time.monotonic())
+
+    def wait(self) -> None:
+        while (left := self.remaining()) > 0:
+            time.sleep(left)
+
+    async def await_clear(self) -> None:
+        while (left := self.remaining()) > 0:
+            await asyncio.sleep(left)
+
+
+def _return_last_response(retry_state: RetryCallState) -> Any:
+    # Out of retries on a 429/5xx: hand the response to the SDK so it raises its own typed error.
+    return retry_state.outcome.result()
+
+
+def transport_policy_kwargs(
+    *, retries: int, initial: float = 0.5, maximum: float = 30.0
+) -> dict[str, Any]:
+    return dict(
+        stop=stop_after_attempt(retries + 1),
+        wait=wait_retry_after(wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)),
+        retry=retry_if_exception_type(TRANSPORT_FAULTS) | retry_if_result(is_retryable_response),
+        retry_error_callback=_return_last_response,
+        reraise=True,
+    )
+
+
+def transport_retrying(**kwargs: Any) -> Retrying:
+    return Retrying(**transport_policy_kwargs(**kwargs))
+
+
+def async_transport_retrying(**kwargs: Any) -> AsyncRetrying:
+    return AsyncRetrying(**transport_policy_kwargs(**kwargs))
+
+
+REASK_ERRORS = (ValidationError, json.JSONDecodeError, ValueError)
+
+
+def reask_policy_kwargs(max_reasks: int) -> dict[str, Any]:
+    return dict(stop=stop_after_attempt(max_reasks + 1), retry=retry_if_exception_type(REASK_ERRORS))
+
+
+def reask_retrying(max_reasks: int) -> Retrying:
+    """Validation re-asks through instructor: bounded, and only for answers that failed to validate."""
+    return Retrying(**reask_policy_kwargs(max_reasks))
+
+
+def async_reask_retrying(max_reasks: int) -> AsyncRetrying:
+    return AsyncRetrying(**reask_policy_kwargs(max_reasks))

@@ -1,0 +1,161 @@
+"""HTTP transports under the openai SDK: transport retries and per-call metering.
+
+Everything the SDK sends passes through here, whatever the provider (a real server, the
+in-process local model, or recorded fixtures), so retries and accounting behave the same
+for all of them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx2
+
+from schemas import Usage
+
+from .retry import (
+    Throttle,
+    async_transport_retrying,
+    is_retryable_response,
+    retry_after_seconds,
+    transport_retrying,
+)
+
+
+@dataclass
+class CallMeter:
+    """Model calls made and tokens used for one extraction, re-asks and retries included."""
+
+    attempts: int = 0
+    usage: Usage = field(default_factory=Usage)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, response: httpx2.Response) -> None:
+        with self._lock:
+            self.attempts += 1
+            if response.status_code == 200:
+                self.usage = self.usage + usage_of(response)
+
+
+_current_meter: contextvars.ContextVar[CallMeter | None] = contextvars.ContextVar("extractor_meter", default=None)
+
+
+def start_metering() -> tuple[CallMeter, contextvars.Token]:
+    meter = CallMeter()
+    return meter, _current_meter.set(meter)
+
+
+def stop_metering(token: contextvars.Token) -> None:
+    _current_meter.reset(token)
+
+
+def usage_of(response: httpx2.Response) -> Usage:
+    try:
+        usage = json.loads(response.content).get("usage") or {}
+        return Usage(
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            total_tokens=int(usage.get("total_tokens") or 0),
+        )
+    except (ValueError, AttributeError, TypeError):
+        return Usage()
+
+
+def _observe(response: httpx2.Response, throttle: Throttle | None) -> httpx2.Response:
+    meter = _current_meter.get()
+    if meter is not None:
+        meter.record(response)
+    if throttle is not None and response.status_code == 429:
+        asked = retry_after_seconds(response)
+        if asked:
+            throttle.pause(asked)
+    return response
+
+
+def _count_failed_send() -> None:
+    meter = _current_meter.get()
+    if meter is not None:
+        with meter._lock:
+            meter.attempts += 1
+
+
+@dataclass
+class RetryOptions:
+    retries: int = 4
+    initial: float = 0.5
+    maximum: float = 30.0
+
+    def as_kwargs(self) -> dict[str, float | int]:
+        return {"retries": self.retries, "initial": self.initial, "maximum": self.maximum}
+
+
+class RetryingTransport(httpx2.BaseTransport):
+    def __init__(
+        self, inner: httpx2.BaseTransport, options: RetryOptions | None = None, throttle: Throttle | None = None
+    ) -> None:
+        self.inner = inner
+        self.options = options or RetryOptions()
+        self.throttle = throttle
+
+    def _send_once(self, request: httpx2.Request) -> httpx2.Response:
+        if self.throttle is not None:
+            self.throttle.wait()
+        try:
+            response = self.inner.handle_request(request)
+            response.read()
+        except Exception:
+            _count_failed_send()
+            raise
+        return _observe(response, self.throttle)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        return transport_retrying(**self.options.as_kwargs())(self._send_once, request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncRetryingTransport(httpx2.AsyncBaseTransport):
+    def __init__(
+        self,
+        inner: httpx2.AsyncBaseTransport,
+        options: RetryOptions | None = None,
+        throttle: Throttle | None = None,
+    ) -> None:
+        self.inner = inner
+        self.options = options or RetryOptions()
+        self.throttle = throttle
+
+    async def _send_once(self, request: httpx2.Request) -> httpx2.Response:
+        if self.throttle is not None:
+            await self.throttle.await_clear()
+        try:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+        except Exception:
+            _count_failed_send()
+            raise
+        return _observe(response, self.throttle)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return await async_transport_retrying(**self.options.as_kwargs())(self._send_once, request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+__all__ = [
+    "AsyncRetryingTransport",
+    "CallMeter",
+    "RetryOptions",
+    "RetryingTransport",
+    "is_retryable_response",
+    "start_metering",
+    "stop_metering",
+]
+
+TransportFactory = Callable[[], httpx2.BaseTransport]

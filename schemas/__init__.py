@@ -1,0 +1,39 @@
+"""The output contract (version 1) as Pydantic models."""
+
+from .aircraft import Aircraft, AircraftDraft, AircraftRole
+from .article import (
+    SCHEMA_VERSION,
+    Article,
+    ArticleExtraction,
+    ExtractionDraft,
+    ExtractionMeta,
+    Usage,
+)
+from .common import Actor, ActorDraft, ActorKind, Evidence, EvidenceDraft, MatchKind
+from .exercise import Exercise, ExerciseDraft, ExerciseKind, ExerciseStatus
+from .statement import PoliticalStatement, Stance, StatementDraft
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Actor",
+    "ActorDraft",
+    "ActorKind",
+    "Aircraft",
+    "AircraftDraft",
+    "AircraftRole",
+    "Article",
+    "ArticleExtraction",
+    "Evidence",
+    "EvidenceDraft",
+    "Exercise",
+    "ExerciseDraft",
+    "ExerciseKind",
+    "ExerciseStatus",
+    "ExtractionDraft",
+    "ExtractionMeta",
+    "MatchKind",
+    "PoliticalStatement",
+    "Stance",
+    "StatementDraft",
+    "Usage",
+]

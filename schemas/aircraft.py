@@ -1,0 +1,42 @@
+"""Aircraft types involved, one entry per type and operator."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .common import Actor, ActorDraft, ContractModel, EvidenceDrafts, EvidenceList, ShortText
+
+AircraftRole = Literal[
+    "bomber",
+    "fighter",
+    "escort",
+    "tanker",
+    "reconnaissance",
+    "transport",
+    "airborne_early_warning",
+    "other",
+]
+
+
+class AircraftDraft(ContractModel):
+    designation: Annotated[str, Field(min_length=1, max_length=40)] = Field(
+        description='type designation, e.g. "B-52H", "F-2", "KF-16"'
+    )
+    name: ShortText | None = Field(default=None, description='popular name, e.g. "Stratofortress"')
+    mention: ShortText = Field(description="as written in the article")
+    operator: ActorDraft | None = None
+    count: Annotated[int, Field(ge=0, le=10_000)] | None = Field(
+        default=None, description="only when the article states a number"
+    )
+    role: AircraftRole | None = None
+    home_base: ShortText | None = None
+    deployed_to: ShortText | None = None
+    nuclear_capable: bool | None = Field(default=None, description="only when the article says so")
+    evidence: EvidenceDrafts
+
+
+class Aircraft(AircraftDraft):
+    operator: Actor | None = None
+    evidence: EvidenceList

@@ -1,0 +1,75 @@
+"""The top-level documents: what the model drafts and what the extractor returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationInfo, model_validator
+
+from .aircraft import Aircraft, AircraftDraft
+from .common import MAX_ITEMS, ContractModel, ShortText
+from .exercise import Exercise, ExerciseDraft
+from .statement import PoliticalStatement, StatementDraft
+
+SCHEMA_VERSION = "1"
+
+
+class Article(ContractModel):
+    id: ShortText
+    title: Annotated[str, Field(max_length=1000)] | None = None
+    url: Annotated[str, Field(max_length=2000)] | None = None
+    published: dt.date | None = None
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    chars: Annotated[int, Field(ge=0)]
+
+
+class Usage(ContractModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class ExtractionMeta(ContractModel):
+    provider: str
+    model: str
+    prompt_version: str
+    fingerprint: str
+    usage: Usage = Usage()
+    attempts: int = 0
+    latency_ms: float = 0.0
+    extracted_at: dt.datetime
+    warnings: list[str] = []
+
+
+class ExtractionDraft(ContractModel):
+    """What the model is asked to fill: items without offsets or canonical names."""
+
+    exercises: Annotated[list[ExerciseDraft], Field(max_length=MAX_ITEMS)] = []
+    aircraft: Annotated[list[AircraftDraft], Field(max_length=MAX_ITEMS)] = []
+    statements: Annotated[list[StatementDraft], Field(max_length=MAX_ITEMS)] = []
+
+    @model_validator(mode="after")
+    def _evidence_is_in_the_text(self, info: ValidationInfo):
+        # The check itself lives in the extractor's grounding step; it arrives through the
+        # validation context so that a failed quote is re-asked through instructor.
+        check = (info.context or {}).get("grounding_check")
+        if check is not None:
+            check(self)
+        return self
+
+
+class ArticleExtraction(ContractModel):
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    article: Article
+    exercises: Annotated[list[Exercise], Field(max_length=MAX_ITEMS)] = []
+    aircraft: Annotated[list[Aircraft], Field(max_length=MAX_ITEMS)] = []
+    statements: Annotated[list[PoliticalStatement], Field(max_length=MAX_ITEMS)] = []
+    meta: ExtractionMeta

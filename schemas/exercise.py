@@ -1,0 +1,49 @@
+"""Military exercises, drills and joint flights."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from .common import (
+    MAX_ACTORS,
+    Actor,
+    ActorDraft,
+    ContractModel,
+    EvidenceDrafts,
+    EvidenceList,
+    LongText,
+    ShortText,
+)
+
+ExerciseKind = Literal["air", "naval", "land", "missile_defense", "joint", "other"]
+ExerciseStatus = Literal["conducted", "ongoing", "planned", "cancelled"]
+
+
+class ExerciseDraft(ContractModel):
+    name: ShortText | None = Field(default=None, description="official name if the article gives one")
+    description: LongText = Field(description="short description")
+    kind: ExerciseKind
+    participants: Annotated[list[ActorDraft], Field(max_length=MAX_ACTORS)] = []
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    date_text: ShortText | None = Field(default=None, description="the date as written")
+    location: ShortText | None = Field(default=None, description="as written")
+    status: ExerciseStatus
+    aircraft: Annotated[list[ShortText], Field(max_length=MAX_ACTORS)] = Field(
+        default=[], description="aircraft type designations that took part"
+    )
+    evidence: EvidenceDrafts
+
+    @model_validator(mode="after")
+    def _dates_in_order(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class Exercise(ExerciseDraft):
+    participants: Annotated[list[Actor], Field(max_length=MAX_ACTORS)] = []
+    evidence: EvidenceList

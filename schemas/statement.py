@@ -1,0 +1,41 @@
+"""Statements by governments, officials, militaries and state media."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .common import (
+    MAX_ACTORS,
+    Actor,
+    ActorDraft,
+    ContractModel,
+    EvidenceDrafts,
+    EvidenceList,
+    LongText,
+    ShortText,
+)
+
+Stance = Literal["support", "cooperate", "criticize", "threaten", "reject", "demand", "neutral"]
+
+
+class StatementDraft(ContractModel):
+    speaker: ActorDraft
+    speaker_title: ShortText | None = None
+    on_behalf_of: ActorDraft | None = None
+    channel: ShortText | None = Field(default=None, description='"KCNA", "press release", "X"')
+    quote: LongText | None = Field(default=None, description="the direct quote, verbatim, if any")
+    summary: LongText = Field(description="one-sentence paraphrase")
+    stance: Stance
+    targets: Annotated[list[ActorDraft], Field(max_length=MAX_ACTORS)] = []
+    date: dt.date | None = None
+    evidence: EvidenceDrafts
+
+
+class PoliticalStatement(StatementDraft):
+    speaker: Actor
+    on_behalf_of: Actor | None = None
+    targets: Annotated[list[Actor], Field(max_length=MAX_ACTORS)] = []
+    evidence: EvidenceList
