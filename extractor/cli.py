@@ -82,12 +82,20 @@ def make_extractor(**overrides):
         raise InputError(f"invalid setting {field}: {first['msg']}") from None
 
 
+def check_output_path(path: Path) -> Path:
+    """Fail before any model call when the output could not be written anyway."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not an output file")
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: output directory does not exist")
+    return path
+
+
 def write_atomically(path: Path, content: str) -> None:
     """Write the whole file or nothing: a failed run leaves no partial output behind."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(f"{path}: output directory does not exist")
+    path = check_output_path(path)
+    directory = path.parent
     handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -144,6 +152,8 @@ def extract(
     def action() -> None:
         from .article import load_article
 
+        if output is not None:
+            check_output_path(output)
         extractor = make_extractor(
             **provider_overrides(provider, model, base_url, mode, grounding, fixtures_mode, fixtures_dir)
         )

@@ -98,7 +98,7 @@ def transport_policy_kwargs(
 ) -> dict[str, Any]:
     return dict(
         stop=stop_after_attempt(retries + 1),
-        wait=wait_retry_after(wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)),
+        wait=wait_retry_after(wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)),
         retry=retry_if_exception_type(TRANSPORT_FAULTS) | retry_if_result(is_retryable_response),
         retry_error_callback=_return_last_response,
         reraise=True,

@@ -1,0 +1,114 @@
+"""Request keys and the facts that explain a replay miss.
+
+A key is a hash of what decides the answer: method, URL path and JSON body (sorted keys).
+Headers are left out on purpose (user agent, retry count, timeouts and credentials change
+between runs without changing the question), and so is the host, so that a fixture recorded
+against api.openai.com replays under the in-process replay provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+# Bumping this changes every key: old fixtures then miss instead of replaying a wrong format.
+FORMAT_VERSION = 1
+
+ARTICLE_START = "<<<ARTICLE"
+ARTICLE_END = "ARTICLE>>>"
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_body(content: bytes) -> Any:
+    """The JSON body, or the text when it is not JSON (still hashable, still storable)."""
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", errors="replace")
+
+
+def request_key(method: str, path: str, body: Any) -> str:
+    return sha256_hex(canonical_json({"format": FORMAT_VERSION, "method": method.upper(), "path": path, "body": body}))
+
+
+def article_text(user_message: str) -> str | None:
+    """The article between the markers of prompts/user.txt, without the template's newlines."""
+    start = user_message.find(ARTICLE_START)
+    end = user_message.rfind(ARTICLE_END)
+    if start < 0 or end < start:
+        return None
+    text = user_message[start + len(ARTICLE_START) : end]
+    text = text[1:] if text.startswith("\n") else text
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _messages(body: Any) -> list[dict[str, Any]]:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+
+
+def _first_content(body: Any, role: str) -> str | None:
+    for message in _messages(body):
+        if message.get("role") == role and isinstance(message.get("content"), str):
+            return message["content"]
+    return None
+
+
+def schema_hash(body: Any) -> str | None:
+    """Hash of the schema the model is asked to fill: tool definitions or response_format."""
+    if not isinstance(body, dict) or not (body.get("tools") or body.get("response_format")):
+        return None
+    return sha256_hex(canonical_json({"tools": body.get("tools"), "response_format": body.get("response_format")}))
+
+
+def request_mode(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    if body.get("tools"):
+        return "tools"
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict):
+        return str(response_format.get("type") or "json")
+    return None
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What a fixture records beside its key, so that a miss can say what changed.
+
+    `article_sha256` stays equal when only the prompt, schema or model change; for an
+    article sent in one piece it equals `article.sha256` of the extraction output.
+    """
+
+    model: str | None
+    mode: str | None
+    schema_hash: str | None
+    system_sha256: str | None
+    user_sha256: str | None
+    article_sha256: str | None
+
+    @classmethod
+    def of(cls, body: Any) -> RequestFacts:
+        system = _first_content(body, "system")
+        user = _first_content(body, "user")
+        article = article_text(user) if user is not None else None
+        model = body.get("model") if isinstance(body, dict) else None
+        return cls(
+            model=str(model) if model is not None else None,
+            mode=request_mode(body),
+            schema_hash=schema_hash(body),
+            system_sha256=sha256_hex(system) if system is not None else None,
+            user_sha256=sha256_hex(user) if user is not None else None,
+            article_sha256=sha256_hex(article) if article is not None else None,
+        )

@@ -1,0 +1,141 @@
+"""Every kind of bad input: one clear line on stderr, the right exit code, no traceback, no partial file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_dc08afd2001463f6.txt"
+
+
+def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None, cwd: Path | None = None):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "extractor.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=environment,
+        cwd=cwd or ROOT,
+        timeout=120,
+    )
+
+
+def assert_one_line_error(result, code: int, *fragments: str) -> str:
+    stderr = result.stderr.decode()
+    assert result.returncode == code, stderr
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("extractor: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert result.stdout == b""
+    return lines[0]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+REPLAY = ["--provider", "replay"]
+
+
+def test_missing_file(workdir):
+    assert_one_line_error(run_cli("extract", str(workdir / "nope.txt"), *REPLAY), 2, "no such file")
+
+
+def test_directory(workdir):
+    assert_one_line_error(run_cli("extract", str(workdir), *REPLAY), 2, "directory")
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\t\n"])
+def test_empty_or_whitespace_file(workdir, content):
+    path = workdir / "empty.txt"
+    path.write_bytes(content)
+    assert_one_line_error(run_cli("extract", str(path), *REPLAY), 2, "empty")
+
+
+def test_binary_file(workdir):
+    path = workdir / "image.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    assert_one_line_error(run_cli("extract", str(path), *REPLAY), 2, "binary")
+
+
+def test_non_utf8_file(workdir):
+    path = workdir / "latin1.txt"
+    path.write_bytes("Déclaration du ministère".encode("latin-1"))
+    assert_one_line_error(run_cli("extract", str(path), *REPLAY), 2, "UTF-8")
+
+
+def test_file_over_size_limit(workdir):
+    path = workdir / "huge.txt"
+    path.write_bytes(b"word " * 1000)
+    result = run_cli("extract", str(path), *REPLAY, env={"EXTRACTOR_MAX_INPUT_BYTES": "1000"})
+    assert_one_line_error(result, 2, "limit")
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b'{"id": "a", "text": "unterminated', "malformed JSON"),
+        (b'["a list"]', "JSON object"),
+        (b'{"id": "a"}', "text"),
+        (b'{"id": "a", "text": "ok", "published": "yesterday"}', "ISO date"),
+    ],
+)
+def test_malformed_json_input(workdir, content, fragment):
+    path = workdir / "article.json"
+    path.write_bytes(content)
+    assert_one_line_error(run_cli("extract", str(path), *REPLAY), 2, fragment)
+
+
+def test_unsupported_suffix(workdir):
+    path = workdir / "article.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    assert_one_line_error(run_cli("extract", str(path), *REPLAY), 2, "unsupported")
+
+
+def test_empty_stdin():
+    assert_one_line_error(run_cli("extract", "-", *REPLAY, stdin=b""), 2, "empty")
+
+
+def test_bad_setting_value_is_a_usage_error():
+    assert_one_line_error(run_cli("extract", str(SEED), "--provider", "telepathy"), 2, "provider")
+
+
+def test_openai_without_key_is_a_configuration_error():
+    result = run_cli("extract", str(SEED), "--provider", "openai", "--fixtures-mode", "off")
+    assert_one_line_error(result, 3, "OPENAI_API_KEY")
+
+
+def test_unreachable_server_fails_with_exit_4_and_no_output_file(workdir):
+    out = workdir / "out.json"
+    result = run_cli(
+        "extract", str(SEED), "--provider", "openai", "--base-url", "http://127.0.0.1:9/v1",
+        "--fixtures-mode", "off", "--output", str(out),
+        env={"EXTRACTOR_TRANSPORT_RETRIES": "1", "EXTRACTOR_BACKOFF_INITIAL": "0.01"},
+    )
+    assert_one_line_error(result, 4, "could not reach")
+    assert not out.exists()
+    assert list(workdir.iterdir()) == []
+
+
+def test_output_directory_missing(workdir):
+    result = run_cli("extract", str(SEED), *REPLAY, "--output", str(workdir / "no" / "such" / "out.json"))
+    assert_one_line_error(result, 2, "output directory")
+
+
+def test_version_and_schema():
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.decode().startswith("extractor ")
+    schema = run_cli("schema")
+    assert schema.returncode == 0
+    assert "ArticleExtraction" in json.loads(schema.stdout)["title"]

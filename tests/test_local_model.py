@@ -1,0 +1,59 @@
+"""End to end with the bundled SmolLM2-135M model, in-process through llama-cpp-python.
+
+The model is tiny and its answers are poor; what must hold is that whatever we emit is
+contract-valid and grounded in the article text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractor import ArticleExtraction, Extractor
+from extractor.local import adapt_request, constrain_schema, local_available
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_dc08afd2001463f6.txt"
+
+
+def test_llama_cpp_request_adaptation_uses_json_object_with_schema():
+    body = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "x"}],
+        "max_tokens": 99_999,
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "X", "schema": {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}}}}},
+        },
+    }
+    kwargs = adapt_request(body, max_tokens=512)
+    assert kwargs["response_format"]["type"] == "json_object"
+    assert kwargs["response_format"]["schema"]["properties"]["a"]["maxItems"] <= 4
+    assert kwargs["response_format"]["schema"]["properties"]["a"]["items"]["maxLength"] <= 160
+    assert kwargs["max_tokens"] == 512
+
+
+def test_constrain_schema_keeps_enums_and_tighter_caps():
+    schema = {"type": "object", "properties": {"k": {"type": "string", "enum": ["a", "b"]}, "s": {"type": "string", "maxLength": 20}}}
+    tightened = constrain_schema(schema)
+    assert "maxLength" not in tightened["properties"]["k"]
+    assert tightened["properties"]["s"]["maxLength"] == 20
+
+
+@pytest.mark.local_model
+@pytest.mark.skipif(not local_available(), reason="bundled model not installed (pip install -e '.[local]')")
+def test_bundled_model_extracts_seed_into_a_valid_grounded_contract():
+    text = SEED.read_text(encoding="utf-8")
+    extractor = Extractor(provider="local", fixtures_mode="off")
+    result = extractor.extract(text, article_id=SEED.stem)
+    again = ArticleExtraction.model_validate_json(result.model_dump_json())
+    assert again == result
+    assert result.meta.provider == "local"
+    assert result.meta.model.startswith("SmolLM2")
+    assert result.meta.attempts >= 1
+    assert result.meta.usage.total_tokens > 0
+    assert result.article.sha256 == "b9411bc3cd5d6f840e48b04400a25ff8d51da954b1c2c5c370c2139369c5c268"
+    for item in [*result.exercises, *result.aircraft, *result.statements]:
+        for evidence in item.evidence:
+            assert evidence.match is not None
+            assert text[evidence.start : evidence.end] == evidence.quote

@@ -1,0 +1,155 @@
+"""The model call against a real OpenAI-compatible HTTP server on 127.0.0.1: the openai SDK,
+instructor and our transport retries all run for real."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from extractor import ExtractionFailed, Extractor, ProviderUnavailable
+from tests.support.scripted_server import Reply, ScriptedServer, tool_call_completion
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_dc08afd2001463f6.txt"
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+VALID = {
+    "exercises": [],
+    "aircraft": [
+        {
+            "designation": "B-52",
+            "mention": "B-52s",
+            "operator": {"name": "U.S. Air Drive", "country": "USA", "kind": "military"},
+            "role": "bomber",
+            "evidence": [{"quote": "U.S. Air Drive B-52s deployed to Andersen AFB, Guam"}],
+        }
+    ],
+    "statements": [],
+}
+INVALID = {"exercises": [{"description": "a drill", "kind": "underwater", "status": "conducted", "evidence": []}]}
+
+
+def make(server: ScriptedServer, **overrides) -> Extractor:
+    settings = dict(
+        provider="openai",
+        base_url=server.base_url,
+        api_key="sk-test-not-a-real-key",
+        fixtures_mode="off",
+        backoff_initial=0.01,
+        backoff_max=0.05,
+        request_timeout=10,
+    )
+    settings.update(overrides)
+    return Extractor(**settings)
+
+
+def test_valid_answer_becomes_contract_extraction():
+    with ScriptedServer([Reply(body=tool_call_completion(VALID))]) as server:
+        result = make(server).extract(SEED_TEXT, article_id="seed")
+    assert [a.designation for a in result.aircraft] == ["B-52"]
+    assert result.article.id == "seed" and result.article.chars == len(SEED_TEXT)
+    assert result.meta.attempts == 1
+    assert result.meta.usage.total_tokens == 120
+    assert result.meta.provider == "openai" and result.meta.model == "gpt-4o-mini"
+    sent = server.seen[0]
+    assert sent.path == "/v1/chat/completions"
+    assert sent.body["tools"][0]["function"]["name"] == "ExtractionDraft"
+    assert SEED_TEXT in sent.body["messages"][1]["content"]
+
+
+def test_429_with_retry_after_is_waited_out_then_succeeds():
+    replies = [
+        Reply(429, {"error": {"message": "slow down"}}, {"retry-after": "0.2"}),
+        Reply(body=tool_call_completion(VALID)),
+    ]
+    with ScriptedServer(replies) as server:
+        result = make(server).extract(SEED_TEXT)
+    assert len(server.seen) == 2
+    assert result.meta.attempts == 2
+    assert result.meta.usage.total_tokens == 120  # the 429 used no tokens
+    assert len(result.aircraft) == 1
+
+
+def test_5xx_is_retried_until_the_budget_runs_out():
+    with ScriptedServer([Reply(503, {"error": {"message": "overloaded"}})]) as server:
+        with pytest.raises(ExtractionFailed) as caught:
+            make(server, transport_retries=2).extract(SEED_TEXT)
+    assert len(server.seen) == 3
+    assert caught.value.cause == "http_503"
+
+
+def test_invalid_answer_is_reasked_and_usage_summed():
+    replies = [
+        Reply(body=tool_call_completion(INVALID, usage=(100, 30))),
+        Reply(body=tool_call_completion(VALID, usage=(150, 20))),
+    ]
+    with ScriptedServer(replies) as server:
+        result = make(server).extract(SEED_TEXT)
+    assert len(server.seen) == 2
+    assert result.meta.attempts == 2
+    assert result.meta.usage.prompt_tokens == 250
+    assert result.meta.usage.completion_tokens == 50
+    assert result.meta.usage.total_tokens == 300
+    # instructor's re-ask carries the validation error back to the model
+    reask_messages = json.dumps(server.seen[1].body["messages"])
+    assert "underwater" in reask_messages or "kind" in reask_messages
+
+
+def test_always_invalid_fails_with_last_output():
+    with ScriptedServer([Reply(body=tool_call_completion(INVALID))]) as server:
+        with pytest.raises(ExtractionFailed) as caught:
+            make(server, max_reasks=2).extract(SEED_TEXT)
+    assert len(server.seen) == 3
+    error = caught.value
+    assert error.cause == "invalid_output"
+    assert error.exit_code == 4
+    assert "underwater" in error.last_output
+
+
+def test_401_is_not_retried_and_key_is_not_echoed():
+    with ScriptedServer([Reply(401, {"error": {"message": "bad key"}})]) as server:
+        with pytest.raises(ProviderUnavailable) as caught:
+            make(server).extract(SEED_TEXT)
+    assert len(server.seen) == 1
+    assert "sk-test-not-a-real-key" not in str(caught.value)
+    assert caught.value.exit_code == 3
+
+
+def test_400_is_not_retried():
+    with ScriptedServer([Reply(400, {"error": {"message": "bad request"}})]) as server:
+        with pytest.raises(ExtractionFailed) as caught:
+            make(server).extract(SEED_TEXT)
+    assert len(server.seen) == 1
+    assert caught.value.cause == "http_400"
+
+
+def test_json_schema_mode_sends_response_format():
+    answer = tool_call_completion(VALID)
+    message = answer["choices"][0]["message"]
+    message["content"] = json.dumps(VALID)
+    del message["tool_calls"]
+    with ScriptedServer([Reply(body=answer)]) as server:
+        result = make(server, mode="json_schema").extract(SEED_TEXT)
+    assert server.seen[0].body["response_format"]["type"] == "json_schema"
+    assert len(result.aircraft) == 1
+
+
+async def test_async_extract_matches_sync():
+    with ScriptedServer([Reply(body=tool_call_completion(VALID))]) as server:
+        extractor = make(server)
+        sync_result = extractor.extract(SEED_TEXT, article_id="a")
+        async_result = await extractor.aextract(SEED_TEXT, article_id="a")
+    assert async_result.aircraft == sync_result.aircraft
+    assert async_result.meta.attempts == 1
+
+
+def test_long_article_is_split_on_paragraphs_and_merged():
+    paragraphs = [f"Paragraph {i}. " + "Filler text about nothing. " * 40 for i in range(6)]
+    text = "\n\n".join(paragraphs)
+    with ScriptedServer([Reply(body=tool_call_completion({"exercises": [], "aircraft": [], "statements": []}))]) as server:
+        result = make(server, chunk_chars=1500).extract(text)
+    assert len(server.seen) >= 4
+    for seen in server.seen:
+        assert len(seen.body["messages"][1]["content"]) < 1500 + 400
+    assert any("split into" in warning for warning in result.meta.warnings)
