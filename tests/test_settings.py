@@ -87,3 +87,15 @@ def test_fingerprint_changes_with_model_and_decoding():
     c = Extractor(provider="replay", temperature=0.7)
     assert len({a.fingerprint, b.fingerprint, c.fingerprint}) == 3
     assert a.fingerprint == Extractor(provider="replay").fingerprint
+
+
+def test_env_example_documents_every_setting_and_loads_as_is(monkeypatch, tmp_path: Path):
+    import re
+
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    documented = set(re.findall(r"^([A-Z_]+)=", example, re.M))
+    expected = {f"EXTRACTOR_{name.upper()}" for name in Settings.model_fields} - {"EXTRACTOR_API_KEY", "EXTRACTOR_BASE_URL"}
+    assert documented == expected | {"OPENAI_API_KEY", "OPENAI_BASE_URL"}
+    (tmp_path / ".env").write_text(example)
+    settings = Settings()  # the empty placeholders must not break loading
+    assert settings.provider == "auto" and settings.api_key is None and settings.chunk_chars is None
