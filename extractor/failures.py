@@ -68,7 +68,9 @@ def to_extractor_error(exc: BaseException, *, attempts: int = 0) -> ExtractorErr
             )
     if isinstance(exc, InstructorRetryException):
         last = completion_text(exc.last_completion)
-        reason = str(exc).splitlines()[0] if str(exc) else "invalid answer"
+        failed = getattr(exc, "failed_attempts", None) or []
+        last_error = failed[-1].exception if failed else exc.__cause__
+        reason = _first_line(last_error) or "invalid answer"
         return ExtractionFailed(
             f"no valid answer after {exc.n_attempts} attempts: {reason}",
             cause="invalid_output",
@@ -76,6 +78,20 @@ def to_extractor_error(exc: BaseException, *, attempts: int = 0) -> ExtractorErr
             attempts=exc.n_attempts,
         )
     return ExtractionFailed(f"model call failed: {type(exc).__name__}: {exc}", cause=type(exc).__name__)
+
+
+def _first_line(error: BaseException | None) -> str:
+    if error is None:
+        return ""
+    if hasattr(error, "errors") and callable(error.errors):  # pydantic: name the first failing field
+        try:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            return f"{where}: {first.get('msg', '')}" if where else first.get("msg", "")
+        except (IndexError, TypeError, AttributeError):
+            pass
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 def _clip(text: str | None) -> str | None:

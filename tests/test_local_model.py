@@ -57,3 +57,52 @@ def test_bundled_model_extracts_seed_into_a_valid_grounded_contract():
         for evidence in item.evidence:
             assert evidence.match is not None
             assert text[evidence.start : evidence.end] == evidence.quote
+
+
+def _draft_schema():
+    from schemas import ExtractionDraft
+
+    return ExtractionDraft.model_json_schema()
+
+
+def test_local_grammar_only_offers_the_articles_own_text():
+    from extractor.local_constraints import constrain_to_article
+
+    text = SEED.read_text(encoding="utf-8")
+    schema = constrain_to_article(_draft_schema(), text)
+    defs = schema["$defs"]
+    quotes = defs["EvidenceDraft"]["properties"]["quote"]["enum"]
+    assert quotes and all(quote in text for quote in quotes)
+    designations = defs["AircraftDraft"]["properties"]["designation"]["enum"]
+    assert {"B-52", "F-2", "KF-16", "B-1B"} <= set(designations)
+    names = defs["ActorDraft"]["properties"]["name"]["enum"]
+    assert "U.S. Air Drive" in names and "Republic of Korea Air Drive (ROKAF)" in names
+    assert all(name in text for name in names)
+    dates = defs["ExerciseDraft"]["properties"]["date_text"]["anyOf"][0]["enum"]
+    assert "Jul. 11, 2025" in dates
+    # values a small model could only guess are held at null
+    assert defs["AircraftDraft"]["properties"]["count"] == {"type": "null"}
+    assert defs["ExerciseDraft"]["properties"]["start_date"] == {"type": "null"}
+
+
+def test_local_grammar_forbids_aircraft_when_the_article_names_none():
+    from extractor.local_constraints import constrain_to_article
+
+    text = "Archaeologists found a Roman villa near the river. The dig will continue next summer."
+    schema = constrain_to_article(_draft_schema(), text)
+    assert schema["properties"]["aircraft"]["maxItems"] == 0
+    assert schema["$defs"]["StatementDraft"]["properties"]["quote"] == {"type": "null"}
+
+
+def test_local_transport_applies_the_article_constraints():
+    from extractor.article import make_article
+    from extractor.prompts import render_messages
+
+    text = SEED.read_text(encoding="utf-8")
+    body = {
+        "model": "m",
+        "messages": render_messages(make_article(text), text),
+        "response_format": {"type": "json_schema", "json_schema": {"name": "ExtractionDraft", "schema": _draft_schema()}},
+    }
+    schema = adapt_request(body, max_tokens=256)["response_format"]["schema"]
+    assert all(q in text for q in schema["$defs"]["EvidenceDraft"]["properties"]["quote"]["enum"])
