@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypedDict, Unpack
 
 from schemas import (
     Aircraft,
@@ -23,7 +25,15 @@ from .normalize import normalize_extraction
 from .prompts import fingerprint, prompt_version, render_messages
 from .retry import Throttle, async_reask_retrying, reask_retrying
 from .settings import Settings
-from .transport import start_metering, stop_metering
+from .replay import article_scope
+from .transport import CallMeter, start_metering, stop_metering
+
+
+class ArticleFields(TypedDict, total=False):
+    article_id: str | None
+    title: str | None
+    url: str | None
+    published: Any
 
 
 class Extractor:
@@ -52,55 +62,40 @@ class Extractor:
 
     # -- public API -------------------------------------------------------------------------
 
-    def extract(
-        self,
-        text: str,
-        *,
-        article_id: str | None = None,
-        title: str | None = None,
-        url: str | None = None,
-        published: Any = None,
-    ) -> ArticleExtraction:
-        article = make_article(
-            text, article_id=article_id, title=title, url=url, published=published, max_bytes=self.settings.max_input_bytes
-        )
-        return self.extract_article(article)
+    def extract(self, text: str, **about: Unpack[ArticleFields]) -> ArticleExtraction:
+        """Extract one article's text; `about` takes article_id, title, url, published."""
+        return self.extract_article(self.article(text, **about))
 
-    async def aextract(
-        self,
-        text: str,
-        *,
-        article_id: str | None = None,
-        title: str | None = None,
-        url: str | None = None,
-        published: Any = None,
-    ) -> ArticleExtraction:
-        article = make_article(
-            text, article_id=article_id, title=title, url=url, published=published, max_bytes=self.settings.max_input_bytes
-        )
-        return await self.aextract_article(article)
+    async def aextract(self, text: str, **about: Unpack[ArticleFields]) -> ArticleExtraction:
+        return await self.aextract_article(self.article(text, **about))
+
+    def article(self, text: str, **about: Unpack[ArticleFields]) -> ArticleInput:
+        """Validate text and metadata into an `ArticleInput` (raises `InputError`)."""
+        return make_article(text, max_bytes=self.settings.max_input_bytes, **about)
 
     def extract_article(self, article: ArticleInput) -> ArticleExtraction:
         started = time.perf_counter()
-        meter, token = start_metering()
-        try:
+        with self._model_calls(article) as meter:
             drafts = [self._call(request) for request in self._requests(article)]
-        except Exception as exc:
-            raise to_extractor_error(exc, attempts=meter.attempts) from exc
-        finally:
-            stop_metering(token)
         return self._finish(article, drafts, meter, started)
 
     async def aextract_article(self, article: ArticleInput) -> ArticleExtraction:
         started = time.perf_counter()
+        with self._model_calls(article) as meter:
+            drafts = [await self._acall(request) for request in self._requests(article)]
+        return self._finish(article, drafts, meter, started)
+
+    @contextmanager
+    def _model_calls(self, article: ArticleInput) -> Iterator[CallMeter]:
+        """Meter the calls made for one article, name it for fixtures, and map failures to named errors."""
         meter, token = start_metering()
         try:
-            drafts = [await self._acall(request) for request in self._requests(article)]
+            with article_scope(article.header().id):
+                yield meter
         except Exception as exc:
             raise to_extractor_error(exc, attempts=meter.attempts) from exc
         finally:
             stop_metering(token)
-        return self._finish(article, drafts, meter, started)
 
     @property
     def fingerprint(self) -> str:
@@ -182,14 +177,17 @@ class Extractor:
         return extraction.model_copy(update={"meta": meta})
 
 
+def _split_article_fields(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    about = {key: kwargs.pop(key) for key in list(kwargs) if key in ArticleFields.__annotations__}
+    return about, kwargs
+
+
 def extract(text: str, **kwargs: Any) -> ArticleExtraction:
     """One-shot convenience: `extract(text, provider="replay", article_id="x")`."""
-    article_keys = {"article_id", "title", "url", "published"}
-    article_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in article_keys}
-    return Extractor(**kwargs).extract(text, **article_kwargs)
+    about, settings = _split_article_fields(kwargs)
+    return Extractor(**settings).extract(text, **about)
 
 
 async def aextract(text: str, **kwargs: Any) -> ArticleExtraction:
-    article_keys = {"article_id", "title", "url", "published"}
-    article_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in article_keys}
-    return await Extractor(**kwargs).aextract(text, **article_kwargs)
+    about, settings = _split_article_fields(kwargs)
+    return await Extractor(**settings).aextract(text, **about)
