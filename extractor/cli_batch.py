@@ -1,7 +1,191 @@
-"""CLI commands (to be filled)."""
+"""CLI commands for batch jobs: `extractor batch`, `extractor export`, `extractor fault-server`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
+from .cli_common import (
+    BaseUrlOpt,
+    FixturesDirOpt,
+    FixturesModeOpt,
+    GroundingOpt,
+    ModelOpt,
+    ModeOpt,
+    ProviderOpt,
+    make_extractor,
+    provider_overrides,
+    run_guarded,
+    write_atomically,
+)
+from .errors import ExtractorError, InputError
+
+
+class BatchHadFailures(ExtractorError):
+    """The job finished, but some articles failed (their reasons are in the summary and the store)."""
+
+    exit_code = 4
+
+
+def default_db(out: Path) -> Path:
+    return out.with_name(out.name + ".db")
+
+
+def batch(
+    inputs: Annotated[list[str], typer.Argument(help="directories, .jsonl files, article files, or - for stdin JSONL")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSONL of ArticleExtraction, one line per article")],
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1024, help="requests in flight")] = 8,
+    rpm: Annotated[Optional[float], typer.Option("--rpm", min=0.001, help="client-side limit: requests/minute")] = None,
+    tpm: Annotated[Optional[float], typer.Option("--tpm", min=1, help="client-side limit: tokens/minute")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="job store (sqlite); default OUT.db")] = None,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="skip articles already done")] = True,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="on resume, try failed articles again")] = False,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="stop at the first failed article")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar and no summary table")] = False,
+    json_summary: Annotated[Optional[Path], typer.Option("--json-summary", help="write the summary as JSON here")] = None,
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    mode: ModeOpt = None,
+    grounding: GroundingOpt = None,
+    fixtures_mode: FixturesModeOpt = None,
+    fixtures_dir: FixturesDirOpt = None,
+) -> None:
+    """Extract many articles; resumable (sqlite job store), results written as they complete.
+
+    Exit code 0 when every article is done, 4 when some failed (see the summary), 130 on Ctrl-C.
+    """
+
+    def action() -> None:
+        from .batch.limiter import JobLimiter
+        from .batch.runner import BatchAborted, BatchJob
+        from .batch.sources import iter_sources
+        from .batch.store import JobStore
+        from .batch.summary import Summary
+        from .retry import Throttle
+
+        overrides = provider_overrides(provider, model, base_url, mode, grounding, fixtures_mode, fixtures_dir)
+        extractor = make_extractor(throttle=Throttle(), **overrides)
+        limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
+        summary = Summary(model=extractor.model)
+        started = time.perf_counter()
+        with JobStore(db or default_db(out)) as store:
+            if not resume:
+                store.reset()
+            job = BatchJob(extractor, store, concurrency=concurrency, limiter=limiter, fail_fast=fail_fast)
+            plan = job.plan(iter_sources(inputs, max_bytes=extractor.settings.max_input_bytes), retry_failed=retry_failed)
+            aborted: BatchAborted | None = None
+            try:
+                asyncio.run(_run(job, plan, out, summary, show_progress=not quiet))
+            except BatchAborted as error:
+                aborted = error
+            finally:
+                summary.wall_seconds = time.perf_counter() - started
+                _report(summary, quiet=quiet, json_path=json_summary)
+        if aborted is not None:
+            raise aborted
+        if summary.failed:
+            raise BatchHadFailures(f"{summary.failed} of {summary.total} articles failed")
+
+    run_guarded(action)
+
+
+async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
+    from .batch.output import JsonlWriter
+    from .batch.progress import BatchProgress
+
+    with JsonlWriter(out) as writer, BatchProgress(plan.total, enabled=None if show_progress else False) as progress:
+        async for outcome in job.run(plan):
+            if outcome.line is not None:
+                writer.write(outcome.line)
+            summary.add(outcome)
+            progress.advance(outcome)
+
+
+def _report(summary, *, quiet: bool, json_path: Path | None) -> None:
+    from .batch.summary import render
+
+    if json_path is not None:
+        write_atomically(json_path, json.dumps(summary.as_dict(), indent=2) + "\n")
+    if not quiet:
+        from rich.console import Console
+
+        Console(stderr=True).print(render(summary))
+
+
+def export(
+    db: Annotated[Path, typer.Argument(help="a batch job store (sqlite)")],
+    format: Annotated[str, typer.Option("--format", "-f", help="jsonl | csv")] = "jsonl",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="JSONL file, or directory for the CSV tables")] = None,
+) -> None:
+    """Export a job's results: JSONL, or CSV tables exercises.csv, aircraft.csv, statements.csv."""
+
+    def action() -> None:
+        from .batch.export import export_csv, export_jsonl, iter_results
+        from .batch.store import JobStore
+
+        if not db.is_file():
+            raise InputError(f"{db}: no such job store")
+        if format not in ("jsonl", "csv"):
+            raise InputError(f"--format must be jsonl or csv, not {format!r}")
+        with JobStore(db) as store:
+            if format == "csv":
+                counts = export_csv(store, out or Path("."))
+                typer.echo(", ".join(f"{name}.csv: {count} rows" for name, count in counts.items()), err=True)
+            elif out is None:
+                for _, line in iter_results(store):
+                    sys.stdout.write(line + "\n")
+            else:
+                typer.echo(f"{export_jsonl(store, out)} results written to {out}", err=True)
+
+    run_guarded(action)
+
+
+def fault_server(
+    port: Annotated[int, typer.Option("--port", help="0 picks a free port")] = 8099,
+    latency: Annotated[float, typer.Option("--latency", help="seconds before each answer")] = 0.2,
+    jitter: Annotated[float, typer.Option("--jitter", help="± seconds of random latency")] = 0.0,
+    rate_429: Annotated[float, typer.Option("--rate-429", help="share of 429 answers (with Retry-After)")] = 0.0,
+    retry_after: Annotated[float, typer.Option("--retry-after", help="Retry-After seconds of a 429")] = 1.0,
+    rate_500: Annotated[float, typer.Option("--rate-500")] = 0.0,
+    rate_hang: Annotated[float, typer.Option("--rate-hang", help="share of requests never answered")] = 0.0,
+    rate_drop: Annotated[float, typer.Option("--rate-drop", help="share of connections closed unanswered")] = 0.0,
+    rate_malformed: Annotated[float, typer.Option("--rate-malformed", help="share of answers with broken JSON")] = 0.0,
+    rate_invalid: Annotated[float, typer.Option("--rate-invalid", help="share of schema-invalid answers")] = 0.0,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Run a local OpenAI-compatible server with injected faults, for trying batch jobs."""
+
+    def action() -> None:
+        from .faultserver import FaultConfig, FaultServer, run_forever
+
+        try:
+            config = FaultConfig(
+                latency=latency,
+                jitter=jitter,
+                rate_429=rate_429,
+                retry_after=retry_after,
+                rate_500=rate_500,
+                rate_hang=rate_hang,
+                rate_drop=rate_drop,
+                rate_malformed=rate_malformed,
+                rate_invalid=rate_invalid,
+                seed=seed,
+            )
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        run_forever(FaultServer(config, port=port))
+
+    run_guarded(action)
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("batch")(batch)
+    app.command("export")(export)
+    app.command("fault-server")(fault_server)

@@ -56,7 +56,9 @@ def _base_transport(settings: Settings, provider: ResolvedProvider, *, is_async:
         return AsyncLocalTransport(model) if is_async else LocalTransport(model)
     if provider == "replay":
         return None
-    return httpx2.AsyncHTTPTransport() if is_async else httpx2.HTTPTransport()
+    # Concurrency is bounded by the caller (batch --concurrency), not by a hidden pool limit.
+    limits = httpx2.Limits(max_connections=None, max_keepalive_connections=None)
+    return httpx2.AsyncHTTPTransport(limits=limits) if is_async else httpx2.HTTPTransport(limits=limits)
 
 
 def build_transport(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any, TypedDict, Unpack
 
 from schemas import (
@@ -97,9 +98,25 @@ class Extractor:
         finally:
             stop_metering(token)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return fingerprint(model=self.model, decoding=self.decoding())
+
+    def batch(self, articles: Iterable[Any], **options: Any) -> AsyncIterator[Any]:
+        """Extract many articles concurrently: an async iterator of `BatchOutcome`, as they complete.
+
+        Options: concurrency, store (a JobStore or database path: resumable), rpm, tpm,
+        retry_failed, fail_fast. See `extractor.batch.runner.abatch`.
+        """
+        from .batch.runner import abatch
+
+        return abatch(self, articles, **options)
+
+    def batch_sync(self, articles: Iterable[Any], **options: Any) -> list[Any]:
+        """`batch` for synchronous code: every outcome, in completion order."""
+        from .batch.runner import batch
+
+        return batch(self, articles, **options)
 
     def decoding(self) -> dict[str, Any]:
         s = self.settings

@@ -35,7 +35,7 @@ def completion_text(completion: Any) -> str | None:
     return message.content
 
 
-def _status_error(error: openai.APIStatusError) -> ExtractorError:
+def _status_error(error: openai.APIStatusError, attempts: int) -> ExtractorError:
     status = error.status_code
     if status in (401, 403):
         return ProviderUnavailable(f"the model server refused the credentials (HTTP {status}); check OPENAI_API_KEY")
@@ -43,7 +43,7 @@ def _status_error(error: openai.APIStatusError) -> ExtractorError:
         return ProviderUnavailable("the model server answered 404: check --model and --base-url")
     cause = "rate_limited" if status == 429 else f"http_{status}"
     detail = "rate limited (429) after every retry" if status == 429 else f"the model server answered HTTP {status}"
-    return ExtractionFailed(detail, cause=cause)
+    return ExtractionFailed(detail, cause=cause, attempts=attempts)
 
 
 def to_extractor_error(exc: BaseException, *, attempts: int = 0) -> ExtractorError:
@@ -54,7 +54,7 @@ def to_extractor_error(exc: BaseException, *, attempts: int = 0) -> ExtractorErr
             return link
     for link in chain:
         if isinstance(link, openai.APIStatusError):
-            return _status_error(link)
+            return _status_error(link, attempts)
         if isinstance(link, openai.APITimeoutError):
             return ExtractionFailed("the model server timed out after every retry", cause="timeout", attempts=attempts)
         if isinstance(link, openai.APIConnectionError):

@@ -51,8 +51,14 @@ def render_messages(
     ]
 
 
+@lru_cache(maxsize=1)
+def _draft_schema_json() -> str:
+    return json.dumps(ExtractionDraft.model_json_schema(), sort_keys=True)
+
+
 def draft_json_schema() -> dict[str, Any]:
-    return ExtractionDraft.model_json_schema()
+    """The JSON Schema the model is asked to fill (a fresh copy: callers may mutate it)."""
+    return json.loads(_draft_schema_json())
 
 
 def fingerprint(*, model: str, decoding: dict[str, Any]) -> str:
@@ -62,7 +68,7 @@ def fingerprint(*, model: str, decoding: dict[str, Any]) -> str:
         "system": templates.system,
         "user": templates.user,
         "prompt_version": templates.version,
-        "schema": draft_json_schema(),
+        "schema": _draft_schema_json(),
         "model": model,
         "decoding": decoding,
     }

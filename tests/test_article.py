@@ -13,7 +13,7 @@ import pytest
 from extractor import InputError
 from extractor.article import html_to_text, load_article, make_article, split_paragraphs
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from tests.support.paths import SHARED  # noqa: E402
 
 
 def test_text_is_kept_byte_for_byte_so_gold_offsets_hold():

@@ -77,6 +77,7 @@ def test_5xx_is_retried_until_the_budget_runs_out():
             make(server, transport_retries=2).extract(SEED_TEXT)
     assert len(server.seen) == 3
     assert caught.value.cause == "http_503"
+    assert caught.value.attempts == 3
 
 
 def test_invalid_answer_is_reasked_and_usage_summed():

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from schemas import Actor, ArticleExtraction, ExtractionDraft
 from schemas.common import LONG_TEXT
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from tests.support.paths import SHARED  # noqa: E402
 GOLD_FILES = sorted((SHARED / "gold").glob("*.json"))
 META = {
     "provider": "replay",

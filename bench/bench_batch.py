@@ -1,0 +1,178 @@
+"""Benchmark: the batch runner against the fault server, versus a plain sequential loop.
+
+    .venv/bin/python bench/bench_batch.py                  # N=500, 200 ms, concurrency 1 8 32 128
+    .venv/bin/python bench/bench_batch.py --n 200 --n-serial 50 --latency 0.1
+
+The fault server runs in a subprocess (no faults, fixed latency) so the CPU measured here is
+the client's alone. "ideal" is N × latency / concurrency; "CPU ms/article" is this process's
+CPU time over N; "overhead" is that minus the plain instructor loop's CPU per article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "voa_stories.jsonl"
+
+logging.getLogger("instructor").disabled = True
+
+
+@dataclass
+class Row:
+    runner: str
+    concurrency: int
+    n: int
+    wall: float
+    cpu: float
+    latency: float
+
+    @property
+    def ideal(self) -> float:
+        return self.n * self.latency / self.concurrency
+
+    def cells(self, plain_cpu_ms: float | None) -> list[str]:
+        cpu_ms = self.cpu * 1000 / self.n
+        overhead = f"{cpu_ms - plain_cpu_ms:+.1f}" if plain_cpu_ms is not None and self.runner != "plain" else "–"
+        return [
+            self.runner,
+            str(self.concurrency),
+            str(self.n),
+            f"{self.wall:.2f}",
+            f"{self.n / self.wall:.1f}",
+            f"{self.ideal:.2f}",
+            f"{100 * self.ideal / self.wall:.0f}%",
+            f"{cpu_ms:.1f}",
+            overhead,
+        ]
+
+
+def articles(n: int) -> list:
+    from extractor.article import article_from_record
+
+    records = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    out = []
+    for i in range(n):
+        record = dict(records[i % len(records)], id=f"bench-{i}")
+        record["text"] += f"\n\n(bench copy {i})"  # distinct texts: nothing is deduplicated
+        out.append(article_from_record(record, where=f"bench {i}"))
+    return out
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "extractor.faultserver", "--port", "0", "--latency", str(latency)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline() if process.stdout else ""
+    if "listening on " not in line:
+        process.kill()
+        raise SystemExit(f"the fault server did not start: {line!r}")
+    return process, line.rsplit(" ", 1)[1].strip()
+
+
+def run_plain(base_url: str, items: list, latency: float) -> Row:
+    """What a user would write without the batch runner: one instructor call after another."""
+    import httpx2
+    import instructor
+    import openai
+
+    from extractor.prompts import render_messages
+    from schemas import ExtractionDraft
+
+    raw = openai.OpenAI(api_key="bench", base_url=base_url, max_retries=0, http_client=httpx2.Client(timeout=60))
+    client = instructor.from_openai(raw, mode=instructor.Mode.TOOLS)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for article in items:
+        client.chat.completions.create(
+            model="gpt-4o-mini",
+            response_model=ExtractionDraft,
+            messages=render_messages(article, article.text),
+            max_retries=0,
+        )
+    return Row("plain", 1, len(items), time.perf_counter() - wall, time.process_time() - cpu, latency)
+
+
+def run_extractor_loop(base_url: str, items: list, latency: float) -> Row:
+    """The same Extractor the batch uses, one article after another: separates our overhead
+    (store, scheduling, output) from the extraction pipeline's own (grounding, validation)."""
+    from extractor import Extractor
+
+    extractor = Extractor(provider="openai", base_url=base_url, api_key="bench", fixtures_mode="off")
+
+    async def go() -> None:
+        for article in items:
+            await extractor.aextract_article(article)
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    asyncio.run(go())
+    return Row("extractor loop", 1, len(items), time.perf_counter() - wall, time.process_time() - cpu, latency)
+
+
+def run_batch(base_url: str, items: list, concurrency: int, latency: float) -> Row:
+    from extractor import Extractor
+    from extractor.batch import JobStore, abatch
+
+    extractor = Extractor(provider="openai", base_url=base_url, api_key="bench", fixtures_mode="off")
+    with tempfile.TemporaryDirectory() as tmp, JobStore(Path(tmp) / "bench.db") as store:
+
+        async def go() -> int:
+            done = 0
+            async for outcome in abatch(extractor, items, concurrency=concurrency, store=store):
+                done += outcome.status == "done"
+            return done
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        done = asyncio.run(go())
+        row = Row("batch", concurrency, len(items), time.perf_counter() - wall, time.process_time() - cpu, latency)
+    if done != len(items):
+        raise SystemExit(f"only {done} of {len(items)} articles done at concurrency {concurrency}")
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=500, help="articles per batch run")
+    parser.add_argument("--n-serial", type=int, default=None, help="articles for concurrency 1 and plain (default --n)")
+    parser.add_argument("--latency", type=float, default=0.2, help="server latency, seconds")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 128])
+    args = parser.parse_args()
+    n_serial = args.n_serial or args.n
+    server, base_url = start_server(args.latency)
+    try:
+        run_batch(base_url, articles(8), 8, args.latency)  # warm-up: imports, schema caches
+        rows = [run_plain(base_url, articles(n_serial), args.latency)]
+        rows.append(run_extractor_loop(base_url, articles(n_serial), args.latency))
+        for concurrency in args.concurrency:
+            n = n_serial if concurrency == 1 else args.n
+            rows.append(run_batch(base_url, articles(n), concurrency, args.latency))
+            print(f"  done: concurrency {concurrency}", file=sys.stderr)
+    finally:
+        server.terminate()
+        server.wait()
+    plain_cpu_ms = rows[0].cpu * 1000 / rows[0].n
+    loop_cpu_ms = rows[1].cpu * 1000 / rows[1].n
+    header = ["runner", "concurrency", "N", "wall s", "articles/s", "ideal s", "of ideal", "CPU ms/article"]
+    header += ["vs plain instructor ms", "vs extractor loop ms"]
+    print(f"latency {args.latency * 1000:.0f} ms, python {sys.version.split()[0]}")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join([*row.cells(plain_cpu_ms), _delta(row, loop_cpu_ms)]) + " |")
+
+
+def _delta(row: Row, loop_cpu_ms: float) -> str:
+    """The batch runner's own CPU per article: batch minus the same Extractor called in a loop."""
+    return f"{row.cpu * 1000 / row.n - loop_cpu_ms:+.1f}" if row.runner == "batch" else "–"
+
+
+if __name__ == "__main__":
+    main()

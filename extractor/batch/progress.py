@@ -1,0 +1,65 @@
+"""A rich progress bar for a batch: done / failed / total, rate, ETA and tokens.
+
+Off when stderr is not a terminal or with --quiet, so logs and pipes stay clean.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+from typing import Any
+
+from .runner import BatchOutcome
+
+
+class BatchProgress:
+    def __init__(self, total: int, *, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.done = self.failed = self.tokens = 0
+        self._progress: Any = None
+        self._task: Any = None
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]batch"),
+                BarColumn(),
+                TextColumn("{task.fields[done]} done, {task.fields[failed]} failed / {task.total}"),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[tokens]:,} tokens"),
+                console=Console(stderr=True),
+                transient=False,
+            )
+            self._task = self._progress.add_task("batch", total=total, done=0, failed=0, tokens=0, rate="")
+
+    def advance(self, outcome: BatchOutcome) -> None:
+        if outcome.status == "done":
+            self.done += 1
+        else:
+            self.failed += 1
+        if not outcome.reused and not outcome.resumed:
+            self.tokens += outcome.usage.total_tokens
+        if self._progress is not None:
+            task = self._progress.tasks[0]
+            speed = task.speed
+            self._progress.update(
+                self._task,
+                advance=1,
+                done=self.done,
+                failed=self.failed,
+                tokens=self.tokens,
+                rate=f"{speed:.1f}/s" if speed else "",
+            )
+
+    def __enter__(self) -> BatchProgress:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._progress is not None:
+            self._progress.stop()

@@ -1,0 +1,262 @@
+"""Running a batch job: a fixed pool of asyncio workers over one Extractor and one job store.
+
+Each article yields exactly one `BatchOutcome` per run: finished in an earlier run (resumed),
+copied from an identical text (reused), extracted now, or failed with a reason. Identical
+texts are extracted once: while one is in flight, its twins wait beside it without holding
+a worker, then copy its result. Cancellation (Ctrl-C) stops the workers and puts in-flight
+articles back to pending; nothing half-done is ever stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from schemas import ArticleExtraction, Usage
+
+from ..errors import ExtractionFailed, ExtractorError
+from ..retry import Throttle
+from .limiter import JobLimiter
+from .sources import SourcedArticle, SourceItem, as_source_items
+from .store import JobStore, Plan, Row
+
+DEFAULT_CONCURRENCY = 8
+_END = object()
+
+
+class BatchAborted(ExtractorError):
+    """--fail-fast: the job stopped at its first failed article."""
+
+    exit_code = 4
+
+
+@dataclass
+class BatchOutcome:
+    key: str
+    status: Literal["done", "failed"]
+    where: str | None = None
+    line: str | None = None  # the ArticleExtraction as one JSON line, when done
+    error_class: str | None = None
+    cause: str | None = None
+    message: str | None = None
+    attempts: int = 0
+    usage: Usage = field(default_factory=Usage)
+    latency_ms: float | None = None
+    reused: bool = False  # copied from an identical text: no model call
+    resumed: bool = False  # finished by an earlier run: nothing was done now
+
+    @cached_property
+    def result(self) -> ArticleExtraction | None:
+        return ArticleExtraction.model_validate_json(self.line) if self.line else None
+
+    @classmethod
+    def from_row(cls, row: Row, *, resumed: bool) -> BatchOutcome:
+        return cls(
+            key=row.key,
+            status="done" if row.status == "done" else "failed",
+            where=row.source,
+            line=row.result,
+            error_class=row.error_class,
+            cause=row.error_cause,
+            message=row.error_message,
+            attempts=row.attempts,
+            usage=row.usage,
+            latency_ms=row.latency_ms,
+            reused=row.reused_from is not None,
+            resumed=resumed,
+        )
+
+
+def failure_cause(error: BaseException) -> str:
+    """A short, stable reason to group failures by: "rate_limited", "timeout", "input", …"""
+    if isinstance(error, ExtractionFailed):
+        return error.cause
+    name = type(error).__name__.removesuffix("Error") or type(error).__name__
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class BatchJob:
+    def __init__(
+        self,
+        extractor: Any,
+        store: JobStore,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        limiter: JobLimiter | None = None,
+        fail_fast: bool = False,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if extractor.throttle is None:
+            # One throttle for the whole job: a 429's Retry-After pauses every worker, not one.
+            # The async client is built on first use and picks it up from there.
+            extractor.throttle = Throttle()
+        self.extractor = extractor
+        self.store = store
+        self.concurrency = concurrency
+        self.limiter = limiter
+        self.fail_fast = fail_fast
+        self.fingerprint: str = extractor.fingerprint
+        self._twins: dict[str, list[SourcedArticle]] = {}
+
+    def plan(self, items: Iterable[SourceItem], *, retry_failed: bool = False) -> Plan:
+        return self.store.register(items, fingerprint=self.fingerprint, retry_failed=retry_failed)
+
+    async def run(self, plan: Plan) -> AsyncIterator[BatchOutcome]:
+        for key in plan.finished:
+            row = self.store.get(key)
+            if row is None:
+                continue
+            fresh_input_failure = row.error_cause == "input"
+            yield BatchOutcome.from_row(row, resumed=not fresh_input_failure)
+            if self.fail_fast and fresh_input_failure:
+                raise BatchAborted(f"{row.error_message} (--fail-fast)")
+        queue = deque(plan.work)
+        outcomes: asyncio.Queue[Any] = asyncio.Queue()
+        workers = [asyncio.create_task(self._worker(queue, outcomes)) for _ in range(min(self.concurrency, len(queue)))]
+        watcher = asyncio.create_task(_signal_end(workers, outcomes))
+        try:
+            while (outcome := await outcomes.get()) is not _END:
+                yield outcome
+                if self.fail_fast and outcome.status == "failed":
+                    raise BatchAborted(f"{outcome.key}: {outcome.message} (--fail-fast)")
+            await watcher  # re-raises a worker's unexpected error (a store failure, say)
+        finally:
+            for task in (*workers, watcher):
+                task.cancel()
+            await asyncio.gather(*workers, watcher, return_exceptions=True)
+            self.store.requeue_running()
+
+    async def _worker(self, queue: deque[SourcedArticle], outcomes: asyncio.Queue[Any]) -> None:
+        while queue:
+            todo = [queue.popleft()]
+            while todo:
+                outcome, twins = await self._process(todo.pop())
+                todo.extend(twins)
+                if outcome is not None:
+                    outcomes.put_nowait(outcome)
+
+    async def _process(self, item: SourcedArticle) -> tuple[BatchOutcome | None, list[SourcedArticle]]:
+        """The article's outcome (None while it waits for a twin) and the twins it released."""
+        sha = item.article.sha256
+        cached = self.store.cached_result(sha, self.fingerprint)
+        if cached is not None:
+            return self._reuse(item, *cached), []
+        if sha in self._twins:
+            self._twins[sha].append(item)
+            return None, []
+        self._twins[sha] = []
+        try:
+            outcome = await self._extract(item)
+        finally:
+            twins = self._twins.pop(sha)
+        # Twins of a success now find it in the store; twins of a failure try for themselves.
+        return outcome, twins
+
+    def _reuse(self, item: SourcedArticle, source_key: str, result_json: str) -> BatchOutcome:
+        result = ArticleExtraction.model_validate_json(result_json)
+        line = result.model_copy(update={"article": item.article.header()}).model_dump_json()
+        self.store.mark_done(item.key, line, usage=Usage(), attempts=0, latency_ms=None, reused_from=source_key)
+        return BatchOutcome(key=item.key, status="done", where=item.where, line=line, reused=True)
+
+    async def _extract(self, item: SourcedArticle) -> BatchOutcome:
+        reservation = await self.limiter.reserve(item.article.text) if self.limiter else None
+        self.store.mark_running(item.key)
+        started = time.perf_counter()
+        try:
+            result = await self.extractor.aextract_article(item.article)
+        except Exception as error:  # one bad article never aborts the job
+            latency_ms = round((time.perf_counter() - started) * 1000, 3)
+            attempts = getattr(error, "attempts", 0) or 0
+            if self.limiter and reservation:
+                self.limiter.settle(reservation, requests=attempts, tokens=None)
+            return self._fail(item, error, attempts=attempts, latency_ms=latency_ms)
+        meta = result.meta
+        if self.limiter and reservation:
+            self.limiter.settle(reservation, requests=meta.attempts, tokens=meta.usage.total_tokens)
+        line = result.model_dump_json()
+        self.store.mark_done(item.key, line, usage=meta.usage, attempts=meta.attempts, latency_ms=meta.latency_ms)
+        return BatchOutcome(
+            key=item.key,
+            status="done",
+            where=item.where,
+            line=line,
+            attempts=meta.attempts,
+            usage=meta.usage,
+            latency_ms=meta.latency_ms,
+        )
+
+    def _fail(self, item: SourcedArticle, error: Exception, *, attempts: int, latency_ms: float) -> BatchOutcome:
+        known = isinstance(error, ExtractorError)
+        cause = failure_cause(error) if known else "internal_error"
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if not known:
+            message = f"{type(error).__name__}: {message}"
+        self.store.mark_failed(
+            item.key, error_class=type(error).__name__, cause=cause, message=message, attempts=attempts, latency_ms=latency_ms
+        )
+        return BatchOutcome(
+            key=item.key,
+            status="failed",
+            where=item.where,
+            error_class=type(error).__name__,
+            cause=cause,
+            message=message,
+            attempts=attempts,
+            latency_ms=latency_ms,
+        )
+
+
+async def _signal_end(workers: list[asyncio.Task[None]], outcomes: asyncio.Queue[Any]) -> None:
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        outcomes.put_nowait(_END)
+
+
+# -- Python API ---------------------------------------------------------------------------
+
+
+async def abatch(
+    extractor: Any,
+    articles: Iterable[Any],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    store: JobStore | str | Path | None = None,
+    rpm: float | None = None,
+    tpm: float | None = None,
+    retry_failed: bool = False,
+    fail_fast: bool = False,
+) -> AsyncIterator[BatchOutcome]:
+    """Extract many articles; yields one `BatchOutcome` per article as results complete.
+
+    `articles`: ArticleInput, text, {text, id, title, url, published} records or paths.
+    `store`: a JobStore or a database path to make the job resumable; default in memory.
+    """
+    job_store = store if isinstance(store, JobStore) else JobStore(store or ":memory:")
+    try:
+        limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
+        job = BatchJob(extractor, job_store, concurrency=concurrency, limiter=limiter, fail_fast=fail_fast)
+        items = as_source_items(articles, max_bytes=extractor.settings.max_input_bytes)
+        plan = job.plan(items, retry_failed=retry_failed)
+        async for outcome in job.run(plan):
+            yield outcome
+    finally:
+        if job_store is not store:
+            job_store.close()
+
+
+def batch(extractor: Any, articles: Iterable[Any], **options: Any) -> list[BatchOutcome]:
+    """The synchronous form of `abatch`: every outcome, in completion order."""
+
+    async def collect() -> list[BatchOutcome]:
+        return [outcome async for outcome in abatch(extractor, articles, **options)]
+
+    return asyncio.run(collect())

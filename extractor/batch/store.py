@@ -1,0 +1,251 @@
+"""The job store: one sqlite database (WAL) per batch job, one row per article.
+
+The store is the job's source of truth. A result is written in the same transaction that
+marks its article done, so a process killed at any moment leaves every article either done
+(with its result) or not; rows left `running` by a dead process go back to `pending` on open.
+WAL with synchronous=NORMAL survives a killed process (only an OS crash can lose the tail).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemas import Usage
+
+from .sources import InputFailure, SourcedArticle, SourceItem
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    key TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    source TEXT,
+    sha256 TEXT,
+    fingerprint TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_class TEXT,
+    error_cause TEXT,
+    error_message TEXT,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    total_tokens INTEGER NOT NULL DEFAULT 0,
+    latency_ms REAL,
+    reused_from TEXT,
+    result TEXT,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_by_content ON articles (sha256, fingerprint, status);
+"""
+INPUT_CAUSE = "input"
+COLUMNS = (
+    "key, seq, source, sha256, fingerprint, status, attempts, error_class, error_cause, error_message, "
+    "prompt_tokens, completion_tokens, total_tokens, latency_ms, reused_from, result"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    seq: int
+    source: str | None
+    sha256: str | None
+    fingerprint: str | None
+    status: str
+    attempts: int
+    error_class: str | None
+    error_cause: str | None
+    error_message: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    latency_ms: float | None
+    reused_from: str | None
+    result: str | None
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens, total_tokens=self.total_tokens
+        )
+
+
+@dataclass
+class Plan:
+    """What a run has to do, decided once all inputs are registered."""
+
+    work: list[SourcedArticle] = field(default_factory=list)
+    finished: list[str] = field(default_factory=list)  # keys already done/failed, in input order
+    duplicates: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.work) + len(self.finished)
+
+
+class JobStore:
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        # isolation_level=None: transactions are explicit (`with self._transaction()`).
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(SCHEMA)
+        self.requeue_running()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> JobStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error (cancellation included)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every article (a fresh run with --no-resume)."""
+        with self._transaction():
+            self.db.execute("DELETE FROM articles")
+
+    def requeue_running(self) -> int:
+        """Work a dead or interrupted process left `running` is to be done again."""
+        with self._transaction():
+            return self.db.execute("UPDATE articles SET status = 'pending' WHERE status = 'running'").rowcount
+
+    def register(self, items: Iterable[SourceItem], *, fingerprint: str, retry_failed: bool = False) -> Plan:
+        """Record this run's inputs in one transaction and decide which need a model call."""
+        plan = Plan()
+        seen: dict[str, str] = {}
+        now = time.time()
+        with self._transaction():
+            # Input failures are re-judged on every run: a fixed file should not stay failed.
+            self.db.execute("DELETE FROM articles WHERE error_cause = ?", (INPUT_CAUSE,))
+            for seq, item in enumerate(items):
+                if isinstance(item, SourcedArticle) and item.key in seen:
+                    if seen[item.key] == item.article.sha256:
+                        plan.duplicates += 1
+                        continue
+                    item = InputFailure(item.where, f"{item.where}: id {item.key!r} already used by another text")
+                if isinstance(item, InputFailure):
+                    if item.key not in seen:
+                        seen[item.key] = ""
+                        self._upsert_failed_input(item, seq, now)
+                        plan.finished.append(item.key)
+                    continue
+                seen[item.key] = item.article.sha256
+                if self._register_article(item, seq, fingerprint, retry_failed, now):
+                    plan.work.append(item)
+                else:
+                    plan.finished.append(item.key)
+        return plan
+
+    def _register_article(
+        self, item: SourcedArticle, seq: int, fingerprint: str, retry_failed: bool, now: float
+    ) -> bool:
+        """True when the article needs work in this run."""
+        existing = self.db.execute(
+            "SELECT sha256, fingerprint, status FROM articles WHERE key = ?", (item.key,)
+        ).fetchone()
+        same = existing is not None and existing[0] == item.article.sha256 and existing[1] == fingerprint
+        if same and (existing[2] == "done" or (existing[2] == "failed" and not retry_failed)):
+            self.db.execute("UPDATE articles SET seq = ?, source = ? WHERE key = ?", (seq, item.where, item.key))
+            return False
+        self.db.execute(
+            "INSERT OR REPLACE INTO articles (key, seq, source, sha256, fingerprint, status, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+            (item.key, seq, item.where, item.article.sha256, fingerprint, now),
+        )
+        return True
+
+    def _upsert_failed_input(self, item: InputFailure, seq: int, now: float) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO articles (key, seq, source, status, error_class, error_cause, error_message, "
+            "updated_at) VALUES (?, ?, ?, 'failed', 'InputError', ?, ?, ?)",
+            (item.key, seq, item.where, INPUT_CAUSE, item.message, now),
+        )
+
+    # -- progress ---------------------------------------------------------------------------
+
+    def cached_result(self, sha256: str, fingerprint: str) -> tuple[str, str] | None:
+        """(key, result JSON) of a finished extraction of the same text with the same settings."""
+        row = self.db.execute(
+            "SELECT key, result FROM articles WHERE sha256 = ? AND fingerprint = ? AND status = 'done' LIMIT 1",
+            (sha256, fingerprint),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def mark_running(self, key: str) -> None:
+        with self._transaction():
+            self.db.execute(
+                "UPDATE articles SET status = 'running', updated_at = ? WHERE key = ?", (time.time(), key)
+            )
+
+    def mark_done(
+        self,
+        key: str,
+        result_json: str,
+        *,
+        usage: Usage,
+        attempts: int,
+        latency_ms: float | None,
+        reused_from: str | None = None,
+    ) -> None:
+        with self._transaction():
+            self.db.execute(
+                "UPDATE articles SET status = 'done', result = ?, attempts = ?, prompt_tokens = ?, "
+                "completion_tokens = ?, total_tokens = ?, latency_ms = ?, reused_from = ?, error_class = NULL, "
+                "error_cause = NULL, error_message = NULL, updated_at = ? WHERE key = ?",
+                (
+                    result_json,
+                    attempts,
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    usage.total_tokens,
+                    latency_ms,
+                    reused_from,
+                    time.time(),
+                    key,
+                ),
+            )
+
+    def mark_failed(
+        self, key: str, *, error_class: str, cause: str, message: str, attempts: int, latency_ms: float | None
+    ) -> None:
+        with self._transaction():
+            self.db.execute(
+                "UPDATE articles SET status = 'failed', result = NULL, error_class = ?, error_cause = ?, "
+                "error_message = ?, attempts = ?, latency_ms = ?, updated_at = ? WHERE key = ?",
+                (error_class, cause, message, attempts, latency_ms, time.time(), key),
+            )
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def get(self, key: str) -> Row | None:
+        row = self.db.execute(f"SELECT {COLUMNS} FROM articles WHERE key = ?", (key,)).fetchone()
+        return Row(*row) if row else None
+
+    def rows(self, *, status: str | None = None) -> Iterator[Row]:
+        where, params = ("WHERE status = ?", (status,)) if status else ("", ())
+        for row in self.db.execute(f"SELECT {COLUMNS} FROM articles {where} ORDER BY seq, key", params):
+            yield Row(*row)
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM articles GROUP BY status").fetchall())

@@ -1,0 +1,130 @@
+"""`fixtures check` and `fixtures prune`: re-validate stored answers and find stale fixtures.
+
+A fixture is stale when the current code would never send its request again: its prompt
+version, system prompt or answer schema differs from what the current templates and
+`schemas.ExtractionDraft` produce (for the fixture's instructor mode).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from schemas import ExtractionDraft
+
+from .answers import answer_text, asked_answers
+from .keys import RequestFacts, sha256_hex
+from .store import Fixture, FixtureStore
+
+# instructor modes as they show in a request body -> the settings mode that produces them.
+SETTINGS_MODE = {"tools": "tools", "json_schema": "json_schema", "json_object": "json"}
+
+
+class CurrentRequests:
+    """What the current templates and schema put in a request; schemas rendered once per mode."""
+
+    def __init__(self) -> None:
+        self._schema_hashes: dict[str, str | None] = {}
+
+    @cached_property
+    def prompt_version(self) -> str:
+        from ..prompts import prompt_version
+
+        return prompt_version()
+
+    @cached_property
+    def system_sha256(self) -> str:
+        from ..prompts import load_templates
+
+        return sha256_hex(load_templates().system)
+
+    def schema_hash(self, mode: str | None) -> str | None:
+        if mode not in SETTINGS_MODE:
+            return None
+        if mode not in self._schema_hashes:
+            from .render import first_request
+
+            self._schema_hashes[mode] = RequestFacts.of(first_request("x", mode=SETTINGS_MODE[mode])).schema_hash
+        return self._schema_hashes[mode]
+
+
+def stale_reasons(fixture: Fixture, current: CurrentRequests) -> list[str]:
+    meta = fixture.meta
+    reasons = []
+    if meta.get("prompt_version") != current.prompt_version:
+        reasons.append(f"prompt version {meta.get('prompt_version')} (now {current.prompt_version})")
+    if meta.get("system_sha256") and meta["system_sha256"] != current.system_sha256:
+        reasons.append("system prompt changed")
+    expected = current.schema_hash(meta.get("mode"))
+    if expected is not None and meta.get("schema_hash") != expected:
+        reasons.append("answer schema changed")
+    return reasons
+
+
+def validation_error(fixture: Fixture) -> str | None:
+    """Why the stored answer no longer fits `ExtractionDraft` (grounding aside), or None."""
+    response = fixture.response
+    if response.get("status") != 200:
+        return None  # a recorded refusal (400, 401) is replayed as such, not validated
+    text = answer_text(response.get("body"))
+    if text is None:
+        return "no answer in the stored response (no tool call and no content)"
+    try:
+        ExtractionDraft.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "answer"
+        return f"{where}: {first['msg']} ({exc.error_count()} error(s))"
+    return None
+
+
+@dataclass
+class FixtureReport:
+    path: Path
+    origin: str
+    problem: str | None = None  # the answer fails validation and was not re-asked
+    reasked: bool = False  # an invalid answer the recorded chain re-asked: expected to fail
+    stale: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.problem is not None
+
+
+def _load(store: FixtureStore) -> tuple[list[Fixture], list[FixtureReport]]:
+    fixtures, broken = [], []
+    for path in sorted(store._scan().values()):
+        try:
+            fixtures.append(Fixture(path, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as exc:
+            broken.append(FixtureReport(path, "unknown", problem=f"unreadable fixture: {exc}"))
+    return fixtures, broken
+
+
+def check_fixtures(root: Path, current: CurrentRequests | None = None) -> list[FixtureReport]:
+    current = current or CurrentRequests()
+    fixtures, reports = _load(FixtureStore(root))
+    rejected: set[str] = set()
+    for fixture in fixtures:
+        rejected |= asked_answers(fixture.request_body)
+    for fixture in fixtures:
+        report = FixtureReport(fixture.path, fixture.origin, stale=stale_reasons(fixture, current))
+        error = validation_error(fixture)
+        if error is not None and answer_text(fixture.response.get("body")) in rejected:
+            report.reasked = True
+        else:
+            report.problem = error
+        reports.append(report)
+    return sorted(reports, key=lambda r: r.path.name)
+
+
+def stale_fixtures(reports: Iterable[FixtureReport]) -> list[FixtureReport]:
+    return [r for r in reports if r.stale]
+
+
+__all__ = ["CurrentRequests", "FixtureReport", "check_fixtures", "stale_fixtures"]

@@ -1,0 +1,99 @@
+"""Turning an HTTP exchange into a fixture record and a record back into a response."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+
+from .keys import FORMAT_VERSION, RequestFacts, parse_body, request_key
+from .redact import kept_response_headers, scrub, secret_values
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request as the store sees it: no headers, no host, only what decides the answer."""
+
+    method: str
+    path: str
+    body: Any
+    key: str
+    facts: RequestFacts
+    secrets: tuple[str, ...]
+
+    @classmethod
+    def of(cls, request: httpx2.Request) -> Exchange:
+        """`request` must have been read (`read()` / `aread()`) by the caller."""
+        body = parse_body(request.content)
+        return cls(
+            method=request.method,
+            path=request.url.path,
+            body=body,
+            key=request_key(request.method, request.url.path, body),
+            facts=RequestFacts.of(body),
+            secrets=tuple(secret_values(request.headers.multi_items())),
+        )
+
+
+def _prompt_version() -> str | None:
+    try:
+        from ..prompts import prompt_version
+
+        return prompt_version()
+    except Exception:  # a fixture is still worth keeping when the templates cannot be read
+        return None
+
+
+def build_record(
+    exchange: Exchange,
+    response: httpx2.Response,
+    *,
+    provider: str,
+    origin: str = "recorded",
+    note: str | None = None,
+    article_id: str | None = None,
+) -> dict[str, Any]:
+    """The fixture document; `response` must have been read."""
+    from .. import __version__
+
+    body = parse_body(response.content)
+    facts = exchange.facts
+    record = {
+        "format": FORMAT_VERSION,
+        "key": exchange.key,
+        "origin": origin,
+        "note": note,
+        "meta": {
+            "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "provider": provider,
+            "model": facts.model,
+            "mode": facts.mode,
+            "prompt_version": _prompt_version(),
+            "schema_hash": facts.schema_hash,
+            "system_sha256": facts.system_sha256,
+            "article": {"id": article_id, "sha256": facts.article_sha256, "user_sha256": facts.user_sha256},
+            "extractor_version": __version__,
+        },
+        "request": {"method": exchange.method, "path": exchange.path, "body": exchange.body},
+        "response": {
+            "status": response.status_code,
+            "headers": kept_response_headers(response.headers),
+            "body": body,
+        },
+    }
+    if not exchange.secrets:
+        return record
+    return json.loads(scrub(json.dumps(record, ensure_ascii=False), exchange.secrets))
+
+
+def response_of(record: dict[str, Any], request: httpx2.Request) -> httpx2.Response:
+    """A fresh response for every replay: the SDK consumes and closes what it gets."""
+    stored = record.get("response") or {}
+    body = stored.get("body")
+    content = body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8")
+    headers = dict(stored.get("headers") or {})
+    headers.setdefault("content-type", "application/json")
+    return httpx2.Response(int(stored.get("status", 200)), headers=headers, content=content, request=request)

@@ -1,0 +1,4 @@
+"""Shared test setup. The extractor_fixtures plugin (pyproject entry point) already puts
+every test in replay mode with the network shut; pytester lets plugin tests run pytest."""
+
+pytest_plugins = ["pytester"]

@@ -1,0 +1,194 @@
+"""Batch jobs through the Python API against the fault server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from extractor import Extractor
+from extractor.batch import BatchAborted, JobStore, abatch, batch, iter_sources
+from extractor.batch.export import export_csv, export_jsonl
+from extractor.batch.limiter import JobLimiter, TokenBucket
+from extractor.batch.summary import Summary, estimated_cost, percentile
+from extractor.faultserver import FaultConfig, FaultServer
+from schemas import Usage
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "voa_stories.jsonl"
+RECORDS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+ALL_FAULTS = dict(
+    rate_429=0.04, retry_after=0.01, rate_500=0.04, rate_hang=0.03, rate_drop=0.04, rate_malformed=0.04, rate_invalid=0.04
+)
+
+logging.getLogger("instructor").disabled = True
+
+
+def records(n: int) -> list[dict]:
+    """n distinct articles: corpus stories, made unique past the first 89 by a suffix."""
+    out = []
+    for i in range(n):
+        base = RECORDS[i % len(RECORDS)]
+        suffix = "" if i < len(RECORDS) else f"\n\nCopy {i}."
+        out.append({"id": f"a{i:04d}", "title": base["title"], "text": base["text"] + suffix})
+    return out
+
+
+def make_extractor(server: FaultServer, **overrides) -> Extractor:
+    settings = dict(
+        provider="openai",
+        base_url=server.base_url,
+        api_key="sk-test",
+        fixtures_mode="off",
+        request_timeout=0.5,
+        transport_retries=2,
+        backoff_initial=0.005,
+        backoff_max=0.02,
+        max_reasks=1,
+    )
+    settings.update(overrides)
+    return Extractor(**settings)
+
+
+async def collect(extractor, articles, **options):
+    return [outcome async for outcome in abatch(extractor, articles, **options)]
+
+
+async def test_every_fault_each_article_done_or_failed_once(tmp_path):
+    store_path = tmp_path / "job.db"
+    with FaultServer(FaultConfig(latency=0.002, **ALL_FAULTS)) as server:
+        outcomes = await collect(make_extractor(server), records(300), concurrency=16, store=store_path)
+        assert server.stats.max_in_flight <= 16
+        assert sum(server.stats.outcomes[f] for f in ("429", "500", "hang", "drop", "malformed", "invalid")) > 0
+    keys = Counter(outcome.key for outcome in outcomes)
+    assert len(keys) == 300 and set(keys.values()) == {1}
+    with JobStore(store_path) as store:
+        rows = list(store.rows())
+    assert len(rows) == 300
+    assert {row.status for row in rows} <= {"done", "failed"}
+    failed = [row for row in rows if row.status == "failed"]
+    assert all(row.error_cause and row.error_message and row.error_class for row in failed)
+    assert all(row.result is None for row in failed)
+    done = [row for row in rows if row.status == "done"]
+    assert done and all(json.loads(row.result)["article"]["id"] == row.key for row in done)
+
+
+async def test_finished_job_makes_no_model_calls(tmp_path):
+    store_path = tmp_path / "job.db"
+    with FaultServer() as server:
+        first = await collect(make_extractor(server), records(20), store=store_path)
+        calls = server.stats.requests
+        second = await collect(make_extractor(server), records(20), store=store_path)
+        assert server.stats.requests == calls == 20
+    assert all(outcome.status == "done" and not outcome.resumed for outcome in first)
+    assert all(outcome.resumed for outcome in second)
+    assert sorted(o.line for o in first) == sorted(o.line for o in second)
+
+
+async def test_identical_texts_are_extracted_once():
+    text = RECORDS[0]["text"]
+    articles = [{"id": f"same-{i}", "text": text} for i in range(5)] + [{"id": "other", "text": RECORDS[1]["text"]}]
+    with FaultServer(FaultConfig(latency=0.05)) as server:
+        outcomes = await collect(make_extractor(server), articles, concurrency=8)
+        assert server.stats.requests == 2
+    by_key = {outcome.key: outcome for outcome in outcomes}
+    assert len(by_key) == 6 and all(o.status == "done" for o in outcomes)
+    assert sum(o.reused for o in outcomes) == 4
+    assert all(by_key[f"same-{i}"].result.article.id == f"same-{i}" for i in range(5))
+
+
+async def test_changed_settings_redo_the_article(tmp_path):
+    store_path = tmp_path / "job.db"
+    with FaultServer() as server:
+        await collect(make_extractor(server), records(3), store=store_path)
+        await collect(make_extractor(server, model="another-model"), records(3), store=store_path)
+        assert server.stats.requests == 6
+
+
+def test_bad_inputs_are_recorded_with_their_line(tmp_path):
+    good = records(3)
+    jsonl = tmp_path / "in.jsonl"
+    lines = [json.dumps(good[0]), json.dumps(good[1]), "{not json", "", json.dumps({"id": "no-text"}), json.dumps(good[2])]
+    jsonl.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    (folder / "fine.txt").write_text("A plain article about a drill.", encoding="utf-8")
+    (folder / "latin1.txt").write_bytes("caf\xe9 article".encode("latin-1"))
+    inputs = [jsonl, folder, tmp_path / "missing.txt"]
+    with FaultServer() as server, JobStore() as store:
+        outcomes = batch(make_extractor(server), iter_sources(inputs), store=store)
+        assert server.stats.requests == 4
+    failed = {o.where: o for o in outcomes if o.status == "failed"}
+    assert set(failed) == {f"{jsonl}:3", f"{jsonl}:5", str(folder / "latin1.txt"), str(tmp_path / "missing.txt")}
+    assert all(o.cause == "input" and o.message for o in failed.values())
+    assert f"{jsonl}:3" in failed[f"{jsonl}:3"].message
+    assert sorted(o.key for o in outcomes if o.status == "done") == ["a0000", "a0001", "a0002", "fine"]
+
+
+def test_fail_fast_stops_and_leaves_nothing_running(tmp_path):
+    with FaultServer(FaultConfig(rate_500=1.0)) as server, JobStore(tmp_path / "job.db") as store:
+        with pytest.raises(BatchAborted):
+            batch(make_extractor(server, transport_retries=0), records(30), store=store, concurrency=4, fail_fast=True)
+        counts = store.counts()
+    assert "running" not in counts
+    assert counts["failed"] >= 1 and counts["failed"] + counts.get("pending", 0) == 30
+
+
+async def test_retry_failed_tries_again(tmp_path):
+    store_path = tmp_path / "job.db"
+    with FaultServer(FaultConfig(rate_500=1.0)) as server:
+        first = await collect(make_extractor(server, transport_retries=0), records(2), store=store_path)
+    assert {o.cause for o in first} == {"http_500"}
+    with FaultServer() as server:
+        kept = await collect(make_extractor(server), records(2), store=store_path)
+        assert server.stats.requests == 0 and all(o.status == "failed" and o.resumed for o in kept)
+        redone = await collect(make_extractor(server), records(2), store=store_path, retry_failed=True)
+        assert server.stats.requests == 2 and all(o.status == "done" for o in redone)
+
+
+def test_rate_limits_still_finish():
+    with FaultServer() as server:
+        outcomes = batch(make_extractor(server), records(5), rpm=6000, tpm=10_000_000, concurrency=4)
+    assert [o.status for o in outcomes] == ["done"] * 5
+
+
+async def test_token_bucket_charges_debt_and_refunds():
+    bucket = TokenBucket(60)
+    await bucket.acquire(60)
+    assert bucket.level < 1
+    bucket.settle(-30)  # used less than estimated
+    assert bucket.level >= 30
+    bucket.settle(100)  # used more: a debt the next caller waits out
+    assert bucket.level < 0
+    assert JobLimiter.estimate_tokens("x" * 4000) > 1000
+
+
+def test_export_jsonl_and_csv(tmp_path):
+    with FaultServer() as server, JobStore(tmp_path / "job.db") as store:
+        batch(make_extractor(server), records(4), store=store)
+        assert export_jsonl(store, tmp_path / "all.jsonl") == 4
+        counts = export_csv(store, tmp_path / "csv")
+    lines = (tmp_path / "all.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["article"]["id"] for line in lines] == ["a0000", "a0001", "a0002", "a0003"]
+    assert counts == {"exercises": 4, "aircraft": 4, "statements": 4}
+    header, *rows = (tmp_path / "csv" / "aircraft.csv").read_text(encoding="utf-8").splitlines()
+    assert header.startswith("article_id,item,designation")
+    assert rows[0].startswith("a0000,1,B-52H")
+
+
+def test_summary_counts_cost_and_percentiles():
+    assert percentile([], 0.5) is None
+    assert percentile([1, 2, 3, 4], 0.5) == 2 and percentile(list(range(1, 101)), 0.95) == 95
+    assert estimated_cost("no-such-model", Usage(prompt_tokens=10, completion_tokens=10, total_tokens=20)) is None
+    assert estimated_cost("gpt-4o-mini", Usage(prompt_tokens=1_000_000, completion_tokens=0, total_tokens=1)) == 0.15
+    with FaultServer(FaultConfig(rate_500=0.5, seed=3)) as server:
+        outcomes = batch(make_extractor(server, transport_retries=0), records(10))
+    summary = Summary(model="unknown-model")
+    for outcome in outcomes:
+        summary.add(outcome)
+    data = summary.as_dict()
+    assert data["articles"]["done"] + data["articles"]["failed"] == 10
+    assert sum(data["failures_by_reason"].values()) == data["articles"]["failed"]
+    assert data["estimated_cost_usd"] is None and data["tokens"]["total_tokens"] > 0

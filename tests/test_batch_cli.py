@@ -1,0 +1,144 @@
+"""`extractor batch` and `extractor export` as users run them, SIGKILL and resume included."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.faultserver import FaultConfig, FaultServer
+from tests.test_batch import ALL_FAULTS, records
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def env_for(server: FaultServer) -> dict[str, str]:
+    return {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-test",
+        "EXTRACTOR_PROVIDER": "openai",
+        "EXTRACTOR_BASE_URL": server.base_url,
+        "EXTRACTOR_FIXTURES_MODE": "off",
+        "EXTRACTOR_REQUEST_TIMEOUT": "0.5",
+        "EXTRACTOR_TRANSPORT_RETRIES": "2",
+        "EXTRACTOR_BACKOFF_INITIAL": "0.005",
+        "EXTRACTOR_BACKOFF_MAX": "0.02",
+        "EXTRACTOR_MAX_REASKS": "1",
+    }
+
+
+def batch_command(inputs: Path, out: Path, *extra: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "extractor"), "batch", str(inputs), "--out", str(out), "--quiet", *extra]
+
+
+def jsonl_ids(path: Path) -> list[str]:
+    return [json.loads(line)["article"]["id"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def store_state(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as connection:
+        return dict(connection.execute("SELECT key, status FROM articles"))
+
+
+def count_lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
+    n = 120
+    inputs = write_jsonl(tmp_path / "in.jsonl", records(n))
+    with FaultServer(FaultConfig(latency=0.02)) as server:
+        env = env_for(server)
+        clean = tmp_path / "clean.jsonl"
+        subprocess.run(batch_command(inputs, clean, "-c", "4"), env=env, cwd=ROOT, check=True, timeout=120)
+        clean_requests = server.stats.requests
+
+        killed = tmp_path / "killed.jsonl"
+        process = subprocess.Popen(batch_command(inputs, killed, "-c", "4"), env=env, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while count_lines(killed) < n // 4 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        at_kill = store_state(Path(f"{killed}.db"))
+        subprocess.run(batch_command(inputs, killed, "-c", "4"), env=env, cwd=ROOT, check=True, timeout=120)
+        resumed_requests = server.stats.requests - clean_requests
+
+    assert clean_requests == n
+    # Exactly once: only what was in flight at the kill (at most --concurrency) is sent again.
+    assert n <= resumed_requests <= n + 4
+    assert "done" in at_kill.values()
+    assert store_state(Path(f"{killed}.db")) == store_state(Path(f"{clean}.db"))
+    assert set(store_state(Path(f"{killed}.db")).values()) == {"done"}
+    killed_ids, clean_ids = jsonl_ids(killed), jsonl_ids(clean)
+    assert len(killed_ids) == len(set(killed_ids)) == n
+    assert sorted(killed_ids) == sorted(clean_ids)
+
+
+def test_cli_batch_with_every_fault_then_export(tmp_path):
+    inputs = write_jsonl(tmp_path / "in.jsonl", records(60))
+    with open(inputs, "a", encoding="utf-8") as extra:
+        extra.write("{broken json\n")
+    out, summary_path = tmp_path / "out.jsonl", tmp_path / "summary.json"
+    with FaultServer(FaultConfig(latency=0.002, **ALL_FAULTS)) as server:
+        env = env_for(server)
+        result = subprocess.run(
+            [*batch_command(inputs, out, "-c", "8", "--json-summary", str(summary_path)), "--rpm", "100000"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert server.stats.max_in_flight <= 8
+    assert result.returncode == 4, result.stderr  # some articles failed: the job still finished
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    articles = summary["articles"]
+    assert articles["total"] == 61 and articles["done"] + articles["failed"] == 61
+    assert summary["failures_by_reason"]["input"] == 1
+    assert sum(summary["failures_by_reason"].values()) == articles["failed"]
+    ids = jsonl_ids(out)
+    assert len(ids) == len(set(ids)) == articles["done"]
+    assert Counter(store_state(Path(f"{out}.db")).values()) == {"done": articles["done"], "failed": articles["failed"]}
+
+    runner = CliRunner()
+    exported = runner.invoke(app, ["export", f"{out}.db", "--format", "csv", "--out", str(tmp_path / "tables")])
+    assert exported.exit_code == 0, exported.output
+    assert {p.name for p in (tmp_path / "tables").iterdir()} == {"exercises.csv", "aircraft.csv", "statements.csv"}
+    exported = runner.invoke(app, ["export", f"{out}.db", "--out", str(tmp_path / "again.jsonl")])
+    assert exported.exit_code == 0
+    assert sorted(jsonl_ids(tmp_path / "again.jsonl")) == sorted(ids)
+
+
+def test_cli_stdin_and_no_resume(tmp_path, monkeypatch):
+    rows = records(3)
+    stdin = "".join(json.dumps(row) + "\n" for row in rows)
+    out = tmp_path / "out.jsonl"
+    with FaultServer() as server:
+        for key, value in env_for(server).items():
+            if key.startswith(("EXTRACTOR_", "OPENAI_")):
+                monkeypatch.setenv(key, value)
+        runner = CliRunner()
+        first = runner.invoke(app, ["batch", "-", "--out", str(out), "--quiet"], input=stdin)
+        assert first.exit_code == 0, first.output
+        again = runner.invoke(app, ["batch", "-", "--out", str(out), "--quiet", "--no-resume"], input=stdin)
+        assert again.exit_code == 0
+        assert server.stats.requests == 6
+    assert sorted(jsonl_ids(out)) == ["a0000", "a0001", "a0002"]

@@ -1,0 +1,124 @@
+"""Evaluation against gold: matching, P/R/F1, key fields, grounding figures, CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.cli_eval import run_eval
+from extractor.evaluate import score_article
+
+from _evalkit import GOLD_DIR, MAIN, SEED_STEM, as_extraction, gold, seed_text
+
+
+@pytest.mark.parametrize("stem", [SEED_STEM, "voa-6180015", "voa-6183227"])
+def test_gold_against_itself_is_perfect(stem):
+    doc = gold(stem)
+    score = score_article(doc, doc).as_dict()
+    assert score["overall"]["f1"] == 1.0
+    assert all(t["fp"] == 0 and t["fn"] == 0 for t in score["types"].values())
+    assert all(f["accuracy"] == 1.0 for f in score["fields"].values())
+    assert score["grounding_rate"] == 1.0 and score["dropped_ungrounded"] == 0
+
+
+def perturbed() -> dict:
+    """Seed gold with hand-made errors; expected figures worked out in the test below."""
+    doc = copy.deepcopy(gold())
+    by_designation = {a["designation"]: a for a in doc["aircraft"]}
+    doc["aircraft"] = [a for a in doc["aircraft"] if a["designation"] not in ("F-15", "B-2")]  # miss F-15 (req), B-2 (opt)
+    by_designation["B-52"]["count"] = 3  # wrong count
+    doc["aircraft"].append(
+        {**by_designation["B-1B"], "designation": "F-22", "mention": "F-22s",
+         "evidence": [{"quote": "F-22 Raptors escorted", "start": None, "end": None, "match": None}]}
+    )  # spurious and ungrounded
+    doc["exercises"] = [e for e in doc["exercises"] if e["date_text"] not in ("January", "June")]  # miss 2 required
+    doc["statements"][0]["stance"] = "criticize"  # wrong stance on the USAF statement
+    doc["meta"] = {"warnings": ["dropped statement 'X': evidence not found: 'y'", "article truncated"]}
+    return doc
+
+
+def test_perturbed_copy_scores_as_computed_by_hand():
+    score = score_article(gold(), perturbed(), seed_text()).as_dict()
+    types = score["types"]
+    # aircraft: B-52, F-2, KF-16, B-1B found; F-15 missed; F-22 spurious; B-2 optional -> not FN
+    assert (types["aircraft"]["tp"], types["aircraft"]["fp"], types["aircraft"]["fn"]) == (4, 1, 1)
+    assert types["aircraft"]["f1"] == pytest.approx(0.8)
+    # exercises: 2 of 4 required found; the optional 2023 exercise matched counts for nothing
+    assert (types["exercises"]["tp"], types["exercises"]["fp"], types["exercises"]["fn"]) == (2, 0, 2)
+    assert types["exercises"]["precision"] == 1.0 and types["exercises"]["recall"] == 0.5
+    assert types["exercises"]["f1"] == pytest.approx(2 / 3)
+    assert (types["statements"]["tp"], types["statements"]["fp"], types["statements"]["fn"]) == (4, 0, 0)
+    overall = score["overall"]  # TP 10, FP 1, FN 3
+    assert overall["precision"] == pytest.approx(10 / 11)
+    assert overall["recall"] == pytest.approx(10 / 13)
+    assert overall["f1"] == pytest.approx(20 / 24)
+    fields = score["fields"]
+    assert (fields["aircraft.count"]["correct"], fields["aircraft.count"]["total"]) == (3, 4)
+    assert fields["aircraft.designation"]["accuracy"] == 1.0
+    assert (fields["statement.stance"]["correct"], fields["statement.stance"]["total"]) == (4, 5)
+    assert score["predicted_items"] == 13
+    assert score["grounding_rate"] == pytest.approx(12 / 13)
+    assert score["dropped_ungrounded"] == 1
+
+
+def test_ambiguous_stance_is_not_scored():
+    doc = gold("voa-6183227")
+    pred = copy.deepcopy(doc)
+    for statement in pred["statements"]:
+        if statement.get("_stance_ambiguous"):
+            statement["stance"] = "threaten"
+    fields = score_article(doc, pred).as_dict()["fields"]
+    assert fields["statement.stance"]["accuracy"] == 1.0
+    assert fields["statement.stance"]["total"] == len(doc["statements"]) - 1
+
+
+def test_optional_only_prediction_is_neither_tp_nor_fp():
+    doc = gold()
+    only_optional = {**doc, "exercises": [e for e in doc["exercises"] if not e["_required"]], "aircraft": [], "statements": []}
+    ex = score_article(doc, only_optional).as_dict()["types"]["exercises"]
+    assert (ex["tp"], ex["fp"], ex["fn"]) == (0, 0, 4)
+
+
+def test_cli_eval_json_with_predictions(tmp_path):
+    gold_dir = tmp_path / "gold"
+    gold_dir.mkdir()
+    shutil.copy(GOLD_DIR / f"{SEED_STEM}.json", gold_dir)
+    preds = tmp_path / "preds"
+    preds.mkdir()
+    (preds / f"{SEED_STEM}.json").write_text(json.dumps(perturbed()), encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", str(gold_dir), "--predictions", str(preds), "--articles", str(MAIN / "seeds"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["total"]["overall"]["f1"] == pytest.approx(20 / 24)
+    table = CliRunner().invoke(app, ["eval", str(gold_dir), "--predictions", str(preds)])
+    assert table.exit_code == 0 and "aircraft" in table.stdout and "0.800" in table.stdout
+
+
+def test_run_eval_extracts_articles_found_next_to_gold(tmp_path):
+    (tmp_path / "gold").mkdir()
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(GOLD_DIR / f"{SEED_STEM}.json", tmp_path / "gold")
+    shutil.copy(MAIN / "seeds" / f"{SEED_STEM}.txt", tmp_path / "seeds")
+    seen = []
+
+    class FakeExtractor:
+        class settings:
+            max_input_bytes = 2_000_000
+
+        def extract_article(self, article):
+            seen.append(article.id)
+            return as_extraction(gold())
+
+    report, _ = run_eval(tmp_path / "gold", predictions=None, articles=None, extractor_factory=FakeExtractor)
+    assert seen == [SEED_STEM]
+    assert report["total"]["overall"]["f1"] == 1.0
+
+
+def test_cli_eval_missing_gold_dir_is_usage_error(tmp_path):
+    result = CliRunner().invoke(app, ["eval", str(tmp_path / "nope"), "--predictions", str(tmp_path)])
+    assert result.exit_code == 2

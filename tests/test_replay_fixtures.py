@@ -1,0 +1,161 @@
+"""The repository's authored fixtures and the `extractor fixtures` / replay CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor import Extractor
+from extractor.cli import app
+from extractor.prompts import PromptTemplates, load_templates
+from tests.support.scripted_server import Reply, ScriptedServer, tool_call_completion
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+GOLD = ROOT.parent / "shared" / "gold"
+SEED = ROOT / "seeds" / "000_dc08afd2001463f6.txt"
+GOLD_ARTICLES = ["000_dc08afd2001463f6", "voa-6180015", "voa-6183227"]
+INVALID = {"exercises": [{"description": "a drill", "kind": "underwater", "status": "conducted", "evidence": []}]}
+
+runner = CliRunner()
+
+
+def article_path(stem: str) -> Path:
+    for folder in (ROOT / "seeds", GOLD.parent / "corpus", GOLD.parent / "seeds"):
+        if (folder / f"{stem}.txt").exists():
+            return folder / f"{stem}.txt"
+    raise FileNotFoundError(f"article {stem} not found beside the project (../shared)")
+
+
+def draft_items(result) -> dict:
+    """The extraction reduced to what the model drafted (grounding and normalization aside)."""
+    return {
+        "aircraft": [(a.designation, a.mention) for a in result.aircraft],
+        "exercises": [(e.kind, e.status, e.description) for e in result.exercises],
+        "statements": [(s.speaker.name, s.stance, s.summary) for s in result.statements],
+    }
+
+
+@pytest.mark.parametrize("stem", GOLD_ARTICLES)
+def test_authored_fixtures_replay_every_gold_article(stem):
+    path = article_path(stem)
+    text = path.read_text(encoding="utf-8")
+    result = Extractor(provider="replay", fixtures_dir=FIXTURES).extract(text, article_id=stem)
+    reference = json.loads((FIXTURES / "reference" / f"{stem}.json").read_text())
+    assert draft_items(result) == {
+        "aircraft": [(a["designation"], a["mention"]) for a in reference["aircraft"]],
+        "exercises": [(e["kind"], e["status"], e["description"]) for e in reference["exercises"]],
+        "statements": [(s["speaker"]["name"], s["stance"], s["summary"]) for s in reference["statements"]],
+    }
+    gold = json.loads((GOLD / f"{stem}.json").read_text())
+    required = sum(1 for kind in ("exercises", "aircraft", "statements") for item in gold[kind] if item.get("_required"))
+    assert required and len(result.exercises) + len(result.aircraft) + len(result.statements) >= required
+    quotes = [ev.quote for items in (result.exercises, result.aircraft, result.statements) for i in items for ev in i.evidence]
+    assert quotes and all(q in text for q in quotes)
+
+
+def test_authored_fixtures_are_marked_and_current():
+    files = sorted(FIXTURES.glob("*.json"))
+    assert len(files) >= 6
+    for path in files:
+        data = json.loads(path.read_text())
+        if data["origin"] == "authored":
+            assert data["note"] and data["meta"]["provider"] == "authored"
+    result = runner.invoke(app, ["fixtures", "check", "--fixtures", str(FIXTURES)])
+    assert result.exit_code == 0, result.output
+    assert "INVALID" not in result.stdout and "stale" not in result.stdout
+
+
+def test_cli_replays_the_seed_offline():
+    result = runner.invoke(app, ["extract", str(SEED), "--provider", "replay", "--fixtures", str(FIXTURES)])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["article"]["id"] == SEED.stem and data["meta"]["provider"] == "replay"
+    assert data["exercises"] and data["aircraft"] and data["statements"]
+
+
+def test_cli_prints_a_replay_miss_as_one_line_with_exit_code_3(tmp_path):
+    article = tmp_path / "unrecorded.txt"
+    article.write_text("The navy held a drill on Monday.", encoding="utf-8")
+    result = runner.invoke(app, ["extract", str(article), "--provider", "replay", "--fixtures", str(tmp_path)])
+    assert result.exit_code == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("extractor: error: replay miss: no fixture for request ")
+    assert result.stdout == ""
+
+
+def record_seed(fixtures: Path, replies: list[Reply]) -> None:
+    with ScriptedServer(replies) as server:
+        Extractor(
+            provider="openai", base_url=server.base_url, api_key="sk-test", fixtures_mode="record", fixtures_dir=fixtures
+        ).extract(SEED.read_text(encoding="utf-8"))
+
+
+def test_check_flags_a_stored_answer_that_no_longer_validates(tmp_path):
+    shutil.copy(next(FIXTURES.glob("voa-6183227.*.json")), tmp_path)
+    [path] = tmp_path.glob("*.json")
+    data = json.loads(path.read_text())
+    data["response"]["body"]["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = json.dumps(INVALID)
+    path.write_text(json.dumps(data))
+    result = runner.invoke(app, ["fixtures", "check", "--fixtures", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("INVALID") and path.name in result.stdout and "exercises.0" in result.stdout
+
+
+def test_check_accepts_the_invalid_first_answer_of_a_recorded_reask_chain(tmp_path):
+    from tests.test_replay import VALID
+
+    record_seed(tmp_path, [Reply(body=tool_call_completion(INVALID)), Reply(body=tool_call_completion(VALID))])
+    result = runner.invoke(app, ["fixtures", "check", "--fixtures", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "re-asked answer" in result.stdout and "INVALID" not in result.stdout
+
+
+def test_prune_lists_stale_fixtures_and_deletes_only_with_yes(tmp_path, monkeypatch):
+    for path in FIXTURES.glob("voa-*.json"):
+        shutil.copy(path, tmp_path)
+    count = len(list(tmp_path.glob("*.json")))
+    dry = runner.invoke(app, ["fixtures", "prune", "--fixtures", str(tmp_path)])
+    assert dry.exit_code == 0 and dry.stdout == ""
+    current = load_templates()
+    monkeypatch.setattr(
+        "extractor.prompts.load_templates", lambda: PromptTemplates(current.system, current.user, version="2")
+    )
+    dry = runner.invoke(app, ["fixtures", "prune", "--fixtures", str(tmp_path)])
+    assert dry.exit_code == 0 and dry.stdout.count("prompt version 1 (now 2)") == count
+    assert len(list(tmp_path.glob("*.json"))) == count
+    wet = runner.invoke(app, ["fixtures", "prune", "--fixtures", str(tmp_path), "--yes"])
+    assert wet.exit_code == 0 and wet.stdout.count("deleted") == count
+    assert list(tmp_path.glob("*.json")) == []
+
+
+def test_author_rejects_evidence_that_is_not_verbatim(tmp_path):
+    answer = tmp_path / "seed.json"
+    draft = json.loads((FIXTURES / "reference" / f"{SEED.stem}.json").read_text())
+    draft["aircraft"][0]["evidence"][0]["quote"] = "A quote the article never had."
+    answer.write_text(json.dumps(draft))
+    shutil.copy(SEED, tmp_path / "seed.txt")
+    result = runner.invoke(app, ["fixtures", "author", str(tmp_path / "seed.txt"), "--answers", str(tmp_path), "--fixtures", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "not verbatim" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_author_writes_the_request_the_default_replay_extractor_sends(tmp_path):
+    shutil.copy(SEED, tmp_path / "seed.txt")
+    result = runner.invoke(
+        app,
+        ["fixtures", "author", str(tmp_path / "seed.txt"), "--answers", str(FIXTURES / "reference"), "--fixtures", str(tmp_path / "out")],
+    )
+    assert result.exit_code == 2  # the answer file is looked up by stem: seed.json does not exist
+    shutil.copy(FIXTURES / "reference" / f"{SEED.stem}.json", tmp_path / "seed.json")
+    result = runner.invoke(
+        app, ["fixtures", "author", str(tmp_path / "seed.txt"), "--answers", str(tmp_path), "--fixtures", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.stderr
+    [written] = (tmp_path / "out").glob("seed.*.json")
+    # The article id is not in the prompt, so the key equals the repository's fixture for the seed.
+    assert (FIXTURES / written.name.replace("seed.", f"{SEED.stem}.", 1)).exists()
