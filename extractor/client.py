@@ -44,6 +44,7 @@ def _local_model(settings: Settings):
         n_ctx=settings.local_n_ctx,
         n_threads=settings.local_n_threads,
         max_tokens=settings.local_max_tokens,
+        constrain=settings.local_constrain,
     )
 
 

@@ -120,7 +120,7 @@ class Extractor:
 
     def decoding(self) -> dict[str, Any]:
         s = self.settings
-        return {
+        decoding = {
             "mode": effective_mode(s, self.provider),
             "temperature": s.temperature,
             "max_tokens": s.max_tokens,
@@ -128,6 +128,10 @@ class Extractor:
             "max_reasks": s.max_reasks,
             "chunk_chars": s.context_chars(self.provider),
         }
+        if self.provider == "local":
+            # The transport reshapes local requests: what it does decides the answer too.
+            decoding.update(local_max_tokens=s.local_max_tokens, local_constrain=s.local_constrain)
+        return decoding
 
     # -- steps ------------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ def constrain_schema(schema: Any, *, max_items: int = LOCAL_MAX_ITEMS, max_strin
     return out
 
 
-def adapt_request(body: dict[str, Any], *, max_tokens: int) -> dict[str, Any]:
+def adapt_request(body: dict[str, Any], *, max_tokens: int, constrain: bool = True) -> dict[str, Any]:
     """Map an OpenAI chat request onto `Llama.create_chat_completion` arguments."""
     kwargs: dict[str, Any] = {
         "messages": body["messages"],
@@ -73,7 +73,7 @@ def adapt_request(body: dict[str, Any], *, max_tokens: int) -> dict[str, Any]:
     elif response_format.get("type") == "json_object":
         schema = response_format.get("schema")
     if schema is not None:
-        text = article_text(body["messages"])
+        text = article_text(body["messages"]) if constrain else None
         if text is not None:
             schema = constrain_to_article(schema, text)
         kwargs["response_format"] = {"type": "json_object", "schema": constrain_schema(schema)}
@@ -96,7 +96,15 @@ def _load_llama(model_path: str, n_ctx: int, n_threads: int) -> Any:
 class LocalModel:
     """One loaded GGUF model; llama.cpp contexts are not thread-safe, so calls are serialized."""
 
-    def __init__(self, model_path: Path | None = None, *, n_ctx: int = 8192, n_threads: int = 2, max_tokens: int = 1024):
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        n_ctx: int = 8192,
+        n_threads: int = 2,
+        max_tokens: int = 1024,
+        constrain: bool = True,
+    ):
         path = model_path or bundled_model_path()
         if path is None or not Path(path).is_file():
             raise ProviderUnavailable(
@@ -106,11 +114,12 @@ class LocalModel:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.max_tokens = max_tokens
+        self.constrain = constrain
         self._lock = threading.Lock()
 
     def complete(self, body: dict[str, Any]) -> dict[str, Any]:
         llama = _load_llama(str(self.path), self.n_ctx, self.n_threads)
-        kwargs = adapt_request(body, max_tokens=self.max_tokens)
+        kwargs = adapt_request(body, max_tokens=self.max_tokens, constrain=self.constrain)
         with self._lock:
             completion = llama.create_chat_completion(**kwargs)
         completion = dict(completion)

@@ -42,12 +42,19 @@ def article_text(messages: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def _grammar_safe(value: str) -> bool:
+    # llama-cpp-python's schema-to-grammar converter mis-escapes '"' and '\\' inside enum
+    # values, and a grammar that fails to parse crashes the process.
+    return '"' not in value and "\\" not in value and value.isprintable()
+
+
 def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
+    return [value for value in dict.fromkeys(values) if _grammar_safe(value)]
 
 
 def sentences(text: str) -> list[str]:
-    parts = (part.strip() for part in SENTENCE_BREAK.split(text))
+    """Sentences, cut at straight double quotes so that every choice is grammar-safe."""
+    parts = (part.strip(" ,") for sentence in SENTENCE_BREAK.split(text) for part in sentence.split('"'))
     return _unique([p for p in parts if MIN_SENTENCE <= len(p) <= MAX_SENTENCE])[:MAX_CHOICES]
 
 

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     local_n_ctx: int = Field(default=8192, ge=2048)
     local_n_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     local_max_tokens: int = Field(default=1024, ge=16)
+    local_constrain: bool = Field(default=True, description="restrict the local grammar to the article's own text")
 
     def resolved_provider(self) -> ResolvedProvider:
         """`auto`: replay when fixtures are set to replay, openai when a key is set, else local."""

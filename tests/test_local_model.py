@@ -106,3 +106,29 @@ def test_local_transport_applies_the_article_constraints():
     }
     schema = adapt_request(body, max_tokens=256)["response_format"]["schema"]
     assert all(q in text for q in schema["$defs"]["EvidenceDraft"]["properties"]["quote"]["enum"])
+
+
+@pytest.mark.parametrize("name", ["voa-6180015.txt", "voa-8008152.txt", "voa-6183227.txt"])
+def test_local_grammar_choices_are_safe_for_the_grammar_converter(name):
+    """Straight quotes in enum values break llama-cpp-python's grammar (and crash it)."""
+    from extractor.local_constraints import constrain_to_article
+    from tests.support.paths import CORPUS
+
+    text = (CORPUS / name).read_text(encoding="utf-8")
+    schema = constrain_to_article(_draft_schema(), text)
+    choices: list[str] = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            choices.extend(v for v in node.get("enum", []) if isinstance(v, str))
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(schema)
+    assert choices
+    assert all('"' not in choice and "\\" not in choice for choice in choices)
+    evidence = schema["$defs"]["EvidenceDraft"]["properties"]["quote"]["enum"]
+    assert evidence and all(quote in text for quote in evidence)
