@@ -86,6 +86,10 @@ def write_atomically(path: Path, content: str) -> None:
     directory = path.parent
     handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); an output file gets the usual umask mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(handle, 0o666 & ~umask)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(content)
         os.replace(temp_name, path)

@@ -96,7 +96,8 @@ def record_seed(fixtures: Path, replies: list[Reply]) -> None:
 
 
 def test_check_flags_a_stored_answer_that_no_longer_validates(tmp_path):
-    shutil.copy(next(FIXTURES.glob("voa-6183227.*.json")), tmp_path)
+    authored = [p for p in FIXTURES.glob("voa-6183227.*.json") if json.loads(p.read_text())["origin"] == "authored"]
+    shutil.copy(authored[0], tmp_path)
     [path] = tmp_path.glob("*.json")
     data = json.loads(path.read_text())
     data["response"]["body"]["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = json.dumps(INVALID)
