@@ -29,8 +29,18 @@ FixturesModeOpt = Annotated[
 FixturesDirOpt = Annotated[Optional[Path], typer.Option("--fixtures", help="fixtures directory")]
 
 
+LAST_OUTPUT_SHOWN = 300
+
+
 def fail(error: Exception, code: int) -> None:
+    """One line on stderr, then exit: with the model's last answer when retries ran out on it."""
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    last_output = getattr(error, "last_output", None)
+    if last_output:
+        shown = " ".join(last_output.split())
+        if len(shown) > LAST_OUTPUT_SHOWN:
+            shown = shown[:LAST_OUTPUT_SHOWN] + "…"
+        message = f"{message}; last output: {shown}"
     typer.echo(f"extractor: error: {message}", err=True)
     raise typer.Exit(code)
 

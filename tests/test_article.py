@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-from pathlib import Path
 
 import pytest
 

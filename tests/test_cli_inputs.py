@@ -139,3 +139,17 @@ def test_version_and_schema():
     schema = run_cli("schema")
     assert schema.returncode == 0
     assert "ArticleExtraction" in json.loads(schema.stdout)["title"]
+
+
+def test_always_invalid_answers_exit_4_with_the_last_output_on_one_line():
+    from tests.support.answers import INVALID
+    from tests.support.scripted_server import Reply, ScriptedServer, tool_call_completion
+
+    with ScriptedServer([Reply(body=tool_call_completion(INVALID))]) as server:
+        result = run_cli(
+            "extract", str(SEED), "--provider", "openai", "--base-url", server.base_url, "--fixtures-mode", "off",
+            env={"OPENAI_API_KEY": "sk-test-secret-value"},
+        )
+    line = assert_one_line_error(result, 4, "no valid answer after 3 attempts", "last output:", "underwater")
+    assert "sk-test-secret-value" not in line
+    assert len(server.seen) == 3

@@ -9,25 +9,11 @@ from pathlib import Path
 import pytest
 
 from extractor import ExtractionFailed, Extractor, ProviderUnavailable
+from tests.support.answers import INVALID, VALID
 from tests.support.scripted_server import Reply, ScriptedServer, tool_call_completion
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_dc08afd2001463f6.txt"
 SEED_TEXT = SEED.read_text(encoding="utf-8")
-
-VALID = {
-    "exercises": [],
-    "aircraft": [
-        {
-            "designation": "B-52",
-            "mention": "B-52s",
-            "operator": {"name": "U.S. Air Drive", "country": "USA", "kind": "military"},
-            "role": "bomber",
-            "evidence": [{"quote": "U.S. Air Drive B-52s deployed to Andersen AFB, Guam"}],
-        }
-    ],
-    "statements": [],
-}
-INVALID = {"exercises": [{"description": "a drill", "kind": "underwater", "status": "conducted", "evidence": []}]}
 
 
 def make(server: ScriptedServer, **overrides) -> Extractor:

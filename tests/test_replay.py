@@ -13,26 +13,13 @@ from extractor import Extractor
 from extractor.errors import ReplayMiss
 from extractor.replay import article_scope
 from extractor.prompts import PromptTemplates, load_templates
+from tests.support.answers import INVALID, VALID
 from tests.support.scripted_server import Reply, ScriptedServer, tool_call_completion
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TEXT = (ROOT / "seeds" / "000_dc08afd2001463f6.txt").read_text(encoding="utf-8")
 SECRET = "sk-live-DO-NOT-STORE-0123456789abcdef"
 
-VALID = {
-    "exercises": [],
-    "aircraft": [
-        {
-            "designation": "B-52",
-            "mention": "B-52s",
-            "operator": {"name": "U.S. Air Drive", "country": "USA", "kind": "military"},
-            "role": "bomber",
-            "evidence": [{"quote": "U.S. Air Drive B-52s deployed to Andersen AFB, Guam"}],
-        }
-    ],
-    "statements": [],
-}
-INVALID = {"exercises": [{"description": "a drill", "kind": "underwater", "status": "conducted", "evidence": []}]}
 
 
 def recorder(server: ScriptedServer, fixtures: Path, mode: str = "record") -> Extractor:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from extractor import Extractor
 from extractor.cli import app
 from extractor.prompts import PromptTemplates, load_templates
+from tests.support.answers import INVALID
 from tests.support.scripted_server import Reply, ScriptedServer, tool_call_completion
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +20,6 @@ FIXTURES = ROOT / "fixtures"
 GOLD = ROOT.parent / "shared" / "gold"
 SEED = ROOT / "seeds" / "000_dc08afd2001463f6.txt"
 GOLD_ARTICLES = ["000_dc08afd2001463f6", "voa-6180015", "voa-6183227"]
-INVALID = {"exercises": [{"description": "a drill", "kind": "underwater", "status": "conducted", "evidence": []}]}
 
 runner = CliRunner()
 
@@ -108,7 +108,7 @@ def test_check_flags_a_stored_answer_that_no_longer_validates(tmp_path):
 
 
 def test_check_accepts_the_invalid_first_answer_of_a_recorded_reask_chain(tmp_path):
-    from tests.test_replay import VALID
+    from tests.support.answers import VALID
 
     record_seed(tmp_path, [Reply(body=tool_call_completion(INVALID)), Reply(body=tool_call_completion(VALID))])
     result = runner.invoke(app, ["fixtures", "check", "--fixtures", str(tmp_path)])
