@@ -46,7 +46,7 @@ class Summary:
     total: int = 0
     done: int = 0
     failed: int = 0
-    extracted: int = 0  # model calls made in this run
+    extracted: int = 0  # articles sent to the model in this run (done or failed)
     reused: int = 0  # identical texts copied instead of extracted
     resumed: int = 0  # finished by an earlier run
     attempts: int = 0
@@ -111,7 +111,7 @@ def render(summary: Summary) -> Any:
     table.add_row("articles", f"{articles['total']}: {articles['done']} done, {articles['failed']} failed")
     table.add_row(
         "this run",
-        f"{articles['extracted_now']} extracted, {articles['reused_identical_text']} reused (identical text), "
+        f"{articles['extracted_now']} attempted, {articles['reused_identical_text']} reused (identical text), "
         f"{articles['resumed']} from earlier runs, {data['model_calls']} model calls",
     )
     for reason, count in data["failures_by_reason"].items():
