@@ -6,25 +6,12 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from . import __version__
-from .cli_common import (
-    BaseUrlOpt,
-    FixturesDirOpt,
-    FixturesModeOpt,
-    GroundingOpt,
-    ModelOpt,
-    ModeOpt,
-    ProviderOpt,
-    check_output_path,
-    make_extractor,
-    provider_overrides,
-    run_guarded,
-    write_atomically,
-)
+from .cli_common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
 
 # instructor logs every failed attempt at ERROR; the CLI reports failures itself, once.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
@@ -53,17 +40,12 @@ def main_callback(
 
 
 @app.command()
+@with_provider_options
 def extract(
     path: Annotated[str, typer.Argument(help="article file (.txt .md .html .json) or - for stdin")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write here instead of stdout")] = None,
     pretty: Annotated[bool, typer.Option("--pretty", help="indent the JSON")] = False,
-    provider: ProviderOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    mode: ModeOpt = None,
-    grounding: GroundingOpt = None,
-    fixtures_mode: FixturesModeOpt = None,
-    fixtures_dir: FixturesDirOpt = None,
+    overrides: dict[str, Any] | None = None,
 ) -> None:
     """Extract one article and print the ArticleExtraction JSON."""
 
@@ -72,9 +54,7 @@ def extract(
 
         if output is not None:
             check_output_path(output)
-        extractor = make_extractor(
-            **provider_overrides(provider, model, base_url, mode, grounding, fixtures_mode, fixtures_dir)
-        )
+        extractor = make_extractor(**(overrides or {}))
         article = load_article(path, max_bytes=extractor.settings.max_input_bytes)
         result = extractor.extract_article(article)
         text = result.model_dump_json(indent=2 if pretty else None)

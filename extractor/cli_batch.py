@@ -7,23 +7,11 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from .cli_common import (
-    BaseUrlOpt,
-    FixturesDirOpt,
-    FixturesModeOpt,
-    GroundingOpt,
-    ModelOpt,
-    ModeOpt,
-    ProviderOpt,
-    make_extractor,
-    provider_overrides,
-    run_guarded,
-    write_atomically,
-)
+from .cli_common import make_extractor, run_guarded, with_provider_options, write_atomically
 from .errors import ExtractorError, InputError
 
 
@@ -37,6 +25,7 @@ def default_db(out: Path) -> Path:
     return out.with_name(out.name + ".db")
 
 
+@with_provider_options
 def batch(
     inputs: Annotated[list[str], typer.Argument(help="directories, .jsonl files, article files, or - for stdin JSONL")],
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL of ArticleExtraction, one line per article")],
@@ -49,13 +38,7 @@ def batch(
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="stop at the first failed article")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar and no summary table")] = False,
     json_summary: Annotated[Optional[Path], typer.Option("--json-summary", help="write the summary as JSON here")] = None,
-    provider: ProviderOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    mode: ModeOpt = None,
-    grounding: GroundingOpt = None,
-    fixtures_mode: FixturesModeOpt = None,
-    fixtures_dir: FixturesDirOpt = None,
+    overrides: dict[str, Any] | None = None,
 ) -> None:
     """Extract many articles; resumable (sqlite job store), results written as they complete.
 
@@ -70,8 +53,7 @@ def batch(
         from .batch.summary import Summary
         from .retry import Throttle
 
-        overrides = provider_overrides(provider, model, base_url, mode, grounding, fixtures_mode, fixtures_dir)
-        extractor = make_extractor(throttle=Throttle(), **overrides)
+        extractor = make_extractor(throttle=Throttle(), **(overrides or {}))
         limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
         summary = Summary(model=extractor.model)
         started = time.perf_counter()

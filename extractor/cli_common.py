@@ -5,10 +5,13 @@ Kept apart from cli.py so command modules can import it without importing the ap
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -45,25 +48,38 @@ def fail(error: Exception, code: int) -> None:
     raise typer.Exit(code)
 
 
-def provider_overrides(
-    provider: str | None = None,
-    model: str | None = None,
-    base_url: str | None = None,
-    mode: str | None = None,
-    grounding: str | None = None,
-    fixtures_mode: str | None = None,
-    fixtures_dir: Path | None = None,
-) -> dict:
-    given = dict(
-        provider=provider,
-        model=model,
-        base_url=base_url,
-        mode=mode,
-        grounding=grounding,
-        fixtures_mode=fixtures_mode,
-        fixtures_dir=fixtures_dir,
-    )
-    return {key: value for key, value in given.items() if value is not None}
+_PROVIDER_OPTIONS: dict[str, Any] = {
+    "provider": ProviderOpt,
+    "model": ModelOpt,
+    "base_url": BaseUrlOpt,
+    "mode": ModeOpt,
+    "grounding": GroundingOpt,
+    "fixtures_mode": FixturesModeOpt,
+    "fixtures_dir": FixturesDirOpt,
+}
+
+
+def with_provider_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared provider options; it receives the ones given as `overrides`.
+
+    typer reads options from the signature, so the options are appended to it here once
+    instead of being spelled out in every command.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    own = [param for name, param in signature.parameters.items() if name != "overrides"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+        for name, annotation in _PROVIDER_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name, None) for name in _PROVIDER_OPTIONS}
+        overrides = {name: value for name, value in given.items() if value is not None}
+        return command(*args, overrides=overrides, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+    return wrapper
 
 
 def make_extractor(**overrides):

@@ -1,8 +1,5 @@
 """`extractor eval` (score against gold files) and `extractor review` (HTML review page)."""
 
-# No `from __future__ import annotations`: typer must see the option types, which are
-# imported inside register() and so are not module globals.
-
 import json
 import sys
 from pathlib import Path
@@ -10,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from .cli_common import make_extractor, run_guarded, with_provider_options, write_atomically
 from .errors import InputError
 
 _ARTICLE_SUFFIXES = (".txt", ".md", ".json", ".html")
@@ -158,23 +156,8 @@ def build_review(result_path: Path, article: Path | None, articles: Path | None)
 
 
 def register(app: typer.Typer) -> None:
-    # Imported here, not at module top: extractor.cli imports this module while it is still
-    # initializing (and `python -m extractor.cli` loads cli twice).
-    from .cli_common import (
-        BaseUrlOpt,
-        FixturesDirOpt,
-        FixturesModeOpt,
-        GroundingOpt,
-        ModelOpt,
-        ModeOpt,
-        ProviderOpt,
-        make_extractor,
-        provider_overrides,
-        run_guarded,
-        write_atomically,
-    )
-
     @app.command("eval")
+    @with_provider_options
     def eval_command(
         gold_dir: Annotated[Path, typer.Argument(help="folder of gold *.json files")],
         predictions: Annotated[
@@ -184,20 +167,14 @@ def register(app: typer.Typer) -> None:
             Optional[Path], typer.Option("--articles", help="article folder (default: GOLD_DIR/../seeds and ../corpus)")
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-        provider: ProviderOpt = None,
-        model: ModelOpt = None,
-        base_url: BaseUrlOpt = None,
-        mode: ModeOpt = None,
-        grounding: GroundingOpt = None,
-        fixtures_mode: FixturesModeOpt = None,
-        fixtures_dir: FixturesDirOpt = None,
+        overrides: dict[str, Any] | None = None,
     ) -> None:
         """Score extractions against gold files: precision/recall/F1, key fields, grounding."""
 
         def action() -> None:
-            overrides = provider_overrides(provider, model, base_url, mode, grounding, fixtures_mode, fixtures_dir)
+            given = overrides or {}
             report, _ = run_eval(
-                gold_dir, predictions=predictions, articles=articles, extractor_factory=lambda: make_extractor(**overrides)
+                gold_dir, predictions=predictions, articles=articles, extractor_factory=lambda: make_extractor(**given)
             )
             if as_json:
                 sys.stdout.write(json.dumps(report, indent=2) + "\n")
