@@ -8,6 +8,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,9 @@ class ArticleInput:
     url: str | None = None
     published: dt.date | None = None
 
-    @property
+    @cached_property
     def sha256(self) -> str:
+        # Asked for by the header, the job store and fixtures: hash the text once.
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def header(self) -> Article:

@@ -10,20 +10,13 @@ from __future__ import annotations
 import contextvars
 import json
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx2
 
 from schemas import Usage
 
-from .retry import (
-    Throttle,
-    async_transport_retrying,
-    is_retryable_response,
-    retry_after_seconds,
-    transport_retrying,
-)
+from .retry import Throttle, async_transport_retrying, retry_after_seconds, transport_retrying
 
 
 @dataclass
@@ -34,10 +27,11 @@ class CallMeter:
     usage: Usage = field(default_factory=Usage)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, response: httpx2.Response) -> None:
+    def record(self, response: httpx2.Response | None) -> None:
+        """One request sent; `None` when it never got an answer (timeout, dropped connection)."""
         with self._lock:
             self.attempts += 1
-            if response.status_code == 200:
+            if response is not None and response.status_code == 200:
                 self.usage = self.usage + usage_of(response)
 
 
@@ -79,8 +73,7 @@ def _observe(response: httpx2.Response, throttle: Throttle | None) -> httpx2.Res
 def _count_failed_send() -> None:
     meter = _current_meter.get()
     if meter is not None:
-        with meter._lock:
-            meter.attempts += 1
+        meter.record(None)
 
 
 @dataclass
@@ -146,16 +139,3 @@ class AsyncRetryingTransport(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-__all__ = [
-    "AsyncRetryingTransport",
-    "CallMeter",
-    "RetryOptions",
-    "RetryingTransport",
-    "is_retryable_response",
-    "start_metering",
-    "stop_metering",
-]
-
-TransportFactory = Callable[[], httpx2.BaseTransport]
