@@ -70,7 +70,7 @@ def articles(n: int) -> list:
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
-    command = [sys.executable, "-m", "extractor.faultserver", "--port", "0", "--latency", str(latency)]
+    command = [sys.executable, "-m", "extractor.testing.faultserver", "--port", "0", "--latency", str(latency)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline() if process.stdout else ""
     if "listening on " not in line:
@@ -85,8 +85,8 @@ def run_plain(base_url: str, items: list, latency: float) -> Row:
     import instructor
     import openai
 
-    from extractor.prompts import render_messages
-    from schemas import ExtractionDraft
+    from extractor.prompting import render_messages
+    from extractor.schemas import ExtractionDraft
 
     raw = openai.OpenAI(api_key="bench", base_url=base_url, max_retries=0, http_client=httpx2.Client(timeout=60))
     client = instructor.from_openai(raw, mode=instructor.Mode.TOOLS)

@@ -1,18 +1,17 @@
 """extractor: grounded, validated extraction of military exercises, aircraft and political
-statements from news articles."""
+statements from news articles.
 
-from schemas import (
-    Actor,
-    Aircraft,
-    Article,
-    ArticleExtraction,
-    Evidence,
-    Exercise,
-    ExtractionMeta,
-    PoliticalStatement,
-)
+The public API is re-exported here and imported on first use, so `import extractor` (and the
+CLI's `--version`, `--help` and `schema`) stays fast: openai and instructor load only when an
+extraction is built.
+"""
 
-from .article import ArticleInput, load_article, make_article
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
 from .errors import (
     ConfigError,
     ExtractionFailed,
@@ -21,10 +20,53 @@ from .errors import (
     ProviderUnavailable,
     ReplayMiss,
 )
-from .extract import Extractor, aextract, extract
-from .settings import Settings
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from .article import ArticleInput, load_article, make_article
+    from .extract import Extractor, aextract, extract
+    from .schemas import (
+        Actor,
+        Aircraft,
+        Article,
+        ArticleExtraction,
+        Evidence,
+        Exercise,
+        ExtractionMeta,
+        PoliticalStatement,
+    )
+    from .settings import Settings
+
+_LAZY = {
+    "Actor": ".schemas",
+    "Aircraft": ".schemas",
+    "Article": ".schemas",
+    "ArticleExtraction": ".schemas",
+    "Evidence": ".schemas",
+    "Exercise": ".schemas",
+    "ExtractionMeta": ".schemas",
+    "PoliticalStatement": ".schemas",
+    "ArticleInput": ".article",
+    "load_article": ".article",
+    "make_article": ".article",
+    "Extractor": ".extract",
+    "aextract": ".extract",
+    "extract": ".extract",
+    "Settings": ".settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'extractor' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "Actor",

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from schemas import Article
+from .schemas import Article
 
 from .errors import InputError
 
@@ -217,6 +217,16 @@ def load_article(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     return article_from_bytes(data, suffix=suffix or ".txt", source=str(path), stem=path.stem, max_bytes=max_bytes)
+
+
+def find_article(stem: str, folders: list[Path]) -> Path | None:
+    """The article file `<stem>.<suffix>` in the first folder that has one."""
+    for folder in folders:
+        for suffix in SUPPORTED_SUFFIXES:
+            path = folder / f"{stem}{suffix}"
+            if path.is_file():
+                return path
+    return None
 
 
 def split_paragraphs(text: str, budget: int) -> list[tuple[int, str]]:

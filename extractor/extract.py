@@ -11,7 +11,7 @@ from typing import Any, TypedDict, Unpack
 
 import instructor
 
-from schemas import (
+from .schemas import (
     Aircraft,
     ArticleExtraction,
     Exercise,
@@ -25,7 +25,7 @@ from .client import build_client, effective_mode
 from .failures import to_extractor_error
 from .grounding import ground_extraction, make_grounding_check
 from .normalize import normalize_extraction
-from .prompts import fingerprint, prompt_version, render_messages
+from .prompting import fingerprint, prompt_version, render_messages
 from .retry import Throttle, async_reask_retrying, reask_retrying
 from .settings import Settings
 from .replay import article_scope

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from rapidfuzz import fuzz
 
-from schemas import ArticleExtraction, Evidence
+from .schemas import ArticleExtraction, Evidence
 
 MIN_FUZZY_CHARS = 24
 DROP_WARNING = re.compile(r"^dropped (exercise|aircraft|statement) .*: evidence not found")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Hashable, Sequence, TypeVar
 
-from schemas import Actor, Aircraft, Evidence, Exercise, PoliticalStatement
-from schemas.common import MAX_EVIDENCE
+from .schemas import Actor, Aircraft, Evidence, Exercise, PoliticalStatement
+from .schemas.common import MAX_EVIDENCE
 
 from .gazetteer import alias_key
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence
 
-from schemas import Actor, Aircraft, ArticleExtraction, Exercise, PoliticalStatement
+from .schemas import Actor, Aircraft, ArticleExtraction, Exercise, PoliticalStatement
 
 from .dates import resolve_date_text
 from .gazetteer import AircraftEntry, Gazetteer, alias_key, designation_key, load_gazetteer, parse_designation

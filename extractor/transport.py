@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx2
 
-from schemas import Usage
+from .schemas import Usage
 
 from .retry import Throttle, async_transport_retrying, retry_after_seconds, transport_retrying
 

@@ -1,1 +1,1 @@
-"""Prompt templates, shipped as data files beside this module."""
+"""Prompt templates (data): installed as `extractor.prompts`, rendered by `extractor.prompting`."""

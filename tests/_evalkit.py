@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from schemas import ArticleExtraction
+from extractor.schemas import ArticleExtraction
 
 from tests.support.paths import SHARED  # noqa: E402
 MAIN = Path(__file__).resolve().parents[1]

@@ -14,8 +14,8 @@ from extractor.batch import BatchAborted, JobStore, abatch, batch, iter_sources
 from extractor.batch.export import export_csv, export_jsonl
 from extractor.batch.limiter import JobLimiter, TokenBucket
 from extractor.batch.summary import Summary, estimated_cost, percentile
-from extractor.faultserver import FaultConfig, FaultServer
-from schemas import Usage
+from extractor.testing.faultserver import FaultConfig, FaultServer
+from extractor.schemas import Usage
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "voa_stories.jsonl"
 RECORDS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from extractor.cli import app
-from extractor.faultserver import FaultConfig, FaultServer
+from extractor.testing.faultserver import FaultConfig, FaultServer
 from tests.test_batch import ALL_FAULTS, records
 
 ROOT = Path(__file__).resolve().parent.parent

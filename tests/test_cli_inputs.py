@@ -143,7 +143,7 @@ def test_version_and_schema():
 
 def test_always_invalid_answers_exit_4_with_the_last_output_on_one_line():
     from tests.support.answers import INVALID
-    from tests.support.scripted_server import Reply, ScriptedServer, tool_call_completion
+    from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 
     with ScriptedServer([Reply(body=tool_call_completion(INVALID))]) as server:
         result = run_cli(

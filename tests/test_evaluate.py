@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from extractor.cli import app
-from extractor.cli_eval import run_eval
-from extractor.evaluate import score_article
+from extractor.evaluation import run_eval
+from extractor.evaluation import score_article
 
 from _evalkit import GOLD_DIR, MAIN, SEED_STEM, as_extraction, gold, seed_text
 

@@ -8,8 +8,8 @@ import json
 import httpx2
 import pytest
 
-from extractor.faultserver import FaultConfig, FaultServer, article_text, valid_draft
-from schemas import ExtractionDraft
+from extractor.testing.faultserver import FaultConfig, FaultServer, article_text, valid_draft
+from extractor.schemas import ExtractionDraft
 
 TEXT = "Two B-52H bombers flew over the Korean Peninsula on Friday.\nSouth Korea joined the drill."
 

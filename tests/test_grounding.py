@@ -7,7 +7,7 @@ import random
 import pytest
 
 from extractor.grounding import MIN_FUZZY_CHARS, find_span, ground_extraction, is_drop_warning, make_grounding_check
-from schemas import ExtractionDraft
+from extractor.schemas import ExtractionDraft
 
 from _evalkit import aircraft, as_extraction, gold, make, seed_text
 

@@ -60,13 +60,13 @@ def test_bundled_model_extracts_seed_into_a_valid_grounded_contract():
 
 
 def _draft_schema():
-    from schemas import ExtractionDraft
+    from extractor.schemas import ExtractionDraft
 
     return ExtractionDraft.model_json_schema()
 
 
 def test_local_grammar_only_offers_the_articles_own_text():
-    from extractor.local_constraints import constrain_to_article
+    from extractor.local.constraints import constrain_to_article
 
     text = SEED.read_text(encoding="utf-8")
     schema = constrain_to_article(_draft_schema(), text)
@@ -86,7 +86,7 @@ def test_local_grammar_only_offers_the_articles_own_text():
 
 
 def test_local_grammar_forbids_aircraft_when_the_article_names_none():
-    from extractor.local_constraints import constrain_to_article
+    from extractor.local.constraints import constrain_to_article
 
     text = "Archaeologists found a Roman villa near the river. The dig will continue next summer."
     schema = constrain_to_article(_draft_schema(), text)
@@ -96,7 +96,7 @@ def test_local_grammar_forbids_aircraft_when_the_article_names_none():
 
 def test_local_transport_applies_the_article_constraints():
     from extractor.article import make_article
-    from extractor.prompts import render_messages
+    from extractor.prompting import render_messages
 
     text = SEED.read_text(encoding="utf-8")
     body = {
@@ -111,7 +111,7 @@ def test_local_transport_applies_the_article_constraints():
 @pytest.mark.parametrize("name", ["voa-6180015.txt", "voa-8008152.txt", "voa-6183227.txt"])
 def test_local_grammar_choices_are_safe_for_the_grammar_converter(name):
     """Straight quotes in enum values break llama-cpp-python's grammar (and crash it)."""
-    from extractor.local_constraints import constrain_to_article
+    from extractor.local.constraints import constrain_to_article
     from tests.support.paths import CORPUS
 
     text = (CORPUS / name).read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import pytest
 
 from extractor import ExtractionFailed, Extractor, ProviderUnavailable
 from tests.support.answers import INVALID, VALID
-from tests.support.scripted_server import Reply, ScriptedServer, tool_call_completion
+from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_dc08afd2001463f6.txt"
 SEED_TEXT = SEED.read_text(encoding="utf-8")

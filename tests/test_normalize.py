@@ -12,7 +12,7 @@ from extractor.dates import resolve_date_text
 from extractor.gazetteer import load_gazetteer
 from extractor.grounding import ground_extraction
 from extractor.normalize import NOT_AIRCRAFT_PREFIX, normalize_actor, normalize_designation, normalize_extraction
-from schemas import Actor
+from extractor.schemas import Actor
 
 from _evalkit import aircraft, as_extraction, gold, make, seed_text, strip_private
 

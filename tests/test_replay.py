@@ -12,9 +12,9 @@ import pytest
 from extractor import Extractor
 from extractor.errors import ReplayMiss
 from extractor.replay import article_scope
-from extractor.prompts import PromptTemplates, load_templates
+from extractor.prompting import PromptTemplates, load_templates
 from tests.support.answers import INVALID, VALID
-from tests.support.scripted_server import Reply, ScriptedServer, tool_call_completion
+from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TEXT = (ROOT / "seeds" / "000_dc08afd2001463f6.txt").read_text(encoding="utf-8")
@@ -126,7 +126,7 @@ def test_changed_prompt_version_fails_replay_with_an_explanation(tmp_path, monke
     assert [p.name.split(".")[0] for p in fixture_files(tmp_path)] == ["seed"]
     current = load_templates()
     changed = PromptTemplates(system=current.system + "\n- Prefer precision.", user=current.user, version="2")
-    monkeypatch.setattr("extractor.prompts.load_templates", lambda: changed)
+    monkeypatch.setattr("extractor.prompting.load_templates", lambda: changed)
     with pytest.raises(ReplayMiss) as caught:
         replayer(tmp_path).extract(SEED_TEXT, article_id="seed")  # outside the scope: named from the fixture
     miss = caught.value

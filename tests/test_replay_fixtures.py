@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from extractor import Extractor
 from extractor.cli import app
-from extractor.prompts import PromptTemplates, load_templates
+from extractor.prompting import PromptTemplates, load_templates
 from tests.support.answers import INVALID
-from tests.support.scripted_server import Reply, ScriptedServer, tool_call_completion
+from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -124,7 +124,7 @@ def test_prune_lists_stale_fixtures_and_deletes_only_with_yes(tmp_path, monkeypa
     assert dry.exit_code == 0 and dry.stdout == ""
     current = load_templates()
     monkeypatch.setattr(
-        "extractor.prompts.load_templates", lambda: PromptTemplates(current.system, current.user, version="2")
+        "extractor.prompting.load_templates", lambda: PromptTemplates(current.system, current.user, version="2")
     )
     dry = runner.invoke(app, ["fixtures", "prune", "--fixtures", str(tmp_path)])
     assert dry.exit_code == 0 and dry.stdout.count("prompt version 1 (now 2)") == count

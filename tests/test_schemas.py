@@ -8,8 +8,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from schemas import Actor, ArticleExtraction, ExtractionDraft
-from schemas.common import LONG_TEXT
+from extractor.schemas import Actor, ArticleExtraction, ExtractionDraft
+from extractor.schemas.common import LONG_TEXT
 
 from tests.support.paths import SHARED  # noqa: E402
 GOLD_FILES = sorted((SHARED / "gold").glob("*.json"))

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
+from ..schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
 
 from ..errors import InputError
 from .store import JobStore
@@ -30,7 +30,7 @@ def iter_results(store: JobStore) -> Iterator[tuple[str, str]]:
 
 
 def export_jsonl(store: JobStore, path: Path) -> int:
-    from ..cli_common import write_atomically
+    from ..files import write_atomically
 
     lines = [result for _, result in iter_results(store)]
     write_atomically(path, "".join(line + "\n" for line in lines))
@@ -39,7 +39,7 @@ def export_jsonl(store: JobStore, path: Path) -> int:
 
 def export_csv(store: JobStore, directory: Path) -> dict[str, int]:
     """Write the three tables into `directory` (created if needed); returns rows per table."""
-    from ..cli_common import write_atomically
+    from ..files import write_atomically
 
     if directory.exists() and not directory.is_dir():
         raise InputError(f"{directory}: not a directory (CSV export writes three files)")

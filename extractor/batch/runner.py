@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from schemas import ArticleExtraction, Usage
+from ..schemas import ArticleExtraction, Usage
 
 from ..errors import ExtractionFailed, ExtractorError
 from ..retry import Throttle

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas import Usage
+from ..schemas import Usage
 
 from .sources import InputFailure, SourcedArticle, SourceItem
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from schemas import Usage
+from ..schemas import Usage
 
 from .runner import BatchOutcome
 

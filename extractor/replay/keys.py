@@ -13,11 +13,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..article_block import article_in_message
+
 # Bumping this changes every key: old fixtures then miss instead of replaying a wrong format.
 FORMAT_VERSION = 1
 
-ARTICLE_START = "<<<ARTICLE"
-ARTICLE_END = "ARTICLE>>>"
 
 
 def canonical_json(value: Any) -> str:
@@ -40,17 +40,6 @@ def parse_body(content: bytes) -> Any:
 
 def request_key(method: str, path: str, body: Any) -> str:
     return sha256_hex(canonical_json({"format": FORMAT_VERSION, "method": method.upper(), "path": path, "body": body}))
-
-
-def article_text(user_message: str) -> str | None:
-    """The article between the markers of prompts/user.txt, without the template's newlines."""
-    start = user_message.find(ARTICLE_START)
-    end = user_message.rfind(ARTICLE_END)
-    if start < 0 or end < start:
-        return None
-    text = user_message[start + len(ARTICLE_START) : end]
-    text = text[1:] if text.startswith("\n") else text
-    return text[:-1] if text.endswith("\n") else text
 
 
 def _messages(body: Any) -> list[dict[str, Any]]:
@@ -102,7 +91,7 @@ class RequestFacts:
     def of(cls, body: Any) -> RequestFacts:
         system = _first_content(body, "system")
         user = _first_content(body, "user")
-        article = article_text(user) if user is not None else None
+        article = article_in_message(user) if user is not None else None
         model = body.get("model") if isinstance(body, dict) else None
         return cls(
             model=str(model) if model is not None else None,

@@ -40,7 +40,7 @@ class Exchange:
 
 def _prompt_version() -> str | None:
     try:
-        from ..prompts import prompt_version
+        from ..prompting import prompt_version
 
         return prompt_version()
     except Exception:  # a fixture is still worth keeping when the templates cannot be read

@@ -8,14 +8,14 @@ authored answers in `reference/`) can live beside them.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ..files import write_json_atomically
 
 FILE_PATTERN = re.compile(r"^(?:(?P<label>.+)\.)?(?P<key>[0-9a-f]{64})\.json$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -53,19 +53,6 @@ class Fixture:
 
 def safe_label(text: str) -> str:
     return _UNSAFE.sub("-", text).strip("-")[:80] or "request"
-
-
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Readers (a parallel replay, a crashed recorder) never see half a file."""
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, ensure_ascii=False, sort_keys=False)
-            out.write("\n")
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 class FixtureStore:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from schemas import ExtractionDraft
+from .schemas import ExtractionDraft
 
 from .article import ArticleInput
 
@@ -23,7 +23,7 @@ class PromptTemplates:
 
 @lru_cache(maxsize=1)
 def load_templates() -> PromptTemplates:
-    root = resources.files("prompts")
+    root = resources.files("extractor.prompts")
     return PromptTemplates(
         system=root.joinpath("system.txt").read_text(encoding="utf-8").strip(),
         user=root.joinpath("user.txt").read_text(encoding="utf-8").strip(),

@@ -14,7 +14,6 @@ import copy
 import re
 from typing import Any
 
-ARTICLE_PATTERN = re.compile(r"<<<ARTICLE\n(.*?)\nARTICLE>>>", re.S)
 SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 DESIGNATION = re.compile(r"\b[A-Z]{1,3}/?[A-Z]?-\d{1,3}[A-Z]?\b")
 DIRECT_QUOTE = re.compile(r"[“\"]([^”\"]{20,300})[”\"]")
@@ -30,16 +29,6 @@ DATE_PHRASE = re.compile(
 SENTENCE_END = re.compile(r"(?<=[a-z]{2})\.[ \t]+")
 
 MIN_SENTENCE, MAX_SENTENCE, MAX_CHOICES = 20, 300, 80
-
-
-def article_text(messages: list[dict[str, Any]]) -> str | None:
-    for message in reversed(messages):
-        content = message.get("content")
-        if message.get("role") == "user" and isinstance(content, str):
-            found = ARTICLE_PATTERN.search(content)
-            if found:
-                return found.group(1)
-    return None
 
 
 def _grammar_safe(value: str) -> bool:

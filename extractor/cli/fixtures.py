@@ -15,8 +15,8 @@ DirOpt = Annotated[
 
 
 def _fixtures_dir(given: Path | None) -> Path:
-    from .errors import InputError
-    from .settings import Settings
+    from ..errors import InputError
+    from ..settings import Settings
 
     root = given or Settings().fixtures_dir
     if not root.is_dir():
@@ -30,10 +30,10 @@ def check(fixtures_dir: DirOpt = None) -> None:
 
     Exits 1 when an answer no longer validates; stale fixtures alone are reported, not failed.
     """
-    from .cli_common import run_guarded
+    from .common import run_guarded
 
     def action() -> None:
-        from .replay.check import check_fixtures
+        from ..replay.tools.check import check_fixtures
 
         reports = check_fixtures(_fixtures_dir(fixtures_dir))
         failed = [r for r in reports if r.failed]
@@ -59,10 +59,10 @@ def prune(
     yes: Annotated[bool, typer.Option("--yes", help="delete; without it only list what would go")] = False,
 ) -> None:
     """List stale fixtures (their prompt version, system prompt or schema is no longer current); --yes deletes them."""
-    from .cli_common import run_guarded
+    from .common import run_guarded
 
     def action() -> None:
-        from .replay.check import check_fixtures, stale_fixtures
+        from ..replay.tools.check import check_fixtures, stale_fixtures
 
         stale = stale_fixtures(check_fixtures(_fixtures_dir(fixtures_dir)))
         for report in stale:
@@ -82,11 +82,11 @@ def author(
     fixtures_dir: Annotated[Optional[Path], typer.Option("--fixtures", help="fixtures directory")] = None,
 ) -> None:
     """Write authored reference fixtures: the request the default extractor sends, answered by hand."""
-    from .cli_common import run_guarded
+    from .common import run_guarded
 
     def action() -> None:
-        from .replay.author import author_fixture
-        from .settings import Settings
+        from ..replay.tools.author import author_fixture
+        from ..settings import Settings
 
         target = fixtures_dir or Settings().fixtures_dir
         for article in articles:

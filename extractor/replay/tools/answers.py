@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx2
 
-from .keys import request_mode
+from ..keys import request_mode
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 

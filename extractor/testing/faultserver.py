@@ -19,8 +19,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ARTICLE_START = "<<<ARTICLE\n"
-ARTICLE_END = "\nARTICLE>>>"
+from ..article_block import article_in_messages
+
 QUOTE_CHARS = 60
 FAULTS = ("429", "500", "hang", "drop", "malformed", "invalid")
 REASONS = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
@@ -215,11 +215,7 @@ def _error(message: str) -> dict[str, Any]:
 
 
 def article_text(body: dict[str, Any]) -> str:
-    for message in body.get("messages") or []:
-        content = message.get("content")
-        if message.get("role") == "user" and isinstance(content, str) and ARTICLE_START in content:
-            return content.split(ARTICLE_START, 1)[1].rsplit(ARTICLE_END, 1)[0]
-    return ""
+    return article_in_messages(body.get("messages") or []) or ""
 
 
 def valid_draft(text: str) -> dict[str, Any]:
@@ -278,10 +274,10 @@ def completion(body: dict[str, Any], fault: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m extractor.faultserver` (the same as `extractor fault-server`)."""
+    """`python -m extractor.testing.faultserver` (the same as `extractor fault-server`)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="extractor.faultserver")
+    parser = argparse.ArgumentParser(prog="extractor.testing.faultserver")
     parser.add_argument("--port", type=int, default=0)
     for name, value in asdict(FaultConfig()).items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value) if value is not None else int, default=value)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from schemas import ExtractionDraft
+from ...schemas import ExtractionDraft
 
 from .answers import answer_text, asked_answers
-from .keys import RequestFacts, sha256_hex
-from .store import Fixture, FixtureStore
+from ..keys import RequestFacts, sha256_hex
+from ..store import Fixture, FixtureStore
 
 # instructor modes as they show in a request body -> the settings mode that produces them.
 SETTINGS_MODE = {"tools": "tools", "json_schema": "json_schema", "json_object": "json"}
@@ -33,13 +33,13 @@ class CurrentRequests:
 
     @cached_property
     def prompt_version(self) -> str:
-        from ..prompts import prompt_version
+        from ...prompting import prompt_version
 
         return prompt_version()
 
     @cached_property
     def system_sha256(self) -> str:
-        from ..prompts import load_templates
+        from ...prompting import load_templates
 
         return sha256_hex(load_templates().system)
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from .errors import ExtractorError, InputError
+from ..errors import ExtractorError, InputError
+from ..files import check_output_path, write_atomically
 
 ProviderOpt = Annotated[
     Optional[str], typer.Option("--provider", help="auto | openai | local | replay (env EXTRACTOR_PROVIDER)")
@@ -86,7 +85,7 @@ def make_extractor(**overrides):
     """An Extractor from CLI options; bad option values are usage errors (exit 2)."""
     from pydantic import ValidationError
 
-    from .extract import Extractor
+    from ..extract import Extractor
 
     try:
         return Extractor(**overrides)
@@ -94,34 +93,6 @@ def make_extractor(**overrides):
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise InputError(f"invalid setting {field}: {first['msg']}") from None
-
-
-def check_output_path(path: Path) -> Path:
-    """Fail before any model call when the output could not be written anyway."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not an output file")
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: output directory does not exist")
-    return path
-
-
-def write_atomically(path: Path, content: str) -> None:
-    """Write the whole file or nothing: a failed run leaves no partial output behind."""
-    path = check_output_path(path)
-    directory = path.parent
-    handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private (0600); an output file gets the usual umask mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(handle, 0o666 & ~umask)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(content)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def run_guarded(action) -> None:

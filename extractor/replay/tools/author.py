@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from schemas import ExtractionDraft
+from ...schemas import ExtractionDraft
 
-from ..article import load_article
-from ..client import IN_PROCESS_BASE_URL
-from ..errors import InputError
-from .context import Answerer, answered_by, article_scope
+from ...article import load_article
+from ...client import IN_PROCESS_BASE_URL
+from ...errors import InputError
+from ..context import Answerer, answered_by, article_scope
 from .answers import answering_transport
-from .keys import request_key
+from ..keys import request_key
 from .render import RENDER_API_KEY
-from .store import store_for
+from ..store import store_for
 
 CHAT_PATH = "/v1/chat/completions"  # the path under IN_PROCESS_BASE_URL
 AUTHORED_NOTE = "authored reference answer: written by hand from the article (and its gold file), not a model output"
@@ -48,7 +48,7 @@ def unquoted_evidence(answer: str, article_text: str) -> list[str]:
 
 def author_fixture(article_path: Path, answer_path: Path, fixtures_dir: Path, *, note: str = AUTHORED_NOTE) -> list[Path]:
     """Write the fixture(s) answering `article_path` with `answer_path`; returns their paths."""
-    from ..extract import Extractor
+    from ...extract import Extractor
 
     article = load_article(article_path)
     answer = read_answer(answer_path)

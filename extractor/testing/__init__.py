@@ -1,0 +1,2 @@
+"""Tooling for tests, ours and users': a fault-injecting server, a scripted OpenAI-compatible
+server, and the opt-in pytest plugin. Nothing here is imported by the extraction pipeline."""
