@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "voa_stories.jsonl"
+CORPUS = ROOT / "corpus" / "voa_stories.jsonl"
 
 logging.getLogger("instructor").disabled = True
 

@@ -39,3 +39,8 @@ class PoliticalStatement(StatementDraft):
     on_behalf_of: Actor | None = None
     targets: Annotated[list[Actor], Field(max_length=MAX_ACTORS)] = []
     evidence: EvidenceList
+    # Contract 1.1. Only here, not in StatementDraft: the draft's JSON schema is part of every
+    # recorded request (replay keys, fingerprints); the model is asked for it from prompt v2 on.
+    date_text: ShortText | None = Field(
+        default=None, description='when it was made, as written ("Friday", "Dec. 7"); added in 1.1'
+    )

@@ -9,11 +9,10 @@ from typing import Any
 
 from extractor.schemas import ArticleExtraction
 
-from tests.support.paths import SHARED  # noqa: E402
-MAIN = Path(__file__).resolve().parents[1]
-GOLD_DIR = SHARED / "gold"
+from tests.support.paths import GOLD, SEEDS  # noqa: E402
+GOLD_DIR = GOLD
 SEED_STEM = "000_dc08afd2001463f6"
-SEED_TEXT_PATH = MAIN / "seeds" / f"{SEED_STEM}.txt"
+SEED_TEXT_PATH = SEEDS / f"{SEED_STEM}.txt"
 
 META = {
     "provider": "test",

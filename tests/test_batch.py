@@ -16,9 +16,10 @@ from extractor.batch.limiter import JobLimiter, TokenBucket
 from extractor.batch.summary import Summary, estimated_cost, percentile
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from extractor.schemas import Usage
+from tests.support.paths import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "voa_stories.jsonl"
-RECORDS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+STORIES = CORPUS / "voa_stories.jsonl"
+RECORDS = [json.loads(line) for line in STORIES.read_text(encoding="utf-8").splitlines() if line.strip()]
 ALL_FAULTS = dict(
     rate_429=0.04, retry_after=0.01, rate_500=0.04, rate_hang=0.03, rate_drop=0.04, rate_malformed=0.04, rate_invalid=0.04
 )

@@ -18,7 +18,7 @@ from extractor.cli import app
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from tests.test_batch import ALL_FAULTS, records
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "seeds" / "000_dc08afd2001463f6.txt"
+from tests.support.paths import ROOT, SEEDS
+
+SEED = SEEDS / "000_dc08afd2001463f6.txt"
 
 
 def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None, cwd: Path | None = None):

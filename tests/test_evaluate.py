@@ -13,7 +13,8 @@ from extractor.cli import app
 from extractor.evaluation import run_eval
 from extractor.evaluation import score_article
 
-from _evalkit import GOLD_DIR, MAIN, SEED_STEM, as_extraction, gold, seed_text
+from _evalkit import GOLD_DIR, SEED_STEM, as_extraction, gold, seed_text
+from tests.support.paths import SEEDS
 
 
 @pytest.mark.parametrize("stem", [SEED_STEM, "voa-6180015", "voa-6183227"])
@@ -91,7 +92,7 @@ def test_cli_eval_json_with_predictions(tmp_path):
     preds = tmp_path / "preds"
     preds.mkdir()
     (preds / f"{SEED_STEM}.json").write_text(json.dumps(perturbed()), encoding="utf-8")
-    result = CliRunner().invoke(app, ["eval", str(gold_dir), "--predictions", str(preds), "--articles", str(MAIN / "seeds"), "--json"])
+    result = CliRunner().invoke(app, ["eval", str(gold_dir), "--predictions", str(preds), "--articles", str(SEEDS), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["total"]["overall"]["f1"] == pytest.approx(20 / 24)
@@ -103,7 +104,7 @@ def test_run_eval_extracts_articles_found_next_to_gold(tmp_path):
     (tmp_path / "gold").mkdir()
     (tmp_path / "seeds").mkdir()
     shutil.copy(GOLD_DIR / f"{SEED_STEM}.json", tmp_path / "gold")
-    shutil.copy(MAIN / "seeds" / f"{SEED_STEM}.txt", tmp_path / "seeds")
+    shutil.copy(SEEDS / f"{SEED_STEM}.txt", tmp_path / "seeds")
     seen = []
 
     class FakeExtractor:

@@ -13,7 +13,9 @@ import pytest
 from extractor import ArticleExtraction, Extractor
 from extractor.local import adapt_request, constrain_schema, local_available
 
-SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_dc08afd2001463f6.txt"
+from tests.support.paths import SEEDS
+
+SEED = SEEDS / "000_dc08afd2001463f6.txt"
 
 
 def test_llama_cpp_request_adaptation_uses_json_object_with_schema():

@@ -12,7 +12,9 @@ from extractor import ExtractionFailed, Extractor, ProviderUnavailable
 from tests.support.answers import INVALID, VALID
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 
-SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_dc08afd2001463f6.txt"
+from tests.support.paths import SEEDS
+
+SEED = SEEDS / "000_dc08afd2001463f6.txt"
 SEED_TEXT = SEED.read_text(encoding="utf-8")
 
 

@@ -16,8 +16,9 @@ from extractor.prompting import PromptTemplates, load_templates
 from tests.support.answers import INVALID, VALID
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED_TEXT = (ROOT / "seeds" / "000_dc08afd2001463f6.txt").read_text(encoding="utf-8")
+from tests.support.paths import ROOT, SEEDS
+
+SEED_TEXT = (SEEDS / "000_dc08afd2001463f6.txt").read_text(encoding="utf-8")
 SECRET = "sk-live-DO-NOT-STORE-0123456789abcdef"
 
 

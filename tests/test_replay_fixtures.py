@@ -15,20 +15,19 @@ from extractor.prompting import PromptTemplates, load_templates
 from tests.support.answers import INVALID
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures"
-GOLD = ROOT.parent / "shared" / "gold"
-SEED = ROOT / "seeds" / "000_dc08afd2001463f6.txt"
+from tests.support.paths import CORPUS, FIXTURES, GOLD, ROOT, SEEDS
+
+SEED = SEEDS / "000_dc08afd2001463f6.txt"
 GOLD_ARTICLES = ["000_dc08afd2001463f6", "voa-6180015", "voa-6183227"]
 
 runner = CliRunner()
 
 
 def article_path(stem: str) -> Path:
-    for folder in (ROOT / "seeds", GOLD.parent / "corpus", GOLD.parent / "seeds"):
+    for folder in (SEEDS, CORPUS):
         if (folder / f"{stem}.txt").exists():
             return folder / f"{stem}.txt"
-    raise FileNotFoundError(f"article {stem} not found beside the project (../shared)")
+    raise FileNotFoundError(f"article {stem} not found in seeds/ or corpus/")
 
 
 def draft_items(result) -> dict:

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from extractor.schemas import Actor, ArticleExtraction, ExtractionDraft
 from extractor.schemas.common import LONG_TEXT
 
-from tests.support.paths import SHARED  # noqa: E402
-GOLD_FILES = sorted((SHARED / "gold").glob("*.json"))
+from tests.support.paths import GOLD  # noqa: E402
+GOLD_FILES = sorted(GOLD.glob("*.json"))
 META = {
     "provider": "replay",
     "model": "gpt-4o-mini",
@@ -49,7 +49,7 @@ def test_contract_accepts_gold(gold):
 
 
 def _seed_gold() -> dict:
-    document = strip_annotations(json.loads((SHARED / "gold" / "000_dc08afd2001463f6.json").read_text()))
+    document = strip_annotations(json.loads((GOLD / "000_dc08afd2001463f6.json").read_text()))
     document["meta"] = dict(META)
     return document
 
