@@ -185,3 +185,17 @@ def test_always_invalid_answers_exit_4_with_the_last_output_on_one_line():
     line = assert_one_line_error(result, 4, "no valid answer after 3 attempts", "last output:", "underwater")
     assert "sk-test-secret-value" not in line
     assert len(server.seen) == 3
+
+
+def test_refused_key_is_exit_3_and_never_printed():
+    from extractor.testing.scripted_server import Reply, ScriptedServer
+
+    key = "sk-test-refused-key-987654"
+    refusal = {"error": {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}}
+    with ScriptedServer([Reply(401, refusal)]) as server:
+        result = run_cli(
+            "extract", str(SEED), "--provider", "openai", "--base-url", server.base_url, "--fixtures-mode", "off",
+            env={"OPENAI_API_KEY": key},
+        )
+    assert_one_line_error(result, 3, "401")
+    assert key not in result.stderr and len(server.seen) == 1

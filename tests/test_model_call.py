@@ -127,11 +127,16 @@ def test_always_invalid_fails_with_last_output():
 
 
 def test_401_is_not_retried_and_key_is_not_echoed():
-    with ScriptedServer([Reply(401, {"error": {"message": "bad key"}})]) as server:
+    key = "sk-test-not-a-real-key"
+    # OpenAI quotes the rejected key back in its error message: that must not reach ours.
+    refusal = {"error": {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}}
+    with ScriptedServer([Reply(401, refusal)]) as server:
         with pytest.raises(ProviderUnavailable) as caught:
-            make(server).extract(SEED_TEXT)
+            make(server, api_key=key).extract(SEED_TEXT)
     assert len(server.seen) == 1
-    assert "sk-test-not-a-real-key" not in str(caught.value)
+    sent = {name.lower(): value for name, value in server.seen[0].headers.items()}
+    assert sent["authorization"] == f"Bearer {key}"  # the key was sent, and refused
+    assert key not in str(caught.value) and "401" in str(caught.value)
     assert caught.value.exit_code == 3
 
 
