@@ -46,7 +46,10 @@ def test_small_page_structure():
     assert page.count('class="item ungrounded') == 1 and "B-21 Raider" in page
     assert page.count('class="item dropped"') == 1 and "Tu-95" in page and "article truncated" not in page
     assert "Small &lt;test&gt;" in page  # escaped
-    assert "http" not in page.split("</header>")[0]  # no external assets
+    # Self-contained: CSS and JS inline, nothing fetched.
+    assert "http" not in page and "<link" not in page and "src=" not in page
+    assert "mark.active{" in page.split("<style>")[1].split("</style>")[0]
+    assert "addEventListener" in page.split("<script>")[1].split("</script>")[0]
 
 
 def test_missing_count_and_role_show_a_dash_not_none():
