@@ -22,6 +22,8 @@ import pycountry
 
 @dataclass(frozen=True)
 class ActorEntry:
+    """A state, force, ministry or agency as the gazetteer names it."""
+
     canonical_name: str
     abbreviation: str | None
     country: str | None
@@ -31,11 +33,10 @@ class ActorEntry:
 
 @dataclass(frozen=True)
 class AircraftEntry:
+    """An aircraft type: its designation and popular name (what normalization fills in)."""
+
     designation: str
     name: str | None
-    manufacturer: str | None
-    icao: str | None
-    role: str | None
 
 
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -107,13 +108,7 @@ class Gazetteer:
     def _load_aircraft(self, items: list[dict[str, Any]]) -> None:
         names: dict[str, list[AircraftEntry]] = {}
         for item in items:
-            entry = AircraftEntry(
-                designation=item["designation"],
-                name=item.get("name"),
-                manufacturer=item.get("manufacturer"),
-                icao=item.get("icao"),
-                role=item.get("role"),
-            )
+            entry = AircraftEntry(designation=item["designation"], name=item.get("name"))
             for alias in [entry.designation, *item.get("aliases", [])]:
                 key = designation_key(alias)
                 if key:

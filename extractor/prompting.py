@@ -56,11 +56,6 @@ def _draft_schema_json() -> str:
     return json.dumps(ExtractionDraft.model_json_schema(), sort_keys=True)
 
 
-def draft_json_schema() -> dict[str, Any]:
-    """The JSON Schema the model is asked to fill (a fresh copy: callers may mutate it)."""
-    return json.loads(_draft_schema_json())
-
-
 def fingerprint(*, model: str, decoding: dict[str, Any]) -> str:
     """Equal fingerprints mean a stored result can be reused for the same text."""
     templates = load_templates()

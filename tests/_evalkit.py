@@ -32,6 +32,15 @@ def gold(stem: str = SEED_STEM) -> dict[str, Any]:
     return json.loads((GOLD_DIR / f"{stem}.json").read_text(encoding="utf-8"))
 
 
+def article_text(stem: str) -> str:
+    """The article a gold file annotates: the seed, or a corpus article beside the gold folder."""
+    for folder in (SEED_TEXT_PATH.parent, GOLD_DIR.parent / "corpus"):
+        path = folder / f"{stem}.txt"
+        if path.exists():
+            return path.read_bytes().decode("utf-8")
+    raise FileNotFoundError(f"no article for gold {stem}")
+
+
 def strip_private(item: Any) -> Any:
     if isinstance(item, dict):
         return {k: strip_private(v) for k, v in item.items() if not k.startswith("_")}

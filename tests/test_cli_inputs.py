@@ -1,4 +1,7 @@
-"""Every kind of bad input: one clear line on stderr, the right exit code, no traceback, no partial file."""
+"""Every kind of bad input: one clear line on stderr, the right exit code, no traceback, no partial file.
+
+Most checks run the command in-process with typer's CliRunner; a few run the real
+`python -m extractor.cli` in a subprocess, for stdin and the process exit code."""
 
 from __future__ import annotations
 
@@ -6,44 +9,73 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
 
 from tests.support.paths import ROOT, SEEDS
 
 SEED = SEEDS / "000_dc08afd2001463f6.txt"
 
 
-def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None, cwd: Path | None = None):
+@dataclass
+class Outcome:
+    """What a run of the command left behind, however it was run."""
+
+    code: int
+    stdout: str
+    stderr: str
+    crashed: BaseException | None = None
+    """An exception that escaped the command (a traceback in a real run)."""
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No EXTRACTOR_/OPENAI_ settings from the caller's shell, and no stray .env in the cwd."""
+    for name in list(os.environ):
+        if name.startswith(("EXTRACTOR_", "OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def run_cli(*args: str, env: dict | None = None) -> Outcome:
+    """The command in-process."""
+    result = CliRunner().invoke(app, list(args), env=env)
+    crashed = None if isinstance(result.exception, (SystemExit, type(None))) else result.exception
+    return Outcome(result.exit_code, result.stdout, result.stderr, crashed)
+
+
+def run_process(*args: str, stdin: bytes | None = None) -> Outcome:
+    """The command as a real process."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "extractor.cli", *args],
-        input=stdin,
-        capture_output=True,
-        env=environment,
-        cwd=cwd or ROOT,
-        timeout=120,
+    result = subprocess.run(
+        [sys.executable, "-m", "extractor.cli", *args], input=stdin, capture_output=True, env=environment, timeout=120
     )
+    return Outcome(result.returncode, result.stdout.decode(), result.stderr.decode())
 
 
-def assert_one_line_error(result, code: int, *fragments: str) -> str:
-    stderr = result.stderr.decode()
-    assert result.returncode == code, stderr
-    assert "Traceback" not in stderr
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, stderr
+def assert_one_line_error(result: Outcome, code: int, *fragments: str) -> str:
+    assert result.crashed is None, repr(result.crashed)
+    assert result.code == code, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
     assert lines[0].startswith("extractor: error: ")
     for fragment in fragments:
         assert fragment in lines[0]
-    assert result.stdout == b""
+    assert result.stdout == ""
     return lines[0]
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    return tmp_path
+    folder = tmp_path / "work"
+    folder.mkdir()
+    return folder
 
 
 REPLAY = ["--provider", "replay"]
@@ -105,7 +137,7 @@ def test_unsupported_suffix(workdir):
 
 
 def test_empty_stdin():
-    assert_one_line_error(run_cli("extract", "-", *REPLAY, stdin=b""), 2, "empty")
+    assert_one_line_error(run_process("extract", "-", *REPLAY, stdin=b""), 2, "empty")
 
 
 def test_bad_setting_value_is_a_usage_error():
@@ -113,7 +145,7 @@ def test_bad_setting_value_is_a_usage_error():
 
 
 def test_openai_without_key_is_a_configuration_error():
-    result = run_cli("extract", str(SEED), "--provider", "openai", "--fixtures-mode", "off")
+    result = run_process("extract", str(SEED), "--provider", "openai", "--fixtures-mode", "off")
     assert_one_line_error(result, 3, "OPENAI_API_KEY")
 
 
@@ -136,9 +168,9 @@ def test_output_directory_missing(workdir):
 
 def test_version_and_schema():
     version = run_cli("--version")
-    assert version.returncode == 0 and version.stdout.decode().startswith("extractor ")
+    assert version.code == 0 and version.stdout.startswith("extractor ")
     schema = run_cli("schema")
-    assert schema.returncode == 0
+    assert schema.code == 0
     assert "ArticleExtraction" in json.loads(schema.stdout)["title"]
 
 
@@ -154,3 +186,17 @@ def test_always_invalid_answers_exit_4_with_the_last_output_on_one_line():
     line = assert_one_line_error(result, 4, "no valid answer after 3 attempts", "last output:", "underwater")
     assert "sk-test-secret-value" not in line
     assert len(server.seen) == 3
+
+
+def test_refused_key_is_exit_3_and_never_printed():
+    from extractor.testing.scripted_server import Reply, ScriptedServer
+
+    key = "sk-test-refused-key-987654"
+    refusal = {"error": {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}}
+    with ScriptedServer([Reply(401, refusal)]) as server:
+        result = run_cli(
+            "extract", str(SEED), "--provider", "openai", "--base-url", server.base_url, "--fixtures-mode", "off",
+            env={"OPENAI_API_KEY": key},
+        )
+    assert_one_line_error(result, 3, "401")
+    assert key not in result.stderr and len(server.seen) == 1

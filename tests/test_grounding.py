@@ -127,11 +127,24 @@ def test_off_leaves_extraction_untouched():
     assert ground_extraction(extraction, text, mode="off", threshold=90) == extraction
 
 
-def test_gold_offsets_are_kept():
+def test_grounding_puts_every_gold_quote_where_the_annotator_found_it():
     text = seed_text()
-    extraction = as_extraction(gold())
-    grounded = ground_extraction(extraction, text, mode="strict", threshold=90)
-    assert grounded.model_dump(exclude={"meta"}) == extraction.model_dump(exclude={"meta"})
+    erased = gold()
+    for kind in ("exercises", "aircraft", "statements"):
+        for item in erased[kind]:
+            for ev in item["evidence"]:
+                ev.update(start=None, end=None, match=None)
+    grounded = ground_extraction(as_extraction(erased), text, mode="strict", threshold=90)
+    assert grounded.model_dump(exclude={"meta"}) == as_extraction(gold()).model_dump(exclude={"meta"})
+
+
+def test_offsets_already_on_a_repeated_quote_are_kept():
+    text = "B-52s flew on Monday. Later, B-52s flew on Monday."
+    later = text.rindex("B-52s flew")
+    extraction = make(text, aircraft=[aircraft("B-52", "B-52s flew")])
+    extraction.aircraft[0].evidence[0].start, extraction.aircraft[0].evidence[0].end = later, later + 10
+    [evidence] = ground_extraction(extraction, text, mode="strict", threshold=90).aircraft[0].evidence
+    assert (evidence.start, evidence.end, evidence.match) == (later, later + 10, "exact")
 
 
 def test_grounding_check_reasks_once():

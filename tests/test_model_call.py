@@ -4,11 +4,14 @@ instructor and our transport retries all run for real."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from extractor import ExtractionFailed, Extractor, ProviderUnavailable
+from extractor.schemas import ExtractionDraft
 from tests.support.answers import INVALID, VALID
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 
@@ -16,6 +19,13 @@ from tests.support.paths import SEEDS
 
 SEED = SEEDS / "000_dc08afd2001463f6.txt"
 SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+
+def validation_errors(answer: dict) -> list[dict[str, str]]:
+    """Where and why `answer` fails validation, as pydantic words it."""
+    with pytest.raises(ValidationError) as caught:
+        ExtractionDraft.model_validate(answer)
+    return [{"loc": ".".join(map(str, e["loc"])), "msg": e["msg"]} for e in caught.value.errors()]
 
 
 def make(server: ScriptedServer, **overrides) -> Extractor:
@@ -46,14 +56,30 @@ def test_valid_answer_becomes_contract_extraction():
     assert SEED_TEXT in sent.body["messages"][1]["content"]
 
 
+class ClockedSeen(list):
+    """`server.seen` that also notes when each request arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: list[float] = []
+
+    def append(self, item) -> None:
+        self.arrived.append(time.monotonic())
+        super().append(item)
+
+
 def test_429_with_retry_after_is_waited_out_then_succeeds():
     replies = [
-        Reply(429, {"error": {"message": "slow down"}}, {"retry-after": "0.2"}),
+        Reply(429, {"error": {"message": "slow down"}}, {"retry-after": "1"}),
         Reply(body=tool_call_completion(VALID)),
     ]
     with ScriptedServer(replies) as server:
-        result = make(server).extract(SEED_TEXT)
+        server.seen = ClockedSeen()
+        # Backoff alone would retry within 0.05 s: only the Retry-After explains a longer gap.
+        result = make(server, backoff_initial=0.01, backoff_max=0.05).extract(SEED_TEXT)
     assert len(server.seen) == 2
+    first, second = server.seen.arrived
+    assert second - first >= 0.9
     assert result.meta.attempts == 2
     assert result.meta.usage.total_tokens == 120  # the 429 used no tokens
     assert len(result.aircraft) == 1
@@ -80,9 +106,15 @@ def test_invalid_answer_is_reasked_and_usage_summed():
     assert result.meta.usage.prompt_tokens == 250
     assert result.meta.usage.completion_tokens == 50
     assert result.meta.usage.total_tokens == 300
-    # instructor's re-ask carries the validation error back to the model
-    reask_messages = json.dumps(server.seen[1].body["messages"])
-    assert "underwater" in reask_messages or "kind" in reask_messages
+    # The re-ask carries the validation error back to the model in a message of its own, not
+    # just the echo of the rejected answer (which already says "underwater").
+    first, second = (seen.body["messages"] for seen in server.seen)
+    assert second[: len(first)] == first
+    added = second[len(first) :]
+    assert [m["role"] for m in added] == ["assistant", "tool"]
+    feedback = added[1]["content"]
+    for error in validation_errors(INVALID):
+        assert error["loc"] in feedback and error["msg"] in feedback
 
 
 def test_always_invalid_fails_with_last_output():
@@ -97,11 +129,16 @@ def test_always_invalid_fails_with_last_output():
 
 
 def test_401_is_not_retried_and_key_is_not_echoed():
-    with ScriptedServer([Reply(401, {"error": {"message": "bad key"}})]) as server:
+    key = "sk-test-not-a-real-key"
+    # OpenAI quotes the rejected key back in its error message: that must not reach ours.
+    refusal = {"error": {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}}
+    with ScriptedServer([Reply(401, refusal)]) as server:
         with pytest.raises(ProviderUnavailable) as caught:
-            make(server).extract(SEED_TEXT)
+            make(server, api_key=key).extract(SEED_TEXT)
     assert len(server.seen) == 1
-    assert "sk-test-not-a-real-key" not in str(caught.value)
+    sent = {name.lower(): value for name, value in server.seen[0].headers.items()}
+    assert sent["authorization"] == f"Bearer {key}"  # the key was sent, and refused
+    assert key not in str(caught.value) and "401" in str(caught.value)
     assert caught.value.exit_code == 3
 
 

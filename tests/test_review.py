@@ -46,7 +46,33 @@ def test_small_page_structure():
     assert page.count('class="item ungrounded') == 1 and "B-21 Raider" in page
     assert page.count('class="item dropped"') == 1 and "Tu-95" in page and "article truncated" not in page
     assert "Small &lt;test&gt;" in page  # escaped
-    assert "http" not in page.split("</header>")[0]  # no external assets
+    # Self-contained: CSS and JS inline, nothing fetched.
+    assert "http" not in page and "<link" not in page and "src=" not in page
+    assert "mark.active{" in page.split("<style>")[1].split("</style>")[0]
+    assert "addEventListener" in page.split("<script>")[1].split("</script>")[0]
+
+
+def test_missing_count_and_role_show_a_dash_not_none():
+    result = small_result()
+    result["aircraft"][1] |= {"count": 2, "role": "fighter"}
+    page = render_page(result, TEXT)
+    assert "None" not in page
+    assert page.count("count — · role —") == 2  # B-52 and the ungrounded B-21
+    assert "count 2 · role fighter" in page
+
+
+def test_every_value_from_the_result_is_escaped():
+    hostile = "<script>alert(1)</script>"
+    result = small_result()
+    result["aircraft"][0]["mention"] = hostile
+    result["statements"][0]["summary"] = hostile
+    result["aircraft"][2]["evidence"][0]["quote"] = hostile
+    result["meta"]["warnings"].append(f"dropped statement 'x': evidence not found: '{hostile}'")
+    page = render_page(result, TEXT.replace("Two", "<i>"))  # same length: the offsets hold
+    text_block = page.split('<div class="text">')[1].split("</div>")[0]
+    assert text_block.startswith("&lt;i&gt; <mark")
+    assert hostile not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 4
 
 
 def test_overlapping_spans_are_split_into_segments():

@@ -20,7 +20,6 @@ from .record import Exchange, build_record, response_of
 from .store import FixtureStore
 
 REPLAY_MODES = ("replay", "record-missing")
-RECORD_MODES = ("record", "record-missing")
 
 
 class Recorder:
