@@ -26,7 +26,7 @@ import pytest
 MODE_ENV = "EXTRACTOR_FIXTURES_MODE"
 RECORD_ENV = "EXTRACTOR_RECORD"
 INI = "extractor_fixtures"
-ENABLED = ("replay", "on")
+ENABLED = ("replay",)
 DISABLED = ("off", "")
 # Per session (pytester runs sessions inside sessions): what to restore at the end.
 _SAVED = pytest.StashKey[dict[str, Any]]()
@@ -52,7 +52,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="record extractor model responses missing from the fixtures (allows network; "
         "with the plugin enabled, env EXTRACTOR_RECORD=1 does the same)",
     )
-    parser.addini(INI, "replay: replay extractor fixtures with the network blocked; off (default): do nothing", default="off")
+    parser.addini(
+        INI, "replay: replay extractor fixtures with the network blocked; off (default): do nothing", default="off"
+    )
 
 
 def enabled(config: pytest.Config) -> bool:
