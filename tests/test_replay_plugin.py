@@ -112,3 +112,8 @@ def test_unknown_ini_value_is_a_usage_error(inner):
     result = inner.runpytest_subprocess("-q")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "extractor_fixtures = 'yes please': use replay or off" in result.stderr.str()
+
+
+def test_explicit_loading_when_plugin_autoload_is_off(inner, monkeypatch):
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    assert shows(run(inner, "-p", "extractor_fixtures", "--extractor-replay"), REPLAYING)
