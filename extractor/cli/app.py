@@ -1,21 +1,17 @@
-"""The `extractor` command: parse arguments, call the Python API, map errors to exit codes."""
+"""The `extractor` typer app: the version option and the registration of every command group.
+
+Command modules are imported here but keep their heavy imports (openai, instructor, the batch
+machinery) inside the command bodies, so `--version`, `--help` and `schema` start fast.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-import sys
-from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated
 
 import typer
 
 from .._version import __version__
-from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
-
-# instructor logs every failed attempt at ERROR; the CLI reports failures itself, once.
-logging.getLogger("instructor").addHandler(logging.NullHandler())
-logging.getLogger("instructor").propagate = False
+from . import batch, evaluate, extract, fixtures, review, testing
 
 app = typer.Typer(
     add_completion=False,
@@ -23,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Grounded extraction of military exercises, aircraft and political statements from news articles.",
 )
+
 
 def _version(value: bool) -> None:
     if value:
@@ -39,56 +36,13 @@ def main_callback(
     """Grounded extraction of military exercises, aircraft and political statements."""
 
 
-@app.command()
-@with_provider_options
-def extract(
-    path: Annotated[str, typer.Argument(help="article file (.txt .md .html .json) or - for stdin")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write here instead of stdout")] = None,
-    pretty: Annotated[bool, typer.Option("--pretty", help="indent the JSON")] = False,
-    overrides: dict[str, Any] | None = None,
-) -> None:
-    """Extract one article and print the ArticleExtraction JSON."""
-
-    def action() -> None:
-        from ..article import load_article
-
-        if output is not None:
-            check_output_path(output)
-        extractor = make_extractor(**(overrides or {}))
-        article = load_article(path, max_bytes=extractor.settings.max_input_bytes)
-        result = extractor.extract_article(article)
-        text = result.model_dump_json(indent=2 if pretty else None)
-        if output is not None:
-            write_atomically(output, text + "\n")
-        else:
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
-
-    run_guarded(action)
-
-
-@app.command()
-def schema(
-    draft: Annotated[bool, typer.Option("--draft", help="the schema the model is asked to fill instead")] = False,
-) -> None:
-    """Print the JSON Schema of the output contract."""
-    from ..schemas import ArticleExtraction, ExtractionDraft
-
-    model = ExtractionDraft if draft else ArticleExtraction
-    typer.echo(json.dumps(model.model_json_schema(), indent=2))
-
-
-def _register_subcommands() -> None:
-    from . import batch as cli_batch, evaluate as cli_eval, fixtures as cli_fixtures
-
-    for module in (cli_batch, cli_fixtures, cli_eval):
-        module.register(app)
-
-
-_register_subcommands()
+# Registration order is the order `extractor --help` lists the commands in.
+for _group in (extract, batch, testing, fixtures, evaluate, review):
+    _group.register(app)
 
 
 def main() -> None:
+    """Entry point of the `extractor` console script."""
     app()
 
 

@@ -1,6 +1,6 @@
 """What every `extractor` command shares: provider options, error reporting, safe output.
 
-Kept apart from cli.py so command modules can import it without importing the app itself.
+Kept apart from app.py so command modules can import it without importing the app itself.
 """
 
 from __future__ import annotations
@@ -29,6 +29,15 @@ FixturesModeOpt = Annotated[
     Optional[str], typer.Option("--fixtures-mode", help="off | replay | record | record-missing")
 ]
 FixturesDirOpt = Annotated[Optional[Path], typer.Option("--fixtures", help="fixtures directory")]
+
+__all__ = [
+    "check_output_path",
+    "fail",
+    "make_extractor",
+    "run_guarded",
+    "with_provider_options",
+    "write_atomically",
+]
 
 
 LAST_OUTPUT_SHOWN = 300
@@ -95,8 +104,20 @@ def make_extractor(**overrides):
         raise InputError(f"invalid setting {field}: {first['msg']}") from None
 
 
-def run_guarded(action) -> None:
+def _quiet_instructor_logs() -> None:
+    # instructor logs every failed attempt at ERROR; the CLI reports failures itself, once.
+    # Done per command, not at import, so `--version` and `--help` need not load logging.
+    import logging
+
+    logger = logging.getLogger("instructor")
+    if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+
+
+def run_guarded(action: Callable[[], None]) -> None:
     """Run a command body: named errors become one line on stderr and their exit code."""
+    _quiet_instructor_logs()
     try:
         action()
     except ExtractorError as error:

@@ -1,4 +1,6 @@
-"""`extractor eval` (score against gold files) and `extractor review` (HTML review page)."""
+"""`extractor eval`: score extractions against gold files and print the report."""
+
+from __future__ import annotations
 
 import json
 import sys
@@ -7,14 +9,15 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import make_extractor, run_guarded, with_provider_options, write_atomically
-from ..errors import InputError
+from .common import make_extractor, run_guarded, with_provider_options
+
 
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
 def print_report(report: dict[str, Any]) -> None:
+    """The eval report as rich tables on stdout: per type, key fields, per article."""
     from rich.console import Console
     from rich.table import Table
 
@@ -44,51 +47,35 @@ def print_report(report: dict[str, Any]) -> None:
     )
 
 
+@with_provider_options
+def eval_command(
+    gold_dir: Annotated[Path, typer.Argument(help="folder of gold *.json files")],
+    predictions: Annotated[
+        Optional[Path], typer.Option("--predictions", help="read DIR/<stem>.json instead of extracting")
+    ] = None,
+    articles: Annotated[
+        Optional[Path], typer.Option("--articles", help="article folder (default: GOLD_DIR/../seeds and ../corpus)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    overrides: dict[str, Any] | None = None,
+) -> None:
+    """Score extractions against gold files: precision/recall/F1, key fields, grounding."""
+
+    def action() -> None:
+        given = overrides or {}
+        from ..evaluation import run_eval
+
+        report, _ = run_eval(
+            gold_dir, predictions=predictions, articles=articles, extractor_factory=lambda: make_extractor(**given)
+        )
+        if as_json:
+            sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        else:
+            print_report(report)
+
+    run_guarded(action)
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("eval")
-    @with_provider_options
-    def eval_command(
-        gold_dir: Annotated[Path, typer.Argument(help="folder of gold *.json files")],
-        predictions: Annotated[
-            Optional[Path], typer.Option("--predictions", help="read DIR/<stem>.json instead of extracting")
-        ] = None,
-        articles: Annotated[
-            Optional[Path], typer.Option("--articles", help="article folder (default: GOLD_DIR/../seeds and ../corpus)")
-        ] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-        overrides: dict[str, Any] | None = None,
-    ) -> None:
-        """Score extractions against gold files: precision/recall/F1, key fields, grounding."""
-
-        def action() -> None:
-            given = overrides or {}
-            from ..evaluation import run_eval
-
-            report, _ = run_eval(
-                gold_dir, predictions=predictions, articles=articles, extractor_factory=lambda: make_extractor(**given)
-            )
-            if as_json:
-                sys.stdout.write(json.dumps(report, indent=2) + "\n")
-            else:
-                print_report(report)
-
-        run_guarded(action)
-
-    @app.command("review")
-    def review_command(
-        result: Annotated[Path, typer.Argument(help="an ArticleExtraction .json, or a .jsonl of them")],
-        html_out: Annotated[Path, typer.Option("--html", help="write the page here")],
-        article: Annotated[Optional[Path], typer.Option("--article", help="the article text the result came from")] = None,
-        articles: Annotated[
-            Optional[Path], typer.Option("--articles", help="folder holding <article id>.txt files (batches)")
-        ] = None,
-    ) -> None:
-        """Write a self-contained HTML page highlighting every evidence span."""
-
-        def action() -> None:
-            from ..review import build_review
-
-            write_atomically(html_out, build_review(result, article, articles))
-            typer.echo(f"wrote {html_out}", err=True)
-
-        run_guarded(action)
+    """Add `eval` to the app."""
+    app.command("eval")(eval_command)

@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from .common import run_guarded
+
 fixtures_app = typer.Typer(no_args_is_help=True, help="Recorded model responses for offline runs and tests.")
 
 DirOpt = Annotated[
@@ -30,8 +32,6 @@ def check(fixtures_dir: DirOpt = None) -> None:
 
     Exits 1 when an answer no longer validates; stale fixtures alone are reported, not failed.
     """
-    from .common import run_guarded
-
     def action() -> None:
         from ..replay.tools.check import check_fixtures
 
@@ -59,8 +59,6 @@ def prune(
     yes: Annotated[bool, typer.Option("--yes", help="delete; without it only list what would go")] = False,
 ) -> None:
     """List stale fixtures (their prompt version, system prompt or schema is no longer current); --yes deletes them."""
-    from .common import run_guarded
-
     def action() -> None:
         from ..replay.tools.check import check_fixtures, stale_fixtures
 
@@ -82,8 +80,6 @@ def author(
     fixtures_dir: Annotated[Optional[Path], typer.Option("--fixtures", help="fixtures directory")] = None,
 ) -> None:
     """Write authored reference fixtures: the request the default extractor sends, answered by hand."""
-    from .common import run_guarded
-
     def action() -> None:
         from ..replay.tools.author import author_fixture
         from ..settings import Settings
@@ -97,4 +93,5 @@ def author(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the `fixtures` group to the app."""
     app.add_typer(fixtures_app, name="fixtures")

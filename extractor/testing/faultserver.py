@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..article_block import article_in_messages
+from .completions import answer_for
 
 QUOTE_CHARS = 60
 FAULTS = ("429", "500", "hang", "drop", "malformed", "invalid")
@@ -251,26 +252,12 @@ def completion(body: dict[str, Any], fault: str) -> dict[str, Any]:
         arguments = MALFORMED_ARGUMENTS
     else:
         arguments = json.dumps(INVALID_DRAFT if fault == "invalid" else valid_draft(article_text(body)))
-    tools = body.get("tools") or []
-    message: dict[str, Any] = {"role": "assistant", "content": arguments}
-    if tools:
-        name = tools[0].get("function", {}).get("name", "ExtractionDraft")
-        call = {"id": "call_fault", "type": "function", "function": {"name": name, "arguments": arguments}}
-        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    # Rough token counts (4 characters a token), so rate limits and cost reports see traffic.
     prompt_tokens = max(1, len(json.dumps(body.get("messages") or [])) // 4)
     completion_tokens = max(1, len(arguments) // 4)
-    return {
-        "id": "chatcmpl-fault",
-        "object": "chat.completion",
-        "created": 0,
-        "model": body.get("model") or "fault-server",
-        "choices": [{"index": 0, "finish_reason": "tool_calls" if tools else "stop", "message": message}],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-    }
+    return answer_for(
+        body, arguments, completion_id="fault", usage=(prompt_tokens, completion_tokens), default_model="fault-server"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,13 +1,17 @@
-"""pytest plugin: tests replay recorded model responses, with the network shut.
+"""pytest plugin: opt-in replay of recorded model responses, with the network shut.
 
 Loaded through the `pytest11` entry point wherever extractor is installed, so it imports
-nothing but the standard library and pytest, and it can be switched off per project:
-`extractor_fixtures = off` in the pytest ini options, or `-p no:extractor_fixtures`.
+nothing but the standard library and pytest, and it does nothing until a project asks for it
+(like pytest-socket or pytest-recording): other projects' test sessions are left alone.
 
-- default: EXTRACTOR_FIXTURES_MODE=replay (unless set in the environment) and any socket
-  connection beyond loopback (127.0.0.0/8, ::1) or a Unix socket fails at once;
+Opt in with `extractor_fixtures = replay` in the pytest ini options, or `pytest --extractor-replay`.
+Once enabled:
+
+- EXTRACTOR_FIXTURES_MODE=replay (unless set in the environment) and any socket connection
+  beyond loopback (127.0.0.0/8, ::1) or a Unix socket fails at once;
 - `--record-missing` or EXTRACTOR_RECORD=1: EXTRACTOR_FIXTURES_MODE=record-missing and the
-  network stays open, so missing fixtures are recorded from the real provider.
+  network stays open, so missing fixtures are recorded from the real provider. The flag is an
+  explicit request and enables the plugin by itself; the environment variable does not.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ import pytest
 
 MODE_ENV = "EXTRACTOR_FIXTURES_MODE"
 RECORD_ENV = "EXTRACTOR_RECORD"
+INI = "extractor_fixtures"
+ENABLED = ("replay",)
+DISABLED = ("off", "")
 # Per session (pytester runs sessions inside sessions): what to restore at the end.
 _SAVED = pytest.StashKey[dict[str, Any]]()
 
@@ -30,14 +37,34 @@ class NetworkBlocked(OSError):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The opt-in flag, the record flag and the ini option."""
     group = parser.getgroup("extractor", "extractor fixtures")
+    group.addoption(
+        "--extractor-replay",
+        action="store_true",
+        default=False,
+        help="replay extractor fixtures with the network blocked (ini: extractor_fixtures = replay)",
+    )
     group.addoption(
         "--record-missing",
         action="store_true",
         default=False,
-        help="record model responses missing from the fixtures (allows network; env EXTRACTOR_RECORD=1)",
+        help="record extractor model responses missing from the fixtures (allows network; "
+        "with the plugin enabled, env EXTRACTOR_RECORD=1 does the same)",
     )
-    parser.addini("extractor_fixtures", "on (default): replay fixtures with the network blocked; off: do nothing", default="on")
+    parser.addini(
+        INI, "replay: replay extractor fixtures with the network blocked; off (default): do nothing", default="off"
+    )
+
+
+def enabled(config: pytest.Config) -> bool:
+    """Whether this project asked for the plugin: ini option, --extractor-replay or --record-missing."""
+    if config.getoption("--extractor-replay", default=False) or config.getoption("--record-missing", default=False):
+        return True
+    value = str(config.getini(INI)).strip().lower()
+    if value not in ENABLED + DISABLED:
+        raise pytest.UsageError(f"{INI} = {value!r}: use replay or off")
+    return value in ENABLED
 
 
 def _loopback(address: Any) -> bool:
@@ -65,11 +92,13 @@ def _guarded(original: Any) -> Any:
 
 
 def recording(config: pytest.Config) -> bool:
+    """Whether missing fixtures are to be recorded (only asked once the plugin is enabled)."""
     return bool(config.getoption("--record-missing", default=False)) or os.environ.get(RECORD_ENV, "") not in ("", "0")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if str(config.getini("extractor_fixtures")).strip().lower() in ("off", "false", "0", "no"):
+    """Set the fixtures mode and shut the network, when the project opted in."""
+    if not enabled(config):
         return
     saved = config.stash[_SAVED] = {"mode": os.environ.get(MODE_ENV)}
     if recording(config):
@@ -84,6 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give the session back its socket functions and its fixtures mode."""
     saved = config.stash.get(_SAVED, {})
     if "connect" in saved:
         socket.socket.connect = saved.pop("connect")  # type: ignore[method-assign]
@@ -97,9 +127,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    mode = os.environ.get(MODE_ENV)
-    blocked = "connect" in config.stash.get(_SAVED, {})
-    return f"extractor fixtures: {mode}, network {'blocked' if blocked else 'open'}" if mode else None
+    """One header line saying the mode and whether the network is blocked (enabled sessions only)."""
+    if _SAVED not in config.stash:
+        return None
+    blocked = "connect" in config.stash[_SAVED]
+    return f"extractor fixtures: {os.environ.get(MODE_ENV)}, network {'blocked' if blocked else 'open'}"
 
 
 @pytest.fixture

@@ -9,29 +9,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# Re-exported: tests script their replies with it next to the server.
+from .completions import tool_call_completion
 
-def tool_call_completion(arguments: dict | str, *, model: str = "gpt-4o-mini", usage: tuple[int, int] = (100, 20)) -> dict:
-    args = arguments if isinstance(arguments, str) else json.dumps(arguments)
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 1,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "stop",
-                "message": {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [
-                        {"id": "call_1", "type": "function", "function": {"name": "ExtractionDraft", "arguments": args}}
-                    ],
-                },
-            }
-        ],
-        "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)},
-    }
+__all__ = ["Reply", "ScriptedServer", "Seen", "tool_call_completion"]
 
 
 @dataclass

@@ -1,7 +1,8 @@
-"""Chat completions built from a draft answer, and reading the answer back out of one.
+"""A transport answering with a draft answer, and reading the answer back out of a completion.
 
-Used to author reference fixtures, to render the request the current code would send, and
-by `fixtures check` to re-validate stored answers.
+The completions themselves are built by `extractor.testing.completions`. Used to author
+reference fixtures, to render the request the current code would send, and by
+`fixtures check` to re-validate stored answers.
 """
 
 from __future__ import annotations
@@ -12,34 +13,9 @@ from typing import Any
 
 import httpx2
 
-from ..keys import request_mode
+from ...testing.completions import answer_for
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
-
-
-def completion(body: dict[str, Any], arguments: str, *, completion_id: str) -> dict[str, Any]:
-    """What an OpenAI-compatible server returns for `body` when its answer is `arguments` (JSON text)."""
-    if request_mode(body) == "tools":
-        tool = ((body.get("tool_choice") or {}).get("function") or {}).get("name") or "ExtractionDraft"
-        message: dict[str, Any] = {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {"id": f"call_{completion_id}", "type": "function", "function": {"name": tool, "arguments": arguments}}
-            ],
-        }
-        finish = "tool_calls"
-    else:
-        message, finish = {"role": "assistant", "content": arguments}, "stop"
-    return {
-        "id": f"chatcmpl-{completion_id}",
-        "object": "chat.completion",
-        "created": 0,
-        "model": body.get("model", "unknown"),
-        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-        # Authored answers cost nothing; zero usage says so rather than inventing token counts.
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-    }
 
 
 def answering_transport(arguments: str, *, completion_id: str, seen: list[dict[str, Any]] | None = None) -> Any:
@@ -49,7 +25,8 @@ def answering_transport(arguments: str, *, completion_id: str, seen: list[dict[s
         body = json.loads(request.content)
         if seen is not None:
             seen.append(body)
-        return httpx2.Response(200, json=completion(body, arguments, completion_id=completion_id))
+        # Authored answers cost nothing; zero usage says so rather than inventing token counts.
+        return httpx2.Response(200, json=answer_for(body, arguments, completion_id=completion_id))
 
     return httpx2.MockTransport(handle)
 

@@ -1,0 +1,56 @@
+"""`extractor extract` (one article to ArticleExtraction JSON) and `extractor schema`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
+
+
+@with_provider_options
+def extract(
+    path: Annotated[str, typer.Argument(help="article file (.txt .md .html .json) or - for stdin")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+    pretty: Annotated[bool, typer.Option("--pretty", help="indent the JSON")] = False,
+    overrides: dict[str, Any] | None = None,
+) -> None:
+    """Extract one article and print the ArticleExtraction JSON."""
+
+    def action() -> None:
+        from ..article import load_article
+
+        if output is not None:
+            check_output_path(output)
+        extractor = make_extractor(**(overrides or {}))
+        article = load_article(path, max_bytes=extractor.settings.max_input_bytes)
+        result = extractor.extract_article(article)
+        text = result.model_dump_json(indent=2 if pretty else None)
+        if output is not None:
+            write_atomically(output, text + "\n")
+        else:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+    run_guarded(action)
+
+
+def schema(
+    draft: Annotated[bool, typer.Option("--draft", help="the schema the model is asked to fill instead")] = False,
+) -> None:
+    """Print the JSON Schema of the output contract."""
+    # Only the pydantic models: printing the contract must not load the model client.
+    from ..schemas import ArticleExtraction, ExtractionDraft
+
+    model = ExtractionDraft if draft else ArticleExtraction
+    typer.echo(json.dumps(model.model_json_schema(), indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `extract` and `schema` to the app."""
+    app.command("extract")(extract)
+    app.command("schema")(schema)
