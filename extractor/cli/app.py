@@ -83,6 +83,8 @@ def _register_subcommands() -> None:
 
     for module in (cli_batch, cli_fixtures, cli_eval):
         module.register(app)
+    from . import events as cli_events
+    cli_events.register(app)
 
 
 _register_subcommands()
