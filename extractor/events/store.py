@@ -41,7 +41,14 @@ def read_events(path: Path) -> list[EventBase]:
 
 
 def to_jsonl(events: Sequence[EventBase]) -> str:
-    return "".join(event.model_dump_json() + "\n" for event in events)
+    """One event a line: id and type first, the sources (the bulk) last, for readers of the raw file."""
+    lines = []
+    for event in events:
+        data = event.model_dump(mode="json")
+        head = {"id": data.pop("id"), "type": data.pop("type")}
+        tail = {"conflicts": data.pop("conflicts"), "sources": data.pop("sources")}
+        lines.append(json.dumps(head | data | tail, ensure_ascii=False) + "\n")
+    return "".join(lines)
 
 
 def label(event: EventBase) -> str:

@@ -1,0 +1,195 @@
+"""`extractor events`: inputs, outputs, incremental runs, bad input, the timeline page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.events import merge, read_events, render_timeline
+
+from _eventkit import actor, aircraft, exercise, result, statement
+
+
+def reports() -> list[dict]:
+    return [
+        result("a1", "2025-07-12", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11")],
+               aircraft=[aircraft("B-52H", deployed_to="Guam", count=2)]),
+        result("a2", "2025-07-13", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12")],
+               statements=[statement(actor("KCNA", "PRK"), summary="KCNA condemned the drill", stance="threaten")]),
+        result("a3", "2025-08-20", exercises=[exercise("naval drill", kind="naval", start="2025-08-19")]),
+    ]
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_jsonl_in_events_out_and_rerun_is_byte_identical(tmp_path):
+    source = write_jsonl(tmp_path / "results.jsonl", reports())
+    out = tmp_path / "events.jsonl"
+    done = run("events", source, "--out", out)
+    assert done.exit_code == 0, done.output
+    first = out.read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in first.splitlines()]
+    # ordered by first report, then id
+    assert [(e["type"], len(e["sources"])) for e in lines] == [("deployment", 1), ("exercise", 2), ("statement", 1), ("exercise", 1)]
+    assert list(lines[0])[:2] == ["id", "type"] and list(lines[0])[-1] == "sources"
+    assert run("events", source, "--out", out).exit_code == 0
+    assert out.read_text(encoding="utf-8") == first
+    assert [e.id for e in read_events(out)] == [e["id"] for e in lines]
+
+
+def test_folder_of_json_and_batch_records(tmp_path):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    for record in reports()[:2]:
+        (folder / f"{record['article']['id']}.json").write_text(json.dumps(record), encoding="utf-8")
+    (folder / "notes.txt").write_text("not a result", encoding="utf-8")
+    wrapped = write_jsonl(tmp_path / "batch.jsonl", [{"key": "a3", "status": "done", "result": reports()[2]}])
+    out = tmp_path / "events.jsonl"
+    assert run("events", folder, wrapped, "--out", out).exit_code == 0
+    assert [e.id for e in read_events(out)] == [e.id for e in merge(reports())]
+
+
+def test_batch_job_store(tmp_path):
+    from extractor.article import make_article
+    from extractor.batch.sources import SourcedArticle
+    from extractor.batch.store import JobStore
+    from extractor.schemas import Usage
+
+    db = tmp_path / "job.db"
+    with JobStore(db) as store:
+        records = reports()
+        articles = [SourcedArticle("x", make_article(f"text {r['article']['id']}", article_id=r["article"]["id"])) for r in records]
+        store.register(articles, fingerprint="f")
+        for record in records:
+            store.mark_done(record["article"]["id"], json.dumps(record), usage=Usage(), attempts=1, latency_ms=1.0)
+    out = tmp_path / "events.jsonl"
+    done = run("events", db, "--out", out)
+    assert done.exit_code == 0, done.output
+    assert len(read_events(out)) == 4
+
+
+def test_csv_format(tmp_path):
+    source = write_jsonl(tmp_path / "results.jsonl", reports())
+    out = tmp_path / "events.csv"
+    assert run("events", source, "--out", out, "--format", "csv").exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert [r["type"] for r in rows] == ["deployment", "exercise", "statement", "exercise"]
+    assert rows[1]["articles"] == "a1; a2" and rows[1]["sources"] == "2"
+    assert json.loads(rows[1]["conflicts"])[0]["field"] == "start_date"
+
+
+def test_incremental_into_keeps_ids_of_unchanged_events(tmp_path):
+    out = tmp_path / "events.jsonl"
+    assert run("events", write_jsonl(tmp_path / "r1.jsonl", reports()[:2]), "--out", out).exit_code == 0
+    before = {e.id: e.model_dump() for e in read_events(out)}
+    more = [reports()[2], result("a4", "2025-07-14", exercises=[exercise("drill", name="Freedom Edge 2025", start="2025-07-11")])]
+    done = run("events", write_jsonl(tmp_path / "r2.jsonl", more), "--into", out, "--out", out)
+    assert done.exit_code == 0, done.output
+    after = {e.id: e for e in read_events(out)}
+    assert set(before) < set(after)
+    exercise_id = next(i for i, e in before.items() if e["type"] == "exercise")
+    assert [s.article_id for s in after[exercise_id].sources] == ["a1", "a2", "a4"]
+    for event_id, data in before.items():
+        if event_id != exercise_id:
+            assert after[event_id].model_dump() == data
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (None, ["missing.jsonl"], "no such file"),
+        ("bad.jsonl", ["bad.jsonl"], "malformed JSON"),
+        ("wrong.jsonl", ["wrong.jsonl"], "not an ArticleExtraction"),
+        ("ok.jsonl", ["ok.jsonl", "--format", "xml"], "--format"),
+        ("ok.jsonl", ["ok.jsonl", "--into", "nope.jsonl"], "no such events file"),
+        ("ok.jsonl", ["ok.jsonl", "--into", "bad.jsonl"], "not an event"),
+        ("fake.db", ["fake.db"], "not a readable batch job store"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, setup, args, message):
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "ok.jsonl", reports())
+    (tmp_path / "bad.jsonl").write_text('{"article": \n', encoding="utf-8")
+    write_jsonl(tmp_path / "wrong.jsonl", [{"article": {"id": "x"}}])
+    (tmp_path / "fake.db").write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    done = CliRunner().invoke(app, ["events", *args, "--out", "events.jsonl"])
+    assert done.exit_code == 2, done.output
+    assert message in done.stderr and "Traceback" not in done.output
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "events.jsonl").exists()
+
+
+# -- the timeline page ----------------------------------------------------------------------
+
+
+def hostile_reports() -> list[dict]:
+    records = reports()
+    records[1]["article"]["title"] = "<script>alert('title')</script>"
+    records[1]["statements"][0]["summary"] = "KCNA said <img src=x onerror=alert(1)> & more"
+    return records
+
+
+def test_timeline_is_self_contained_and_escaped(tmp_path):
+    source = write_jsonl(tmp_path / "results.jsonl", hostile_reports())
+    page = tmp_path / "timeline.html"
+    assert run("events", source, "--out", tmp_path / "e.jsonl", "--html", page).exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; more" in html
+    # nothing fetched: no external script, style, image or font
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
+    assert html.count("<article class=\"event") == 4
+    assert '<option value="KCNA">KCNA</option>' in html
+    assert "August 2025" in html and "July 2025" in html
+    # sources are links to the articles, conflicts are shown
+    assert 'href="https://example.org/a2"' in html and "start_date" in html
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+browser = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium on PATH")
+
+
+def _dump_dom(url: str, tmp_path: Path) -> str:
+    flags = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=2000", "--dump-dom",
+    ]
+    done = subprocess.run([CHROMIUM, *flags, url], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.browser
+@browser
+def test_browser_filters_by_kind_and_participant_and_opens_sources(tmp_path):
+    page = tmp_path / "timeline.html"
+    page.write_text(render_timeline(merge(hostile_reports())), encoding="utf-8")
+    events = merge(hostile_reports())
+    statement_id = next(e.id for e in events if e.type == "statement")
+    dom = _dump_dom(f"{page.as_uri()}#kind=statement&open={statement_id}", tmp_path)
+    assert "1 of 4 events" in dom
+    assert len(re.findall(r'<article class="event[^"]*"[^>]*hidden', dom)) == 3
+    assert re.search(rf'id="{statement_id}"[^>]*>\s*<details open', dom)
+    assert "<script>alert" not in dom
+    dom = _dump_dom(f"{page.as_uri()}#actor=KCNA", tmp_path)
+    assert "1 of 4 events" in dom
+    dom = _dump_dom(f"{page.as_uri()}#kind=exercise", tmp_path)
+    assert "2 of 4 events" in dom
