@@ -2,8 +2,9 @@
 
 Each rule has three parts:
 
-- `blocks(m)`: keys under which a mention is filed; only mentions sharing a key are compared
-  (this is what keeps a run over thousands of results fast);
+- `blocks(m)` and `span(m)`: keys and dates under which a mention is filed; only mentions
+  sharing a key and lying within `reach_days` of each other are compared (this is what keeps
+  a run over thousands of results fast; `reach_days` is the rule's widest date slack);
 - `compatible(a, b)`: hard vetoes. A mention joins an event only if it is compatible with
   *every* mention already in it, so clearly different dates, disjoint participants or two
   different names never end up in one event, even through a chain of similar mentions;
@@ -17,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Protocol
 
 from rapidfuzz import fuzz
 
-from ..gazetteer import alias_key, parse_designation
+from ..gazetteer import alias_key as _alias_key
+from ..gazetteer import parse_designation
 from ..schemas import Actor, Aircraft, Exercise, PoliticalStatement
 from .mentions import Mention
 
@@ -48,9 +51,16 @@ SUMMARY_SIMILARITY = 70
 
 _YEAR = re.compile(r"^(19|20)\d\d$")
 
+# Rules compare each mention with many others; its names are folded once, not every time.
+alias_key = lru_cache(maxsize=1 << 16)(_alias_key)
+
 
 class Rule(Protocol):
+    reach_days: int
+
     def blocks(self, mention: Mention) -> set[str]: ...
+
+    def span(self, mention: Mention) -> tuple[dt.date, dt.date] | None: ...
 
     def compatible(self, a: Mention, b: Mention) -> bool: ...
 
@@ -88,6 +98,8 @@ def _text_similar(a: str | None, b: str | None, threshold: int) -> bool:
 class ExerciseRule:
     """Exercises: the same normalized name, else the same participants, kind and dates."""
 
+    reach_days = max(EXPLICIT_DATE_SLACK_DAYS, REPORTED_DATE_SLACK_DAYS)
+
     @staticmethod
     def _item(m: Mention) -> Exercise:
         return m.item  # type: ignore[return-value]
@@ -107,6 +119,9 @@ class ExerciseRule:
     @staticmethod
     def participants(m: Mention) -> set[str]:
         return {participant_key(actor) for actor in ExerciseRule._item(m).participants}
+
+    def span(self, m: Mention) -> tuple[dt.date, dt.date] | None:
+        return self.reference(m)
 
     def blocks(self, m: Mention) -> set[str]:
         item = self._item(m)
@@ -148,6 +163,11 @@ class ExerciseRule:
 
 class DeploymentRule:
     """Deployments: the same designation, operator and place, within a time window."""
+
+    reach_days = DEPLOYMENT_GAP_DAYS
+
+    def span(self, m: Mention) -> tuple[dt.date, dt.date] | None:
+        return (m.published, m.published) if m.published else None
 
     @staticmethod
     def _item(m: Mention) -> Aircraft:
@@ -203,6 +223,12 @@ class DeploymentRule:
 class StatementRule:
     """Statements: the same speaker, the same words (quote, else summary), the same days."""
 
+    reach_days = max(STATEMENT_DATE_SLACK_DAYS, STATEMENT_REPORTED_SLACK_DAYS)
+
+    def span(self, m: Mention) -> tuple[dt.date, dt.date] | None:
+        day = self._item(m).date or m.published
+        return (day, day) if day else None
+
     @staticmethod
     def _item(m: Mention) -> PoliticalStatement:
         return m.item  # type: ignore[return-value]
@@ -226,8 +252,9 @@ class StatementRule:
         da, db = self._item(a).date, self._item(b).date
         if da and db:
             return abs((da - db).days) <= STATEMENT_DATE_SLACK_DAYS
-        gap = _published_gap(a, b)
-        return gap is None or gap <= STATEMENT_REPORTED_SLACK_DAYS
+        # Otherwise the stated date where there is one, else the publication date.
+        ra, rb = da or a.published, db or b.published
+        return ra is None or rb is None or abs((ra - rb).days) <= STATEMENT_REPORTED_SLACK_DAYS
 
     def similar(self, a: Mention, b: Mention) -> bool:
         ia, ib = self._item(a), self._item(b)
