@@ -306,3 +306,24 @@ def test_merge_accepts_models_and_dicts():
 
     results = three_reports()
     assert [e.id for e in merge(ArticleExtraction.model_validate(r) for r in results)] == [e.id for e in merge(results)]
+
+
+# -- candidate lookup (blocking) must not hide a match ---------------------------------------
+
+
+def test_undated_reports_still_meet_dated_ones():
+    events = merge([
+        result("r1", "2025-07-12", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11")]),
+        result("r2", None, exercises=[exercise("drill", name="Freedom Edge")]),
+        result("r3", None, statements=[statement(actor("KCNA", "PRK"), summary="KCNA condemned the drill")]),
+        result("r4", "2025-07-12", statements=[statement(actor("KCNA", "PRK"), summary="KCNA condemned the drills")]),
+    ])
+    assert sorted(source_ids(e) for e in events) == [["r1", "r2"], ["r4", "r3"]]
+
+
+def test_a_long_exercise_meets_reports_of_its_last_week():
+    events = merge([
+        result("r1", "2025-06-01", exercises=[exercise("drill", name="Pacific Vanguard", start="2025-06-01", end="2025-07-31")]),
+        result("r2", "2025-08-01", exercises=[exercise("drill", name="Pacific Vanguard", start="2025-07-30")]),
+    ])
+    assert [source_ids(e) for e in events] == [["r1", "r2"]]
