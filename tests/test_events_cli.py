@@ -193,3 +193,30 @@ def test_browser_filters_by_kind_and_participant_and_opens_sources(tmp_path):
     assert "1 of 4 events" in dom
     dom = _dump_dom(f"{page.as_uri()}#kind=exercise", tmp_path)
     assert "2 of 4 events" in dom
+
+
+def test_reading_a_store_leaves_it_alone(tmp_path):
+    """A running job's articles stay `running`, and an unrelated SQLite file gets no tables."""
+    import sqlite3
+
+    from extractor.article import make_article
+    from extractor.batch.sources import SourcedArticle
+    from extractor.batch.store import JobStore
+    from extractor.schemas import Usage
+
+    db = tmp_path / "job.db"
+    with JobStore(db) as store:
+        record = reports()[0]
+        store.register([SourcedArticle("x", make_article("t1", article_id="a1")),
+                        SourcedArticle("y", make_article("t2", article_id="b2"))], fingerprint="f")
+        store.mark_done("a1", json.dumps(record), usage=Usage(), attempts=1, latency_ms=1.0)
+        store.mark_running("b2")
+        assert run("events", db, "--out", tmp_path / "e.jsonl").exit_code == 0
+        assert store.get("b2").status == "running"
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+    done = run("events", other, "--out", tmp_path / "e2.jsonl")
+    assert done.exit_code == 2 and "not a readable batch job store" in done.stderr
+    with sqlite3.connect(other) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]

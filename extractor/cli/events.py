@@ -15,7 +15,8 @@ FORMATS = ("jsonl", "csv")
 
 def events_command(
     inputs: Annotated[
-        list[Path], typer.Argument(help="result JSONL/JSON files, folders of result JSON, or batch job stores (.db)")
+        list[Path],
+        typer.Argument(metavar="INPUT", help="result JSONL/JSON files, folders of result JSON, or batch job stores"),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="events file to write")],
     fmt: Annotated[str, typer.Option("--format", help="jsonl | csv")] = "jsonl",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from ..batch.store import JobStore
 from ..errors import InputError
 from ..results import load_results
 from ..schemas import ArticleExtraction
@@ -25,17 +27,35 @@ def is_job_store(path: Path) -> bool:
         return False
 
 
+class _ReadOnlyStore:
+    """A batch job store opened read-only, for `iter_results`.
+
+    `JobStore()` prepares a store for work: it creates its tables and puts `running` articles
+    back to `pending`. Reading results must do neither, to a job still running or to some
+    other SQLite file given by mistake.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+    rows = JobStore.rows
+
+    def close(self) -> None:
+        self.db.close()
+
+
 def _from_store(path: Path) -> list[dict[str, Any]]:
-    import sqlite3
-
     from ..batch.export import iter_results
-    from ..batch.store import JobStore
 
+    store = None
     try:
-        with JobStore(path) as store:
-            return [json.loads(result) for _, result in iter_results(store)]
-    except (sqlite3.DatabaseError, json.JSONDecodeError) as exc:
+        store = _ReadOnlyStore(path)
+        return [json.loads(result) for _, result in iter_results(store)]  # type: ignore[arg-type]
+    except (sqlite3.Error, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a readable batch job store ({exc})") from None
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _raw_results(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
