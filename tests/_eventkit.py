@@ -26,7 +26,11 @@ def evidence(quote: str, start: int = 0) -> list[dict]:
     return [{"quote": quote, "start": start, "end": start + len(quote), "match": "exact"}]
 
 
-US, JP, KR = actor("U.S. Air Force", "USA", "United States Air Force"), actor("Japan", "JPN"), actor("South Korea", "KOR")
+US, JP, KR = (
+    actor("U.S. Air Force", "USA", "United States Air Force"),
+    actor("Japan", "JPN"),
+    actor("South Korea", "KOR"),
+)
 
 
 def exercise(

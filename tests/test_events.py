@@ -5,10 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from _eventkit import JP, KR, US, actor, aircraft, exercise, result, statement
 
 from extractor.events import merge
-
-from _eventkit import JP, KR, US, actor, aircraft, exercise, result, statement
 
 
 def by_type(events, kind):
@@ -24,17 +23,43 @@ def source_ids(event) -> list[str]:
 
 def three_reports() -> list[dict]:
     return [
-        result("a1", "2025-07-12", exercises=[exercise(
-            "Trilateral air drill with B-52 bombers", name="Freedom Edge", start="2025-07-11", location="Pacific"
-        )]),
-        result("a2", "2025-07-12", exercises=[exercise(
-            "US, Japan and South Korea staged joint aerial exercise", name="Freedom Edge 2025",
-            start="2025-07-11", end="2025-07-11", location="over the Pacific area",
-        )]),
-        result("a3", "2025-07-14", exercises=[exercise(
-            "Allied jets escorted US bombers near the peninsula", start="2025-07-11", date_text="Friday",
-            participants=[actor("United States", "USA"), actor("Japan Air Self-Defense Force", "JPN"), KR],
-        )]),
+        result(
+            "a1",
+            "2025-07-12",
+            exercises=[
+                exercise(
+                    "Trilateral air drill with B-52 bombers",
+                    name="Freedom Edge",
+                    start="2025-07-11",
+                    location="Pacific",
+                )
+            ],
+        ),
+        result(
+            "a2",
+            "2025-07-12",
+            exercises=[
+                exercise(
+                    "US, Japan and South Korea staged joint aerial exercise",
+                    name="Freedom Edge 2025",
+                    start="2025-07-11",
+                    end="2025-07-11",
+                    location="over the Pacific area",
+                )
+            ],
+        ),
+        result(
+            "a3",
+            "2025-07-14",
+            exercises=[
+                exercise(
+                    "Allied jets escorted US bombers near the peninsula",
+                    start="2025-07-11",
+                    date_text="Friday",
+                    participants=[actor("United States", "USA"), actor("Japan Air Self-Defense Force", "JPN"), KR],
+                )
+            ],
+        ),
     ]
 
 
@@ -71,11 +96,13 @@ def test_two_exercises_of_the_same_participants_a_month_apart_stay_two():
 
 
 def test_a_date_conflict_is_kept_not_resolved_silently():
-    events = merge([
-        result("e1", "2025-07-12", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11")]),
-        result("e2", "2025-07-13", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12")]),
-        result("e3", "2025-07-13", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12")]),
-    ])
+    events = merge(
+        [
+            result("e1", "2025-07-12", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11")]),
+            result("e2", "2025-07-13", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12")]),
+            result("e3", "2025-07-13", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12")]),
+        ]
+    )
     assert len(events) == 1
     event = events[0]
     conflict = {c.field: c for c in event.conflicts}["start_date"]
@@ -97,17 +124,29 @@ def test_ids_are_stable_across_runs_and_input_order():
 
 
 def test_ids_are_stable_across_incremental_merges():
-    old = merge([
-        *three_reports()[1:],
-        result("s1", "2025-07-12", statements=[statement(
-            actor("Hulusi Akar", "TUR"), quote="We are not going to integrate this with the NATO systems", summary="No threat"
-        )]),
-        result("p1", "2025-03-01", aircraft=[aircraft("B-2", deployed_to="Diego Garcia")]),
-    ])
+    old = merge(
+        [
+            *three_reports()[1:],
+            result(
+                "s1",
+                "2025-07-12",
+                statements=[
+                    statement(
+                        actor("Hulusi Akar", "TUR"),
+                        quote="We are not going to integrate this with the NATO systems",
+                        summary="No threat",
+                    )
+                ],
+            ),
+            result("p1", "2025-03-01", aircraft=[aircraft("B-2", deployed_to="Diego Garcia")]),
+        ]
+    )
     ids = {e.type: e.id for e in old}
     # a1 sorts before the event's founding report a2: the event must still keep its id
-    new = merge([three_reports()[0], result("x9", "2025-09-01", exercises=[exercise("naval drill", kind="naval")])],
-                existing=old)
+    new = merge(
+        [three_reports()[0], result("x9", "2025-09-01", exercises=[exercise("naval drill", kind="naval")])],
+        existing=old,
+    )
     by_id = {e.id: e for e in new}
     # unchanged events keep id and content; the exercise that gained a source keeps its id
     assert by_id[ids["statement"]].model_dump() == next(e for e in old if e.type == "statement").model_dump()
@@ -127,16 +166,25 @@ def test_an_article_extracted_again_replaces_its_items():
 
 
 def test_nothing_is_invented():
-    events = merge(three_reports() + [
-        result("e2", "2025-07-13", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12", status="planned")]),
-    ])
+    events = merge(
+        three_reports()
+        + [
+            result(
+                "e2",
+                "2025-07-13",
+                exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12", status="planned")],
+            ),
+        ]
+    )
     for event in events:
         items = [s.item for s in event.sources]
         for field in ("name", "kind", "status", "start_date", "end_date", "location"):
             value = getattr(event, field)
             if value is not None:
                 assert any(str(item[field]) == str(value) for item in items), field
-        assert all(any(p.name in [q["name"] for q in item["participants"]] for item in items) for p in event.participants)
+        assert all(
+            any(p.name in [q["name"] for q in item["participants"]] for item in items) for p in event.participants
+        )
 
 
 # -- exercises, rule by rule ----------------------------------------------------------------
@@ -156,11 +204,26 @@ def test_nothing_is_invented():
         # overlapping ranges
         (dict(start="2025-07-01", end="2025-07-10"), dict(start="2025-07-08"), True),
         # disjoint participants on the same day
-        (dict(start="2025-07-11"), dict(start="2025-07-11", participants=[actor("Russia", "RUS"), actor("China", "CHN")]), False),
+        (
+            dict(start="2025-07-11"),
+            dict(start="2025-07-11", participants=[actor("Russia", "RUS"), actor("China", "CHN")]),
+            False,
+        ),
         # participants only half shared: not similar enough without a name
-        (dict(start="2025-07-11"), dict(start="2025-07-11", participants=[US, actor("Philippines", "PHL"), actor("Australia", "AUS"), actor("India", "IND")]), False),
+        (
+            dict(start="2025-07-11"),
+            dict(
+                start="2025-07-11",
+                participants=[US, actor("Philippines", "PHL"), actor("Australia", "AUS"), actor("India", "IND")],
+            ),
+            False,
+        ),
         # but a shared name carries it
-        (dict(name="Talisman Sabre", start="2025-07-11"), dict(name="Talisman Sabre", start="2025-07-11", participants=[US, actor("Australia", "AUS")]), True),
+        (
+            dict(name="Talisman Sabre", start="2025-07-11"),
+            dict(name="Talisman Sabre", start="2025-07-11", participants=[US, actor("Australia", "AUS")]),
+            True,
+        ),
         # air vs naval: two
         (dict(start="2025-07-11"), dict(start="2025-07-11", kind="naval"), False),
         # air vs joint: may be the same drill described more broadly
@@ -174,10 +237,12 @@ def test_nothing_is_invented():
     ],
 )
 def test_exercise_rules(a, b, same):
-    events = merge([
-        result("r1", "2025-07-12", exercises=[exercise("drill one", **a)]),
-        result("r2", "2025-07-12", exercises=[exercise("drill two", **b)]),
-    ])
+    events = merge(
+        [
+            result("r1", "2025-07-12", exercises=[exercise("drill one", **a)]),
+            result("r2", "2025-07-12", exercises=[exercise("drill two", **b)]),
+        ]
+    )
     assert len(events) == (1 if same else 2)
 
 
@@ -188,19 +253,27 @@ def test_two_exercises_of_one_article_are_never_merged():
 
 def test_no_chaining_across_clearly_different_dates():
     # r2 is within the slack of r1 and of r3, but r1 and r3 are 6 days apart: r3 starts its own.
-    events = merge([
-        result("r1", "2025-07-02", exercises=[exercise("drill", start="2025-07-01")]),
-        result("r2", "2025-07-05", exercises=[exercise("drill", start="2025-07-04")]),
-        result("r3", "2025-07-08", exercises=[exercise("drill", start="2025-07-07")]),
-    ])
+    events = merge(
+        [
+            result("r1", "2025-07-02", exercises=[exercise("drill", start="2025-07-01")]),
+            result("r2", "2025-07-05", exercises=[exercise("drill", start="2025-07-04")]),
+            result("r3", "2025-07-08", exercises=[exercise("drill", start="2025-07-07")]),
+        ]
+    )
     assert sorted(source_ids(e) for e in events) == [["r1", "r2"], ["r3"]]
 
 
 def test_participant_conflict_lists_each_set_with_its_articles():
-    events = merge([
-        result("r1", "2025-07-12", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11")]),
-        result("r2", "2025-07-12", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11", participants=[US, JP])]),
-    ])
+    events = merge(
+        [
+            result("r1", "2025-07-12", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11")]),
+            result(
+                "r2",
+                "2025-07-12",
+                exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11", participants=[US, JP])],
+            ),
+        ]
+    )
     (event,) = events
     conflict = {c.field: c for c in event.conflicts}["participants"]
     assert [(v.value, v.articles) for v in conflict.values] == [
@@ -215,31 +288,57 @@ def test_participant_conflict_lists_each_set_with_its_articles():
 @pytest.mark.parametrize(
     ("a", "b", "same"),
     [
-        (dict(designation="B-52H", deployed_to="Andersen Air Force Base, Guam"), dict(designation="B-52", deployed_to="Guam"), True),
+        (
+            dict(designation="B-52H", deployed_to="Andersen Air Force Base, Guam"),
+            dict(designation="B-52", deployed_to="Guam"),
+            True,
+        ),
         (dict(designation="B-52H", deployed_to="Guam"), dict(designation="B-1B", deployed_to="Guam"), False),
         (dict(designation="B-52H", deployed_to="Guam"), dict(designation="B-52H", deployed_to="Diego Garcia"), False),
-        (dict(designation="B-52H", deployed_to="Guam"), dict(designation="B-52H", deployed_to="Guam", operator=actor("Royal Air Force", "GBR")), False),
+        (
+            dict(designation="B-52H", deployed_to="Guam"),
+            dict(designation="B-52H", deployed_to="Guam", operator=actor("Royal Air Force", "GBR")),
+            False,
+        ),
         # no operator stated on either side: designation and place still decide
-        (dict(designation="B-2", deployed_to="Diego Garcia", operator=None), dict(designation="B-2A", deployed_to="Diego Garcia", operator=None), True),
+        (
+            dict(designation="B-2", deployed_to="Diego Garcia", operator=None),
+            dict(designation="B-2A", deployed_to="Diego Garcia", operator=None),
+            True,
+        ),
         # one says who flies them, the other does not: not enough to call them one deployment
-        (dict(designation="B-2", deployed_to="Diego Garcia"), dict(designation="B-2", deployed_to="Diego Garcia", operator=None), False),
-        (dict(designation="B-52H", home_base="Minot Air Force Base, North Dakota"), dict(designation="B-52H", home_base="Minot Air Force Base"), True),
+        (
+            dict(designation="B-2", deployed_to="Diego Garcia"),
+            dict(designation="B-2", deployed_to="Diego Garcia", operator=None),
+            False,
+        ),
+        (
+            dict(designation="B-52H", home_base="Minot Air Force Base, North Dakota"),
+            dict(designation="B-52H", home_base="Minot Air Force Base"),
+            True,
+        ),
     ],
 )
 def test_deployment_rules(a, b, same):
-    events = merge([
-        result("r1", "2025-07-12", aircraft=[aircraft(**a)]),
-        result("r2", "2025-07-14", aircraft=[aircraft(**b)]),
-    ])
+    events = merge(
+        [
+            result("r1", "2025-07-12", aircraft=[aircraft(**a)]),
+            result("r2", "2025-07-14", aircraft=[aircraft(**b)]),
+        ]
+    )
     assert len(events) == (1 if same else 2)
 
 
 def test_deployment_window_and_count_conflict():
-    events = merge([
-        result("r1", "2025-07-01", aircraft=[aircraft("B-52H", deployed_to="Guam", count=4)]),
-        result("r2", "2025-07-20", aircraft=[aircraft("B-52H", deployed_to="Guam", count=6)]),
-        result("r3", "2025-11-20", aircraft=[aircraft("B-52H", deployed_to="Guam", count=6)]),  # months later: another
-    ])
+    events = merge(
+        [
+            result("r1", "2025-07-01", aircraft=[aircraft("B-52H", deployed_to="Guam", count=4)]),
+            result("r2", "2025-07-20", aircraft=[aircraft("B-52H", deployed_to="Guam", count=6)]),
+            result(
+                "r3", "2025-11-20", aircraft=[aircraft("B-52H", deployed_to="Guam", count=6)]
+            ),  # months later: another
+        ]
+    )
     assert sorted(source_ids(e) for e in events) == [["r1", "r2"], ["r3"]]
     first = next(e for e in events if len(e.sources) == 2)
     assert (str(first.first_reported), str(first.last_reported)) == ("2025-07-01", "2025-07-20")
@@ -251,7 +350,9 @@ def test_aircraft_without_a_place_is_not_a_deployment():
 
 
 def test_deployment_source_points_at_the_article_item():
-    (event,) = merge([result("r1", "2025-07-01", aircraft=[aircraft("F-16"), aircraft("B-2", deployed_to="Diego Garcia")])])
+    (event,) = merge(
+        [result("r1", "2025-07-01", aircraft=[aircraft("F-16"), aircraft("B-2", deployed_to="Diego Garcia")])]
+    )
     assert event.sources[0].item_index == 1 and event.sources[0].item["designation"] == "B-2"
 
 
@@ -265,38 +366,62 @@ QUOTE = "We are not going to integrate this with the NATO systems in any way. It
     ("a", "b", "same"),
     [
         # one article quotes part of the sentence
-        (dict(quote=QUOTE, summary="Akar said the S-400 poses no threat"),
-         dict(quote="It will operate independently", summary="Turkey's minister defended the purchase"), True),
+        (
+            dict(quote=QUOTE, summary="Akar said the S-400 poses no threat"),
+            dict(quote="It will operate independently", summary="Turkey's minister defended the purchase"),
+            True,
+        ),
         # surname only, same words
         (dict(quote=QUOTE, summary="x"), dict(speaker=actor("Akar"), quote=QUOTE, summary="y"), True),
         # same speaker, another utterance
-        (dict(quote=QUOTE, summary="x"),
-         dict(quote="All should be aware that Turkey will have to look for alternatives", summary="y"), False),
+        (
+            dict(quote=QUOTE, summary="x"),
+            dict(quote="All should be aware that Turkey will have to look for alternatives", summary="y"),
+            False,
+        ),
         # another speaker, same words
-        (dict(quote=QUOTE, summary="x"), dict(speaker=actor("Mevlut Cavusoglu", "TUR"), quote=QUOTE, summary="x"), False),
+        (
+            dict(quote=QUOTE, summary="x"),
+            dict(speaker=actor("Mevlut Cavusoglu", "TUR"), quote=QUOTE, summary="x"),
+            False,
+        ),
         # no quotes: similar summaries
-        (dict(summary="Akar said the S-400 will be a stand-alone system posing no threat to NATO"),
-         dict(summary="Akar said the S-400 would be a stand-alone system that poses no threat to NATO"), True),
+        (
+            dict(summary="Akar said the S-400 will be a stand-alone system posing no threat to NATO"),
+            dict(summary="Akar said the S-400 would be a stand-alone system that poses no threat to NATO"),
+            True,
+        ),
         # no quotes: different summaries
-        (dict(summary="Akar said the S-400 poses no threat to NATO"),
-         dict(summary="Akar warned Turkey will seek alternatives if it cannot buy F-35s"), False),
+        (
+            dict(summary="Akar said the S-400 poses no threat to NATO"),
+            dict(summary="Akar warned Turkey will seek alternatives if it cannot buy F-35s"),
+            False,
+        ),
         # stated dates far apart
         (dict(quote=QUOTE, summary="x", date="2025-07-01"), dict(quote=QUOTE, summary="x", date="2025-07-09"), False),
     ],
 )
 def test_statement_rules(a, b, same):
-    events = merge([
-        result("r1", "2025-07-10", statements=[statement(a.pop("speaker", AKAR), **a)]),
-        result("r2", "2025-07-11", statements=[statement(b.pop("speaker", AKAR), **b)]),
-    ])
+    events = merge(
+        [
+            result("r1", "2025-07-10", statements=[statement(a.pop("speaker", AKAR), **a)]),
+            result("r2", "2025-07-11", statements=[statement(b.pop("speaker", AKAR), **b)]),
+        ]
+    )
     assert len(events) == (1 if same else 2)
 
 
 def test_statement_keeps_the_longest_quote_and_flags_stance_conflicts():
-    (event,) = merge([
-        result("r1", "2025-07-10", statements=[statement(AKAR, quote="It will operate independently", summary="a", stance="reject")]),
-        result("r2", "2025-07-11", statements=[statement(AKAR, quote=QUOTE, summary="b", stance="neutral")]),
-    ])
+    (event,) = merge(
+        [
+            result(
+                "r1",
+                "2025-07-10",
+                statements=[statement(AKAR, quote="It will operate independently", summary="a", stance="reject")],
+            ),
+            result("r2", "2025-07-11", statements=[statement(AKAR, quote=QUOTE, summary="b", stance="neutral")]),
+        ]
+    )
     assert event.quote == QUOTE
     assert {c.field for c in event.conflicts} == {"stance"}
 
@@ -312,18 +437,28 @@ def test_merge_accepts_models_and_dicts():
 
 
 def test_undated_reports_still_meet_dated_ones():
-    events = merge([
-        result("r1", "2025-07-12", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11")]),
-        result("r2", None, exercises=[exercise("drill", name="Freedom Edge")]),
-        result("r3", None, statements=[statement(actor("KCNA", "PRK"), summary="KCNA condemned the drill")]),
-        result("r4", "2025-07-12", statements=[statement(actor("KCNA", "PRK"), summary="KCNA condemned the drills")]),
-    ])
+    events = merge(
+        [
+            result("r1", "2025-07-12", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11")]),
+            result("r2", None, exercises=[exercise("drill", name="Freedom Edge")]),
+            result("r3", None, statements=[statement(actor("KCNA", "PRK"), summary="KCNA condemned the drill")]),
+            result(
+                "r4", "2025-07-12", statements=[statement(actor("KCNA", "PRK"), summary="KCNA condemned the drills")]
+            ),
+        ]
+    )
     assert sorted(source_ids(e) for e in events) == [["r1", "r2"], ["r4", "r3"]]
 
 
 def test_a_long_exercise_meets_reports_of_its_last_week():
-    events = merge([
-        result("r1", "2025-06-01", exercises=[exercise("drill", name="Pacific Vanguard", start="2025-06-01", end="2025-07-31")]),
-        result("r2", "2025-08-01", exercises=[exercise("drill", name="Pacific Vanguard", start="2025-07-30")]),
-    ])
+    events = merge(
+        [
+            result(
+                "r1",
+                "2025-06-01",
+                exercises=[exercise("drill", name="Pacific Vanguard", start="2025-06-01", end="2025-07-31")],
+            ),
+            result("r2", "2025-08-01", exercises=[exercise("drill", name="Pacific Vanguard", start="2025-07-30")]),
+        ]
+    )
     assert [source_ids(e) for e in events] == [["r1", "r2"]]

@@ -11,20 +11,27 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from _eventkit import actor, aircraft, exercise, result, statement
 from typer.testing import CliRunner
 
 from extractor.cli import app
 from extractor.events import merge, read_events, render_timeline
 
-from _eventkit import actor, aircraft, exercise, result, statement
-
 
 def reports() -> list[dict]:
     return [
-        result("a1", "2025-07-12", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11")],
-               aircraft=[aircraft("B-52H", deployed_to="Guam", count=2)]),
-        result("a2", "2025-07-13", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12")],
-               statements=[statement(actor("KCNA", "PRK"), summary="KCNA condemned the drill", stance="threaten")]),
+        result(
+            "a1",
+            "2025-07-12",
+            exercises=[exercise("drill", name="Freedom Edge", start="2025-07-11")],
+            aircraft=[aircraft("B-52H", deployed_to="Guam", count=2)],
+        ),
+        result(
+            "a2",
+            "2025-07-13",
+            exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12")],
+            statements=[statement(actor("KCNA", "PRK"), summary="KCNA condemned the drill", stance="threaten")],
+        ),
         result("a3", "2025-08-20", exercises=[exercise("naval drill", kind="naval", start="2025-08-19")]),
     ]
 
@@ -46,7 +53,12 @@ def test_jsonl_in_events_out_and_rerun_is_byte_identical(tmp_path):
     first = out.read_text(encoding="utf-8")
     lines = [json.loads(line) for line in first.splitlines()]
     # ordered by first report, then id
-    assert [(e["type"], len(e["sources"])) for e in lines] == [("deployment", 1), ("exercise", 2), ("statement", 1), ("exercise", 1)]
+    assert [(e["type"], len(e["sources"])) for e in lines] == [
+        ("deployment", 1),
+        ("exercise", 2),
+        ("statement", 1),
+        ("exercise", 1),
+    ]
     assert list(lines[0])[:2] == ["id", "type"] and list(lines[0])[-1] == "sources"
     assert run("events", source, "--out", out).exit_code == 0
     assert out.read_text(encoding="utf-8") == first
@@ -66,15 +78,19 @@ def test_folder_of_json_and_batch_records(tmp_path):
 
 
 def test_batch_job_store(tmp_path):
+    from extractor.schemas import Usage
+
     from extractor.article import make_article
     from extractor.batch.sources import SourcedArticle
     from extractor.batch.store import JobStore
-    from extractor.schemas import Usage
 
     db = tmp_path / "job.db"
     with JobStore(db) as store:
         records = reports()
-        articles = [SourcedArticle("x", make_article(f"text {r['article']['id']}", article_id=r["article"]["id"])) for r in records]
+        articles = [
+            SourcedArticle("x", make_article(f"text {r['article']['id']}", article_id=r["article"]["id"]))
+            for r in records
+        ]
         store.register(articles, fingerprint="f")
         for record in records:
             store.mark_done(record["article"]["id"], json.dumps(record), usage=Usage(), attempts=1, latency_ms=1.0)
@@ -98,7 +114,10 @@ def test_incremental_into_keeps_ids_of_unchanged_events(tmp_path):
     out = tmp_path / "events.jsonl"
     assert run("events", write_jsonl(tmp_path / "r1.jsonl", reports()[:2]), "--out", out).exit_code == 0
     before = {e.id: e.model_dump() for e in read_events(out)}
-    more = [reports()[2], result("a4", "2025-07-14", exercises=[exercise("drill", name="Freedom Edge 2025", start="2025-07-11")])]
+    more = [
+        reports()[2],
+        result("a4", "2025-07-14", exercises=[exercise("drill", name="Freedom Edge 2025", start="2025-07-11")]),
+    ]
     done = run("events", write_jsonl(tmp_path / "r2.jsonl", more), "--into", out, "--out", out)
     assert done.exit_code == 0, done.output
     after = {e.id: e for e in read_events(out)}
@@ -155,7 +174,7 @@ def test_timeline_is_self_contained_and_escaped(tmp_path):
     assert "&lt;img src=x onerror=alert(1)&gt; &amp; more" in html
     # nothing fetched: no external script, style, image or font
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
-    assert html.count("<article class=\"event") == 4
+    assert html.count('<article class="event') == 4
     assert '<option value="KCNA">KCNA</option>' in html
     assert "August 2025" in html and "July 2025" in html
     # sources are links to the articles, conflicts are shown
@@ -168,9 +187,16 @@ browser = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium on PATH")
 
 def _dump_dom(url: str, tmp_path: Path) -> str:
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=2000", "--dump-dom",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=2000",
+        "--dump-dom",
     ]
     done = subprocess.run([CHROMIUM, *flags, url], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -199,16 +225,22 @@ def test_reading_a_store_leaves_it_alone(tmp_path):
     """A running job's articles stay `running`, and an unrelated SQLite file gets no tables."""
     import sqlite3
 
+    from extractor.schemas import Usage
+
     from extractor.article import make_article
     from extractor.batch.sources import SourcedArticle
     from extractor.batch.store import JobStore
-    from extractor.schemas import Usage
 
     db = tmp_path / "job.db"
     with JobStore(db) as store:
         record = reports()[0]
-        store.register([SourcedArticle("x", make_article("t1", article_id="a1")),
-                        SourcedArticle("y", make_article("t2", article_id="b2"))], fingerprint="f")
+        store.register(
+            [
+                SourcedArticle("x", make_article("t1", article_id="a1")),
+                SourcedArticle("y", make_article("t2", article_id="b2")),
+            ],
+            fingerprint="f",
+        )
         store.mark_done("a1", json.dumps(record), usage=Usage(), attempts=1, latency_ms=1.0)
         store.mark_running("b2")
         assert run("events", db, "--out", tmp_path / "e.jsonl").exit_code == 0

@@ -87,7 +87,7 @@ def _participant_conflict(votes: Votes) -> None:
         if not actors:
             continue
         key = frozenset(participant_key(a) for a in actors)
-        names, articles = lists.setdefault(key, ([a.canonical_name or a.name for a in actors], []))
+        _, articles = lists.setdefault(key, ([a.canonical_name or a.name for a in actors], []))
         articles.append(m.article_id)
     if len(lists) > 1:
         votes.record("participants", list(lists.values()))

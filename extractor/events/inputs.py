@@ -83,5 +83,7 @@ def read_results(paths: Iterable[Path]) -> list[ArticleExtraction]:
                 except ValidationError as exc:
                     first = exc.errors()[0]
                     where = ".".join(str(part) for part in first["loc"])
-                    raise InputError(f"{name}: result {number} is not an ArticleExtraction ({where}: {first['msg']})") from None
+                    raise InputError(
+                        f"{name}: result {number} is not an ArticleExtraction ({where}: {first['msg']})"
+                    ) from None
     return results

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Union
 
 from ..schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
 from .models import EventType, Source
 
-Item = Union[Exercise, Aircraft, PoliticalStatement]
+Item = Exercise | Aircraft | PoliticalStatement
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,7 @@ def _as_extraction(result: ArticleExtraction | dict[str, Any]) -> ArticleExtract
     return result if isinstance(result, ArticleExtraction) else ArticleExtraction.model_validate(result)
 
 
-def merge(
-    results: Iterable[ArticleExtraction | dict[str, Any]], existing: Sequence[EventBase] = ()
-) -> list[EventBase]:
+def merge(results: Iterable[ArticleExtraction | dict[str, Any]], existing: Sequence[EventBase] = ()) -> list[EventBase]:
     """Events from the items of many ArticleExtraction results.
 
     `existing` are events from an earlier run: their sources take part again, so new results

@@ -8,7 +8,7 @@ sources disagree, every value listed with the articles that state it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -98,7 +98,7 @@ class StatementEvent(EventBase):
     date: dt.date | None = None
 
 
-Event = Annotated[Union[ExerciseEvent, DeploymentEvent, StatementEvent], Field(discriminator="type")]
+Event = Annotated[ExerciseEvent | DeploymentEvent | StatementEvent, Field(discriminator="type")]
 """Any event; the `type` field says which."""
 
 ITEM_MODELS: dict[EventType, type[BaseModel]] = {

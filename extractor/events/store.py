@@ -16,8 +16,17 @@ from .models import Event, EventBase
 
 _EVENT = TypeAdapter(Event)
 CSV_COLUMNS = (
-    "id", "type", "label", "first_reported", "last_reported", "start_date", "end_date",
-    "participants", "sources", "articles", "conflicts",
+    "id",
+    "type",
+    "label",
+    "first_reported",
+    "last_reported",
+    "start_date",
+    "end_date",
+    "participants",
+    "sources",
+    "articles",
+    "conflicts",
 )
 
 
@@ -59,7 +68,9 @@ def label(event: EventBase) -> str:
     if data["type"] == "deployment":
         operator = (data["operator"] or {}).get("abbreviation") or (data["operator"] or {}).get("name")
         place = data["deployed_to"] or data["home_base"]
-        return " ".join(part for part in (data["designation"], operator and f"({operator})", place and f"→ {place}") if part)
+        return " ".join(
+            part for part in (data["designation"], operator and f"({operator})", place and f"→ {place}") if part
+        )
     speaker = data["speaker"]["canonical_name"] or data["speaker"]["name"]
     return f"{speaker}: {data['quote'] or data['summary']}"
 
@@ -77,13 +88,21 @@ def to_csv(events: Sequence[EventBase]) -> str:
     writer.writerow(CSV_COLUMNS)
     for event in events:
         data = event.model_dump(mode="json")
-        writer.writerow([
-            event.id, data["type"], label(event), data["first_reported"], data["last_reported"],
-            data.get("start_date") or data.get("date"), data.get("end_date"),
-            "; ".join(actors(event)), len(event.sources),
-            "; ".join(dict.fromkeys(s.article_id for s in event.sources)),
-            json.dumps(data["conflicts"], ensure_ascii=False) if event.conflicts else "",
-        ])
+        writer.writerow(
+            [
+                event.id,
+                data["type"],
+                label(event),
+                data["first_reported"],
+                data["last_reported"],
+                data.get("start_date") or data.get("date"),
+                data.get("end_date"),
+                "; ".join(actors(event)),
+                len(event.sources),
+                "; ".join(dict.fromkeys(s.article_id for s in event.sources)),
+                json.dumps(data["conflicts"], ensure_ascii=False) if event.conflicts else "",
+            ]
+        )
     return buffer.getvalue()
 
 
