@@ -462,3 +462,20 @@ def test_a_long_exercise_meets_reports_of_its_last_week():
         ]
     )
     assert [source_ids(e) for e in events] == [["r1", "r2"]]
+
+
+def test_merged_date_range_is_never_inverted():
+    events = merge(
+        [
+            result(
+                "e1",
+                "2025-07-12",
+                exercises=[exercise("drill", name="Freedom Edge", start="2025-07-10", end="2025-07-11")],
+            ),
+            result("e2", "2025-07-13", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12")]),
+            result("e3", "2025-07-13", exercises=[exercise("drill", name="Freedom Edge", start="2025-07-12")]),
+        ]
+    )
+    (event,) = events
+    assert str(event.start_date) == "2025-07-12" and event.end_date is None
+    assert {c.field for c in event.conflicts} == {"start_date"}

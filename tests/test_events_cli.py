@@ -252,3 +252,77 @@ def test_reading_a_store_leaves_it_alone(tmp_path):
     assert done.exit_code == 2 and "not a readable batch job store" in done.stderr
     with sqlite3.connect(other) as conn:
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]
+
+
+NODE = shutil.which("node")
+
+# A minimal DOM with just what the page's script touches, built from the page's own markup,
+# so the filter logic runs where no browser is installed (the browser test above is the real one).
+DOM_SHIM = r"""
+const page = JSON.parse(require("fs").readFileSync(0, "utf8"));
+function element(attrs) {
+  return Object.assign({ hidden: false, value: "", textContent: "", listeners: {},
+    getAttribute(name) { return attrs[name]; },
+    addEventListener(type, fn) { this.listeners[type] = fn; } }, attrs.props || {});
+}
+const events = page.events.map(e => Object.assign(element({ "data-kind": e.kind, "data-actors": e.actors }),
+  { id: e.id, month: e.month, details: { open: false }, querySelector() { return this.details; } }));
+const sections = [...new Set(page.events.map(e => e.month))].map(month => Object.assign(element({}), {
+  month, querySelector() { return events.find(e => e.month === month && !e.hidden) || null; } }));
+const byId = { kind: element({}), actor: element({}), shown: element({}) };
+events.forEach(e => { byId[e.id] = e; });
+global.document = {
+  getElementById: id => byId[id] || null,
+  querySelectorAll: sel => sel === "article.event" ? events : sel === "section.month" ? sections : [],
+};
+global.location = { hash: page.hash, pathname: "/timeline.html", search: "" };
+global.history = { replaceState(_, __, url) { global.location.hash = url.startsWith("#") ? url : ""; } };
+eval(page.script);
+if (page.change) { byId[page.change[0]].value = page.change[1]; byId[page.change[0]].listeners.change(); }
+console.log(JSON.stringify({ shown: byId.shown.textContent, hidden: events.filter(e => e.hidden).map(e => e.id),
+  open: events.filter(e => e.details.open).map(e => e.id), hiddenMonths: sections.filter(s => s.hidden).map(s => s.month),
+  hash: global.location.hash }));
+"""
+
+
+def _run_script(html: str, hash_: str, change: tuple[str, str] | None = None) -> dict:
+    import html as html_lib
+
+    script = re.search(r"<script>(.*?)</script>", html, re.S).group(1)
+    events, month = [], None
+    for match in re.finditer(
+        r'<h2>([^<]*)</h2>|<article class="event[^"]*" id="([^"]+)" data-kind="([^"]+)" data-actors="([^"]*)"', html
+    ):
+        if match.group(1):
+            month = match.group(1)
+        else:
+            events.append(
+                {
+                    "id": match.group(2),
+                    "kind": match.group(3),
+                    "actors": html_lib.unescape(match.group(4)),
+                    "month": month,
+                }
+            )
+    page = {"script": script, "events": events, "hash": hash_, "change": change}
+    done = subprocess.run([NODE, "-e", DOM_SHIM], input=json.dumps(page), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.skipif(NODE is None, reason="needs node on PATH")
+def test_timeline_script_filters_and_opens(tmp_path):
+    events = merge(hostile_reports())
+    html = render_timeline(events)
+    ids = {e.type: e.id for e in events}
+    everything = _run_script(html, "")
+    assert everything["shown"] == "4 of 4 events" and everything["hidden"] == []
+    statements = _run_script(html, f"#kind=statement&open={ids['statement']}")
+    assert statements["shown"] == "1 of 4 events"
+    assert sorted(statements["hidden"]) == sorted(e.id for e in events if e.type != "statement")
+    assert statements["open"] == [ids["statement"]]
+    assert statements["hiddenMonths"] == ["August 2025"]
+    by_actor = _run_script(html, "", change=("actor", "KCNA"))
+    assert by_actor["shown"] == "1 of 4 events" and by_actor["hash"] == "#actor=KCNA"
+    by_country = _run_script(html, "#kind=exercise&actor=Japan")
+    assert by_country["shown"] == "2 of 4 events"

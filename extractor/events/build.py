@@ -27,15 +27,15 @@ class Votes:
         self.group = group
         self.conflicts: list[Conflict] = []
 
-    def stated(self, field: str, get: Callable[[Any], Any] | None = None) -> list[tuple[Any, str]]:
-        getter = get or (lambda item: getattr(item, field))
-        return [(value, m.article_id) for m in self.group if (value := getter(m.item)) not in (None, [], "")]
+    def stated(self, field: str) -> list[tuple[Any, str]]:
+        """(value, article id) of every source that states the field."""
+        return [(value, m.article_id) for m in self.group if (value := getattr(m.item, field)) not in (None, [], "")]
 
-    def pick(self, field: str, *, conflict: bool = False, get: Callable[[Any], Any] | None = None) -> Any:
+    def pick(self, field: str, *, conflict: bool = False) -> Any:
         """The value stated by most sources (earliest report on a tie); None if none states one."""
         by_value: dict[Hashable, list[str]] = {}
         values: dict[Hashable, Any] = {}
-        for value, article in self.stated(field, get):
+        for value, article in self.stated(field):
             key = _hashable(value)
             values.setdefault(key, value)
             by_value.setdefault(key, [])
@@ -118,6 +118,11 @@ def build_exercise(group: list[Mention], event_id: str) -> ExerciseEvent:
         "aircraft": list(dict.fromkeys(a for item in items for a in item.aircraft)),
         "description": items[0].description,
     }
+    start, end = fields["start_date"], fields["end_date"]
+    if start and end and end < start:
+        # Majorities picked apart can make a range no source states; take the end that goes
+        # with the chosen start (both conflicts stay recorded).
+        fields["end_date"] = next((i.end_date for i in items if i.start_date == start and i.end_date), None)
     return ExerciseEvent(**_common(group, event_id), **fields, conflicts=votes.conflicts)
 
 
