@@ -161,6 +161,7 @@ def hostile_reports() -> list[dict]:
     records = reports()
     records[1]["article"]["title"] = "<script>alert('title')</script>"
     records[1]["statements"][0]["summary"] = "KCNA said <img src=x onerror=alert(1)> & more"
+    records[1]["statements"][0]["targets"] = [actor('O\'Neil "<b>x</b>" & Co')]
     return records
 
 
@@ -169,7 +170,7 @@ def test_timeline_is_self_contained_and_escaped(tmp_path):
     page = tmp_path / "timeline.html"
     assert run("events", source, "--out", tmp_path / "e.jsonl", "--html", page).exit_code == 0
     html = page.read_text(encoding="utf-8")
-    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>x</b>" not in html
     assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt; &amp; more" in html
     # nothing fetched: no external script, style, image or font
@@ -291,7 +292,8 @@ def _run_script(html: str, hash_: str, change: tuple[str, str] | None = None) ->
     script = re.search(r"<script>(.*?)</script>", html, re.S).group(1)
     events, month = [], None
     for match in re.finditer(
-        r'<h2>([^<]*)</h2>|<article class="event[^"]*" id="([^"]+)" data-kind="([^"]+)" data-actors="([^"]*)"', html
+        r"<h2>([^<]*)</h2>|<article class=\"event[^\"]*\" id=\"([^\"]+)\" data-kind=\"([^\"]+)\" data-actors='([^']*)'",
+        html,
     ):
         if match.group(1):
             month = match.group(1)
@@ -324,5 +326,7 @@ def test_timeline_script_filters_and_opens(tmp_path):
     assert statements["hiddenMonths"] == ["August 2025"]
     by_actor = _run_script(html, "", change=("actor", "KCNA"))
     assert by_actor["shown"] == "1 of 4 events" and by_actor["hash"] == "#actor=KCNA"
+    quoted = _run_script(html, "", change=("actor", 'O\'Neil "<b>x</b>" & Co'))
+    assert quoted["shown"] == "1 of 4 events"
     by_country = _run_script(html, "#kind=exercise&actor=Japan")
     assert by_country["shown"] == "2 of 4 events"
