@@ -20,6 +20,7 @@ RESULT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
 
 def is_job_store(path: Path) -> bool:
+    """A batch job store is told apart from result files by the SQLite header, not its name."""
     try:
         with path.open("rb") as handle:
             return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC

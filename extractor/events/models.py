@@ -44,6 +44,8 @@ class Source(EventModel):
 
 
 class ConflictValue(EventModel):
+    """One value some sources state, and which ones."""
+
     value: Any
     articles: list[str]
 
@@ -56,6 +58,8 @@ class Conflict(EventModel):
 
 
 class EventBase(EventModel):
+    """What every event has: its id, when it was reported, its sources and conflicts."""
+
     id: str = Field(description="deterministic: stable across re-runs and incremental merges")
     first_reported: dt.date | None = Field(default=None, description="earliest publication date of a source")
     last_reported: dt.date | None = Field(default=None, description="latest publication date of a source")
@@ -64,6 +68,8 @@ class EventBase(EventModel):
 
 
 class ExerciseEvent(EventBase):
+    """One exercise, drill or joint flight, however many articles report it."""
+
     type: Literal["exercise"] = "exercise"
     name: str | None = None
     kind: ExerciseKind
@@ -77,6 +83,8 @@ class ExerciseEvent(EventBase):
 
 
 class DeploymentEvent(EventBase):
+    """Aircraft of one type and operator placed somewhere; the window is first to last report."""
+
     type: Literal["deployment"] = "deployment"
     designation: str
     name: str | None = None
@@ -88,6 +96,8 @@ class DeploymentEvent(EventBase):
 
 
 class StatementEvent(EventBase):
+    """One utterance, quoted or reported by one or more articles."""
+
     type: Literal["statement"] = "statement"
     speaker: Actor
     speaker_title: str | None = None

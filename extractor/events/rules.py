@@ -73,6 +73,7 @@ def participant_key(actor: Actor) -> str:
 
 
 def speaker_key(actor: Actor) -> str:
+    """The speaker's name to compare: canonical when known, folded."""
     return alias_key(actor.canonical_name or actor.name)
 
 

@@ -83,6 +83,7 @@ def actors(event: EventBase) -> list[str]:
 
 
 def to_csv(events: Sequence[EventBase]) -> str:
+    """One row per event, for spreadsheets (conflicts as JSON in one cell)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -107,4 +108,5 @@ def to_csv(events: Sequence[EventBase]) -> str:
 
 
 def write_events(path: Path, events: Sequence[EventBase], fmt: str = "jsonl") -> None:
+    """Write the events as JSONL or CSV, atomically."""
     write_atomically(path, to_csv(events) if fmt == "csv" else to_jsonl(events))
