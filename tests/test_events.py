@@ -479,3 +479,11 @@ def test_merged_date_range_is_never_inverted():
     (event,) = events
     assert str(event.start_date) == "2025-07-12" and event.end_date is None
     assert {c.field for c in event.conflicts} == {"start_date"}
+
+
+def test_an_event_keeps_its_id_when_its_sources_are_extracted_again():
+    old = merge(three_reports()[:2])
+    (event,) = old
+    # a1 (the founding report) now yields nothing; a2 is extracted again with the same item
+    new = merge([result("a1", "2025-07-12"), three_reports()[1]], existing=old)
+    assert [(e.id, source_ids(e)) for e in new] == [(event.id, ["a2"])]

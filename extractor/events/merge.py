@@ -37,11 +37,11 @@ def merge(results: Iterable[ArticleExtraction | dict[str, Any]], existing: Seque
     previous: dict[str, str] = {}
     for event in existing:
         for source in event.sources:
-            if source.article_id in new:
-                continue
             mention = mention_from_source(event.type, source)  # type: ignore[attr-defined]
+            # A re-extracted article's item at the same place still votes for its old event.
             previous[mention.key] = event.id
-            mentions.append(mention)
+            if source.article_id not in new:
+                mentions.append(mention)
     events: list[EventBase] = []
     for kind in EVENT_TYPES:
         groups = cluster([m for m in mentions if m.type == kind], RULES[kind])
