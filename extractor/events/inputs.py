@@ -1,0 +1,90 @@
+"""Reading the results to merge: result JSONL/JSON files, folders of them, batch job stores."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..batch.store import JobStore
+from ..errors import InputError
+from ..results import load_results
+from ..schemas import ArticleExtraction
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+RESULT_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
+def is_job_store(path: Path) -> bool:
+    """A batch job store is told apart from result files by the SQLite header, not its name."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+class _ReadOnlyStore:
+    """A batch job store opened read-only, for `iter_results`.
+
+    `JobStore()` prepares a store for work: it creates its tables and puts `running` articles
+    back to `pending`. Reading results must do neither, to a job still running or to some
+    other SQLite file given by mistake.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+    rows = JobStore.rows
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _from_store(path: Path) -> list[dict[str, Any]]:
+    from ..batch.export import iter_results
+
+    store = None
+    try:
+        store = _ReadOnlyStore(path)
+        return [json.loads(result) for _, result in iter_results(store)]  # type: ignore[arg-type]
+    except (sqlite3.Error, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable batch job store ({exc})") from None
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _raw_results(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in RESULT_SUFFIXES)
+        for file in files:
+            yield str(file), load_results(file)
+    elif is_job_store(path):
+        yield str(path), _from_store(path)
+    else:
+        yield str(path), load_results(path)
+
+
+def read_results(paths: Iterable[Path]) -> list[ArticleExtraction]:
+    """Every ArticleExtraction in the inputs, in the order given; a malformed one is an InputError."""
+    results: list[ArticleExtraction] = []
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        for name, raw in _raw_results(path):
+            for number, data in enumerate(raw, start=1):
+                try:
+                    results.append(ArticleExtraction.model_validate(data))
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    where = ".".join(str(part) for part in first["loc"])
+                    raise InputError(
+                        f"{name}: result {number} is not an ArticleExtraction ({where}: {first['msg']})"
+                    ) from None
+    return results

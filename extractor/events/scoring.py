@@ -1,0 +1,37 @@
+"""Pairwise precision and recall of a merge against gold clusters.
+
+Every pair of mentions counts once: a true positive when both the merge and gold put the two
+in one event, a false positive when only the merge does, a false negative when only gold
+does. Mentions are named `article id/event type/item index`, as `Source` points at them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+
+from .models import EventBase
+
+
+def mention_key(event: EventBase, index: int) -> str:
+    source = event.sources[index]
+    return f"{source.article_id}/{event.type}/{source.item_index}"  # type: ignore[attr-defined]
+
+
+def event_clusters(events: Iterable[EventBase]) -> list[set[str]]:
+    return [{mention_key(event, n) for n in range(len(event.sources))} for event in events]
+
+
+def _pairs(clusters: Iterable[set[str]]) -> set[frozenset[str]]:
+    return {frozenset(pair) for cluster in clusters for pair in combinations(sorted(cluster), 2)}
+
+
+def pairwise_scores(predicted: Sequence[set[str]], gold: Sequence[set[str]]) -> dict[str, float | int | None]:
+    """tp, fp, fn, precision, recall, f1 over mention pairs (None where undefined)."""
+    predicted_pairs, gold_pairs = _pairs(predicted), _pairs(gold)
+    tp = len(predicted_pairs & gold_pairs)
+    fp, fn = len(predicted_pairs - gold_pairs), len(gold_pairs - predicted_pairs)
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall, "f1": f1}

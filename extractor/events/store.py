@@ -1,0 +1,112 @@
+"""Events files: JSONL (one event a line, readable again for incremental merges) and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from ..errors import InputError
+from ..files import write_atomically
+from .models import Event, EventBase
+
+_EVENT = TypeAdapter(Event)
+CSV_COLUMNS = (
+    "id",
+    "type",
+    "label",
+    "first_reported",
+    "last_reported",
+    "start_date",
+    "end_date",
+    "participants",
+    "sources",
+    "articles",
+    "conflicts",
+)
+
+
+def read_events(path: Path) -> list[EventBase]:
+    """The events of an events JSONL file written by `write_jsonl`."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read events ({exc})") from None
+    events = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(_EVENT.validate_json(line))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InputError(f"{path}:{number}: not an event ({first['msg']})") from None
+    return events
+
+
+def to_jsonl(events: Sequence[EventBase]) -> str:
+    """One event a line: id and type first, the sources (the bulk) last, for readers of the raw file."""
+    lines = []
+    for event in events:
+        data = event.model_dump(mode="json")
+        head = {"id": data.pop("id"), "type": data.pop("type")}
+        tail = {"conflicts": data.pop("conflicts"), "sources": data.pop("sources")}
+        lines.append(json.dumps(head | data | tail, ensure_ascii=False) + "\n")
+    return "".join(lines)
+
+
+def label(event: EventBase) -> str:
+    """A one-line title for tables and the timeline."""
+    data = event.model_dump()
+    if data["type"] == "exercise":
+        return data["name"] or data["description"]
+    if data["type"] == "deployment":
+        operator = (data["operator"] or {}).get("abbreviation") or (data["operator"] or {}).get("name")
+        place = data["deployed_to"] or data["home_base"]
+        return " ".join(
+            part for part in (data["designation"], operator and f"({operator})", place and f"→ {place}") if part
+        )
+    speaker = data["speaker"]["canonical_name"] or data["speaker"]["name"]
+    return f"{speaker}: {data['quote'] or data['summary']}"
+
+
+def actors(event: EventBase) -> list[str]:
+    """Who the event is about: participants, operator, or speaker and targets."""
+    data = event.model_dump()
+    found = data.get("participants") or [data.get("operator")] + [data.get("speaker")] + data.get("targets", [])
+    return list(dict.fromkeys(a.get("canonical_name") or a["name"] for a in found if a))
+
+
+def to_csv(events: Sequence[EventBase]) -> str:
+    """One row per event, for spreadsheets (conflicts as JSON in one cell)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for event in events:
+        data = event.model_dump(mode="json")
+        writer.writerow(
+            [
+                event.id,
+                data["type"],
+                label(event),
+                data["first_reported"],
+                data["last_reported"],
+                data.get("start_date") or data.get("date"),
+                data.get("end_date"),
+                "; ".join(actors(event)),
+                len(event.sources),
+                "; ".join(dict.fromkeys(s.article_id for s in event.sources)),
+                json.dumps(data["conflicts"], ensure_ascii=False) if event.conflicts else "",
+            ]
+        )
+    return buffer.getvalue()
+
+
+def write_events(path: Path, events: Sequence[EventBase], fmt: str = "jsonl") -> None:
+    """Write the events as JSONL or CSV, atomically."""
+    write_atomically(path, to_csv(events) if fmt == "csv" else to_jsonl(events))
