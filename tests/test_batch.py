@@ -17,8 +17,19 @@ from extractor.batch.summary import Summary, estimated_cost, percentile
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from extractor.schemas import Usage
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "voa_stories.jsonl"
-RECORDS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+PARAGRAPH = (
+    "NATO allies said the drills would test how quickly forces can reinforce the region, "
+    "and officials described the exercise as defensive."
+)
+# Distinct made-up stories: the first line is what the fault server quotes as evidence.
+RECORDS = [
+    {
+        "title": f"Story {i}",
+        "text": f"Report {i}: B-52 bombers joined exercise Steadfast {i} over the Baltic Sea.\n\n"
+        + "\n\n".join([PARAGRAPH] * (1 + i % 4)),
+    }
+    for i in range(89)
+]
 ALL_FAULTS = dict(
     rate_429=0.04, retry_after=0.01, rate_500=0.04, rate_hang=0.03, rate_drop=0.04, rate_malformed=0.04, rate_invalid=0.04
 )
