@@ -58,6 +58,7 @@ def batch(
         summary = Summary(model=extractor.model)
         started = time.perf_counter()
         with JobStore(db or default_db(out)) as store:
+            store.claim()  # one writer per store: refuse before touching a row or the JSONL
             if not resume:
                 store.reset()
             job = BatchJob(extractor, store, concurrency=concurrency, limiter=limiter, fail_fast=fail_fast)
