@@ -16,7 +16,8 @@ import httpx2
 
 from .schemas import Usage
 
-from .retry import Throttle, async_transport_retrying, retry_after_seconds, transport_retrying
+from .retry import MAX_RETRY_AFTER, Throttle, async_transport_retrying, retry_after_seconds, transport_retrying
+from .settings import Settings
 
 
 @dataclass
@@ -59,14 +60,15 @@ def usage_of(response: httpx2.Response) -> Usage:
         return Usage()
 
 
-def _observe(response: httpx2.Response, throttle: Throttle | None) -> httpx2.Response:
+def _observe(response: httpx2.Response, throttle: Throttle | None, options: RetryOptions) -> httpx2.Response:
     meter = _current_meter.get()
     if meter is not None:
         meter.record(response)
     if throttle is not None and response.status_code == 429:
         asked = retry_after_seconds(response)
         if asked:
-            throttle.pause(asked)
+            # The same cap as the retry wait: a shared pause must not outlast what one call would wait.
+            throttle.pause(min(asked, options.retry_after_max))
     return response
 
 
@@ -81,9 +83,19 @@ class RetryOptions:
     retries: int = 4
     initial: float = 0.5
     maximum: float = 30.0
+    retry_after_max: float = MAX_RETRY_AFTER  # the longest Retry-After honoured, shared pauses included
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryOptions:
+        return cls(settings.transport_retries, settings.backoff_initial, settings.backoff_max, settings.retry_after_max)
 
     def as_kwargs(self) -> dict[str, float | int]:
-        return {"retries": self.retries, "initial": self.initial, "maximum": self.maximum}
+        return {
+            "retries": self.retries,
+            "initial": self.initial,
+            "maximum": self.maximum,
+            "retry_after_max": self.retry_after_max,
+        }
 
 
 class RetryingTransport(httpx2.BaseTransport):
@@ -103,7 +115,7 @@ class RetryingTransport(httpx2.BaseTransport):
         except Exception:
             _count_failed_send()
             raise
-        return _observe(response, self.throttle)
+        return _observe(response, self.throttle, self.options)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         return transport_retrying(**self.options.as_kwargs())(self._send_once, request)
@@ -132,7 +144,7 @@ class AsyncRetryingTransport(httpx2.AsyncBaseTransport):
         except Exception:
             _count_failed_send()
             raise
-        return _observe(response, self.throttle)
+        return _observe(response, self.throttle, self.options)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         return await async_transport_retrying(**self.options.as_kwargs())(self._send_once, request)

@@ -83,7 +83,8 @@ async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
     from ..batch.output import JsonlWriter
     from ..batch.progress import BatchProgress
 
-    with JsonlWriter(out) as writer, BatchProgress(plan.total, enabled=None if show_progress else False) as progress:
+    progress = BatchProgress(plan.total, enabled=None if show_progress else False, throttle=job.extractor.throttle)
+    with JsonlWriter(out) as writer, progress:
         async for outcome in job.run(plan):
             if outcome.line is not None:
                 writer.write(outcome.line)
