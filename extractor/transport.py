@@ -22,25 +22,38 @@ from .settings import Settings
 
 @dataclass
 class CallMeter:
-    """Model calls made and tokens used for one extraction, re-asks and retries included."""
+    """Model calls made and tokens used for one extraction, re-asks and retries included.
+
+    Meters nest: a call counts in the innermost meter and in every meter around it, so a
+    batch still knows what an article spent when the extraction failed and took its own
+    meter with it, and what a whole run spent.
+    """
 
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
+    parent: CallMeter | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, response: httpx2.Response | None) -> None:
         """One request sent; `None` when it never got an answer (timeout, dropped connection)."""
+        usage = usage_of(response) if response is not None and response.status_code == 200 else Usage()
+        meter: CallMeter | None = self
+        while meter is not None:
+            meter._add(usage)
+            meter = meter.parent
+
+    def _add(self, usage: Usage) -> None:
         with self._lock:
             self.attempts += 1
-            if response is not None and response.status_code == 200:
-                self.usage = self.usage + usage_of(response)
+            self.usage = self.usage + usage
 
 
 _current_meter: contextvars.ContextVar[CallMeter | None] = contextvars.ContextVar("extractor_meter", default=None)
 
 
-def start_metering() -> tuple[CallMeter, contextvars.Token]:
-    meter = CallMeter()
+def start_metering(parent: CallMeter | None = None) -> tuple[CallMeter, contextvars.Token]:
+    """A meter for what follows in this context, inside `parent` or else the current meter."""
+    meter = CallMeter(parent=parent if parent is not None else _current_meter.get())
     return meter, _current_meter.set(meter)
 
 

@@ -253,13 +253,34 @@ class JobStore:
             )
 
     def mark_failed(
-        self, key: str, *, error_class: str, cause: str, message: str, attempts: int, latency_ms: float | None
+        self,
+        key: str,
+        *,
+        error_class: str,
+        cause: str,
+        message: str,
+        attempts: int,
+        usage: Usage | None = None,
+        latency_ms: float | None,
     ) -> None:
+        usage = usage or Usage()
         with self._transaction():
             self.db.execute(
                 "UPDATE articles SET status = 'failed', result = NULL, error_class = ?, error_cause = ?, "
-                "error_message = ?, attempts = ?, latency_ms = ?, updated_at = ? WHERE key = ?",
-                (error_class, cause, message, attempts, latency_ms, time.time(), key),
+                "error_message = ?, attempts = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?, "
+                "latency_ms = ?, updated_at = ? WHERE key = ?",
+                (
+                    error_class,
+                    cause,
+                    message,
+                    attempts,
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    usage.total_tokens,
+                    latency_ms,
+                    time.time(),
+                    key,
+                ),
             )
 
     # -- reading ----------------------------------------------------------------------------

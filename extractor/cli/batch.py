@@ -42,7 +42,8 @@ def batch(
 ) -> None:
     """Extract many articles; resumable (sqlite job store), results written as they complete.
 
-    Exit code 0 when every article is done, 4 when some failed (see the summary), 130 on Ctrl-C.
+    Exit code 0 when every article is done, 4 when some failed (see the summary), 3 when the
+    store is in use by another run or the server refused the credentials, 130 on Ctrl-C.
     """
 
     def action() -> None:
@@ -63,12 +64,14 @@ def batch(
                 store.reset()
             job = BatchJob(extractor, store, concurrency=concurrency, limiter=limiter, fail_fast=fail_fast)
             plan = job.plan(iter_sources(inputs, max_bytes=extractor.settings.max_input_bytes), retry_failed=retry_failed)
+            summary.planned = plan.total
             aborted: BatchAborted | None = None
             try:
                 asyncio.run(_run(job, plan, out, summary, show_progress=not quiet))
             except BatchAborted as error:
                 aborted = error
             finally:
+                summary.count_calls(job.meter)
                 summary.wall_seconds = time.perf_counter() - started
                 _report(summary, quiet=quiet, json_path=json_summary)
         if aborted is not None:
