@@ -190,3 +190,26 @@ def test_summary_counts_cost_and_percentiles():
     assert data["articles"]["done"] + data["articles"]["failed"] == 10
     assert sum(data["failures_by_reason"].values()) == data["articles"]["failed"]
     assert data["estimated_cost_usd"] is None and data["tokens"]["total_tokens"] > 0
+
+
+@pytest.mark.parametrize(
+    "change", [{"grounding": "off"}, {"grounding": "flag"}, {"fuzzy_threshold": 80.0}], ids=["off", "flag", "threshold"]
+)
+async def test_changed_postprocessing_redoes_the_article(tmp_path, change):
+    store_path = tmp_path / "job.db"
+    with FaultServer() as server:
+        await collect(make_extractor(server), records(3), store=store_path)
+        again = await collect(make_extractor(server, **change), records(3), store=store_path)
+        assert server.stats.requests == 6
+    assert not any(outcome.resumed or outcome.reused for outcome in again)
+
+
+async def test_a_changed_gazetteer_redoes_the_article(tmp_path, monkeypatch):
+    from extractor.gazetteer import load_gazetteer
+
+    store_path = tmp_path / "job.db"
+    with FaultServer() as server:
+        await collect(make_extractor(server), records(2), store=store_path)
+        monkeypatch.setattr(load_gazetteer(), "version", "9999.1")
+        await collect(make_extractor(server), records(2), store=store_path)
+        assert server.stats.requests == 4

@@ -26,6 +26,7 @@ from ..errors import ConfigError, ExtractionFailed, ExtractorError, ProviderUnav
 from ..retry import Throttle
 from ..transport import CallMeter, start_metering, stop_metering
 from .limiter import JobLimiter
+from .reuse import reuse_key
 from .sources import SourcedArticle, SourceItem, as_source_items
 from .store import JobStore, Plan, Row
 
@@ -109,7 +110,8 @@ class BatchJob:
         self.concurrency = concurrency
         self.limiter = limiter
         self.fail_fast = fail_fast
-        self.fingerprint: str = extractor.fingerprint
+        # The reuse key: the model call's fingerprint plus grounding and normalization.
+        self.fingerprint: str = reuse_key(extractor)
         self.meter = CallMeter()  # every request this run sent, calls cancelled in flight included
         self._twins: dict[str, list[SourcedArticle]] = {}
         self._stopping = False
