@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from extractor.batch import JobStore
+from extractor.batch import JobStore, lease
 from extractor.batch.lease import LeaseLost, StoreBusy
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from tests.test_batch import records
@@ -114,17 +114,16 @@ def test_a_run_that_lost_its_lease_stops_writing(tmp_path):
             store.requeue_running()
 
 
-def test_the_heartbeat_keeps_a_long_run_alive(tmp_path):
+def test_the_heartbeat_keeps_a_long_run_alive(tmp_path, monkeypatch):
+    monkeypatch.setattr(lease, "HEARTBEAT_SECONDS", 0.05)
     db = tmp_path / "job.db"
     with JobStore(db) as store:
         store.claim()
-        store.lease._stop.set()  # stop the default heartbeat, then beat fast to watch it
-        store.lease._beat.join()
-        store.lease._stop.clear()
         with sqlite3.connect(db) as connection:
-            connection.execute("UPDATE lease SET heartbeat = 0")
-        store.lease.start_heartbeat(interval=0.05)
+            connection.execute("UPDATE lease SET heartbeat = 0")  # as if the last beat were long ago
         time.sleep(0.5)
         with sqlite3.connect(db) as connection:
             (beat,) = connection.execute("SELECT heartbeat FROM lease").fetchone()
         assert time.time() - beat < 5
+        with JobStore(db) as second, pytest.raises(StoreBusy):
+            second.claim()

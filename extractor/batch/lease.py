@@ -105,9 +105,10 @@ class Lease:
         )
         self.token = token
 
-    def start_heartbeat(self, interval: float = HEARTBEAT_SECONDS) -> None:
+    def start_heartbeat(self) -> None:
         # A thread with its own connection: beats go on while the event loop is busy, and never
         # interleave with the main connection's transactions.
+        interval = HEARTBEAT_SECONDS
         self._beat = threading.Thread(target=self._heartbeat, args=(interval,), name="job-store-lease", daemon=True)
         self._beat.start()
 
