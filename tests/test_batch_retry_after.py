@@ -73,3 +73,14 @@ def test_progress_shows_the_server_pause():
     progress = BatchProgress(1, enabled=True, throttle=throttle)
     rendered = [column.render(progress._progress.tasks[0]) for column in progress._progress.columns[-1:]]
     assert rendered[0].plain == note
+
+
+def test_extract_waits_the_same_capped_time():
+    draft = {"exercises": [], "aircraft": [], "statements": []}
+    replies = [Reply(429, {"error": {"message": "slow down"}}, {"retry-after": "86400"}), Reply(body=tool_call_completion(draft))]
+    with ScriptedServer(replies) as server:
+        started = time.monotonic()
+        make_extractor(server, retry_after_max=0.3).extract("B-52 bombers flew.", article_id="one")
+        elapsed = time.monotonic() - started
+        assert len(server.seen) == 2
+    assert 0.3 <= elapsed < 30

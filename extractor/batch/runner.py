@@ -208,14 +208,18 @@ class BatchJob:
             raise JobStopped(f"{error}; the job stopped sending, unfinished articles stay pending") from error
         except Exception as error:  # one bad article never aborts the job
             latency_ms = round((time.perf_counter() - started) * 1000, 3)
-            if self.limiter and reservation:
-                await self.limiter.settle(reservation, requests=meter.attempts, tokens=meter.usage.total_tokens)
-            return self._fail(item, error, attempts=meter.attempts, usage=meter.usage, latency_ms=latency_ms)
+            outcome = self._fail(item, error, attempts=meter.attempts, usage=meter.usage, latency_ms=latency_ms)
+        else:
+            outcome = self._done(item, result)
         finally:
             stop_metering(token)
-        meta = result.meta
         if self.limiter and reservation:
-            await self.limiter.settle(reservation, requests=meta.attempts, tokens=meta.usage.total_tokens)
+            # Stored first: paying a debt to the limiter may wait, and must not put a result at risk.
+            await self.limiter.settle(reservation, requests=meter.attempts, tokens=meter.usage.total_tokens)
+        return outcome
+
+    def _done(self, item: SourcedArticle, result: ArticleExtraction) -> BatchOutcome:
+        meta = result.meta
         line = result.model_dump_json()
         self.store.mark_done(item.key, line, usage=meta.usage, attempts=meta.attempts, latency_ms=meta.latency_ms)
         return BatchOutcome(
