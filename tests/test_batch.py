@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from extractor.schemas import Usage
 
 from extractor import Extractor
 from extractor.batch import BatchAborted, JobStore, abatch, batch, iter_sources
@@ -15,7 +15,6 @@ from extractor.batch.export import export_csv, export_jsonl
 from extractor.batch.limiter import JobLimiter
 from extractor.batch.summary import Summary, estimated_cost, percentile
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from extractor.schemas import Usage
 
 PARAGRAPH = (
     "NATO allies said the drills would test how quickly forces can reinforce the region, "

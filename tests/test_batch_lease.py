@@ -40,9 +40,21 @@ def test_two_runs_on_one_store_one_refuses_and_nothing_is_doubled(tmp_path):
     out = tmp_path / "out.jsonl"
     with FaultServer(FaultConfig(latency=0.05)) as server:
         env = env_for(server)
-        first = subprocess.Popen(batch_command(inputs, out, "-c", "4"), env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen(
+            batch_command(inputs, out, "-c", "4"),
+            env=env,
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(0.3)
-        second = subprocess.Popen(batch_command(inputs, out, "-c", "4"), env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        second = subprocess.Popen(
+            batch_command(inputs, out, "-c", "4"),
+            env=env,
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         results = {p.pid: (p.wait(timeout=120), p.stderr.read()) for p in (first, second)}
         requests = server.stats.requests
     codes = sorted(code for code, _ in results.values())
@@ -63,18 +75,21 @@ def test_export_reads_while_a_run_holds_the_store(tmp_path):
         writer.claim()
         with JobStore(db) as reader:
             assert reader.counts() == {}
-        with JobStore(db) as second, pytest.raises(StoreBusy, match=f"pid {os.getpid()}"):
+        with (
+            JobStore(db) as second,
+            pytest.raises(StoreBusy, match=f"pid {os.getpid()}"),
+        ):
             second.claim()
 
 
-def test_a_dead_holder_on_this_host_is_taken_over_and_its_running_rows_requeued(tmp_path):
+def test_a_dead_holder_on_this_host_is_taken_over_and_its_running_rows_requeued(
+    tmp_path,
+):
     db = tmp_path / "job.db"
     with JobStore(db) as store:
         store.claim()
         with store._transaction():
-            store.db.execute(
-                "INSERT INTO articles (key, seq, status, updated_at) VALUES ('a', 0, 'running', 0)"
-            )
+            store.db.execute("INSERT INTO articles (key, seq, status, updated_at) VALUES ('a', 0, 'running', 0)")
     set_lease(db, pid=dead_pid(), host=socket.gethostname())
     with JobStore(db) as store:
         assert store.counts() == {"running": 1}  # opening to read changes nothing

@@ -12,7 +12,11 @@ from extractor.batch import abatch
 from extractor.batch.progress import BatchProgress, pause_note
 from extractor.retry import Throttle, retry_after_seconds
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
+from extractor.testing.scripted_server import (
+    Reply,
+    ScriptedServer,
+    tool_call_completion,
+)
 from tests.test_batch import make_extractor, records
 
 
@@ -35,7 +39,10 @@ def test_readable_retry_after_forms():
 
 def test_a_malformed_retry_after_is_retried_not_a_crash():
     draft = {"exercises": [], "aircraft": [], "statements": []}
-    replies = [Reply(429, {"error": {"message": "slow down"}}, {"retry-after": "soon"}), Reply(body=tool_call_completion(draft))]
+    replies = [
+        Reply(429, {"error": {"message": "slow down"}}, {"retry-after": "soon"}),
+        Reply(body=tool_call_completion(draft)),
+    ]
     with ScriptedServer(replies) as server:
         extractor = make_extractor(server)
         results = asyncio.run(_collect(extractor, [{"id": "one", "text": "B-52 bombers flew."}]))
@@ -69,7 +76,10 @@ def test_progress_shows_the_server_pause():
     assert note.startswith("paused by the server until ")
     shown = time.strptime(note.rsplit(" ", 1)[1], "%H:%M:%S")
     expected = time.localtime(time.time() + 3600)
-    assert (shown.tm_hour, shown.tm_min) in {(expected.tm_hour, expected.tm_min), (expected.tm_hour, (expected.tm_min - 1) % 60)}
+    assert (shown.tm_hour, shown.tm_min) in {
+        (expected.tm_hour, expected.tm_min),
+        (expected.tm_hour, (expected.tm_min - 1) % 60),
+    }
     progress = BatchProgress(1, enabled=True, throttle=throttle)
     rendered = [column.render(progress._progress.tasks[0]) for column in progress._progress.columns[-1:]]
     assert rendered[0].plain == note
@@ -77,7 +87,10 @@ def test_progress_shows_the_server_pause():
 
 def test_extract_waits_the_same_capped_time():
     draft = {"exercises": [], "aircraft": [], "statements": []}
-    replies = [Reply(429, {"error": {"message": "slow down"}}, {"retry-after": "86400"}), Reply(body=tool_call_completion(draft))]
+    replies = [
+        Reply(429, {"error": {"message": "slow down"}}, {"retry-after": "86400"}),
+        Reply(body=tool_call_completion(draft)),
+    ]
     with ScriptedServer(replies) as server:
         started = time.monotonic()
         make_extractor(server, retry_after_max=0.3).extract("B-52 bombers flew.", article_id="one")

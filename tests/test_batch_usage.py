@@ -35,14 +35,17 @@ async def run_job(job: BatchJob, plan) -> list:
     return [outcome async for outcome in job.run(plan)]
 
 
+def run_batch(inputs, out, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess:
+    """`extractor batch` in its own process; the exit code is the caller's to judge."""
+    command = batch_command(inputs, out, *extra)
+    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
 def test_failed_articles_count_their_tokens_and_cost(tmp_path):
     inputs = write_jsonl(tmp_path / "in.jsonl", records(6))
     out, summary_path = tmp_path / "out.jsonl", tmp_path / "summary.json"
     with FaultServer(FaultConfig(rate_invalid=1.0)) as server:
-        result = subprocess.run(
-            [*batch_command(inputs, out, "--json-summary", str(summary_path), "--model", "gpt-4o-mini")],
-            env=env_for(server), cwd=ROOT, capture_output=True, text=True, timeout=120,
-        )
+        result = run_batch(inputs, out, env_for(server), "--json-summary", str(summary_path), "--model", "gpt-4o-mini")
         requests = server.stats.requests
     assert result.returncode == 4, result.stderr
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
@@ -59,10 +62,7 @@ def test_fail_fast_counts_add_up(tmp_path):
     out, summary_path = tmp_path / "out.jsonl", tmp_path / "summary.json"
     with FaultServer(FaultConfig(latency=0.02, rate_500=0.3, seed=5)) as server:
         env = {**env_for(server), "EXTRACTOR_TRANSPORT_RETRIES": "0"}
-        result = subprocess.run(
-            [*batch_command(inputs, out, "-c", "4", "--fail-fast", "--json-summary", str(summary_path))],
-            env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
-        )
+        result = run_batch(inputs, out, env, "-c", "4", "--fail-fast", "--json-summary", str(summary_path))
         requests = server.stats.requests
     assert result.returncode == 4, result.stderr
     articles = json.loads(summary_path.read_text(encoding="utf-8"))["articles"]
@@ -83,7 +83,7 @@ def test_a_refused_key_stops_the_job(tmp_path):
     refusal = Reply(401, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}})
     with ScriptedServer([refusal]) as server:
         env = {**env_for(server), "OPENAI_API_KEY": "sk-wrong-key-1234"}
-        result = subprocess.run(batch_command(inputs, out, "-c", "2"), env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        result = run_batch(inputs, out, env, "-c", "2")
         requests = len(server.seen)
     assert result.returncode == 3, result.stderr
     assert requests <= 2  # only what was already in flight
@@ -114,7 +114,12 @@ def test_tpm_holds_the_token_rate():
     tpm = per_article * 60 * 2  # two articles' estimate a second
     with TimedServer() as server:
         extractor = make_extractor(server)
-        job = BatchJob(extractor, JobStore(), concurrency=4, limiter=JobLimiter(tpm=tpm, window=1.0))
+        job = BatchJob(
+            extractor,
+            JobStore(),
+            concurrency=4,
+            limiter=JobLimiter(tpm=tpm, window=1.0),
+        )
         plan = job.plan(as_source_items(articles))
         asyncio.run(run_job(job, plan))
         arrivals = sorted(server.arrivals)
@@ -125,5 +130,11 @@ def test_tpm_holds_the_token_rate():
 def test_summary_of_a_stopped_run_adds_up():
     summary = Summary(model="gpt-4o-mini", planned=10)
     assert summary.as_dict()["articles"] == {
-        "total": 10, "done": 0, "failed": 0, "not_run": 10, "extracted_now": 0, "reused_identical_text": 0, "resumed": 0
+        "total": 10,
+        "done": 0,
+        "failed": 0,
+        "not_run": 10,
+        "extracted_now": 0,
+        "reused_identical_text": 0,
+        "resumed": 0,
     }

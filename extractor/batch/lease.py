@@ -109,7 +109,12 @@ class Lease:
         # A thread with its own connection: beats go on while the event loop is busy, and never
         # interleave with the main connection's transactions.
         interval = HEARTBEAT_SECONDS
-        self._beat = threading.Thread(target=self._heartbeat, args=(interval,), name="job-store-lease", daemon=True)
+        self._beat = threading.Thread(
+            target=self._heartbeat,
+            args=(interval,),
+            name="job-store-lease",
+            daemon=True,
+        )
         self._beat.start()
 
     def _heartbeat(self, interval: float) -> None:
@@ -118,7 +123,10 @@ class Lease:
         try:
             while not self._stop.wait(interval):
                 try:
-                    db.execute("UPDATE lease SET heartbeat = ? WHERE token = ?", (time.time(), self.token))
+                    db.execute(
+                        "UPDATE lease SET heartbeat = ? WHERE token = ?",
+                        (time.time(), self.token),
+                    )
                 except sqlite3.OperationalError:
                     continue  # busy past the timeout: the next beat tries again
         finally:

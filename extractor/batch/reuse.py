@@ -18,7 +18,13 @@ from typing import Any
 
 # The modules that turn a model's draft into the published result. Their source is hashed
 # rather than trusting a hand-bumped version: a fix there must not be hidden by old results.
-POSTPROCESSING_MODULES = ("grounding.py", "normalize.py", "merge.py", "dates.py", "gazetteer.py")
+POSTPROCESSING_MODULES = (
+    "grounding.py",
+    "normalize.py",
+    "merge.py",
+    "dates.py",
+    "gazetteer.py",
+)
 GAZETTEER_DATA = "data/gazetteer.json"
 
 
@@ -46,6 +52,9 @@ def postprocessing(settings: Any) -> dict[str, Any]:
 
 def reuse_key(extractor: Any) -> str:
     """The job store's fingerprint column: the model call's fingerprint plus post-processing."""
-    payload = {"model_call": extractor.fingerprint, "postprocessing": postprocessing(extractor.settings)}
+    payload = {
+        "model_call": extractor.fingerprint,
+        "postprocessing": postprocessing(extractor.settings),
+    }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
