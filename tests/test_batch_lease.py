@@ -38,7 +38,7 @@ def test_two_runs_on_one_store_one_refuses_and_nothing_is_doubled(tmp_path):
     n = 40
     inputs = write_jsonl(tmp_path / "in.jsonl", records(n))
     out = tmp_path / "out.jsonl"
-    with FaultServer(FaultConfig(latency=0.05)) as server:
+    with FaultServer(FaultConfig(latency=0.2)) as server:
         env = env_for(server)
         first = subprocess.Popen(
             batch_command(inputs, out, "-c", "4"),

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from extractor.batch import JobStore
-from extractor.batch.limiter import JobLimiter
+from extractor.batch.limiter import JobLimiter, RateLimit
 from extractor.batch.runner import BatchJob
 from extractor.batch.sources import as_source_items
 from extractor.batch.summary import Summary
@@ -138,3 +138,15 @@ def test_summary_of_a_stopped_run_adds_up():
         "reused_identical_text": 0,
         "resumed": 0,
     }
+
+
+def test_rate_limits_below_one_a_window_and_amounts_above_it():
+    async def timed(limit: RateLimit, *amounts: float) -> float:
+        started = time.monotonic()
+        for amount in amounts:
+            await limit.acquire(amount)
+        return time.monotonic() - started
+
+    assert asyncio.run(timed(RateLimit(0.5), 1)) < 1  # one request every two minutes: the first goes now
+    # Ten a second: 25 at once is taken in parts, the last 15 over at least 1.5 s.
+    assert asyncio.run(timed(RateLimit(600, window=1.0), 25)) >= 1.4
