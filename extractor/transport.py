@@ -154,7 +154,8 @@ class AsyncRetryingTransport(httpx2.AsyncBaseTransport):
         try:
             response = await self.inner.handle_async_request(request)
             await response.aread()
-        except Exception:
+        except BaseException:
+            # Cancelled included: a job stopping with this request in flight still sent it.
             _count_failed_send()
             raise
         return _observe(response, self.throttle, self.options)

@@ -69,7 +69,8 @@ def test_fail_fast_counts_add_up(tmp_path):
     assert articles["total"] == 30 and articles["failed"] >= 1 and articles["not_run"] > 0
     assert articles["done"] + articles["failed"] + articles["not_run"] == 30
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    assert summary["model_calls"] == requests
+    # Every request the server saw is counted; calls cut off in flight (at most -c) may not have arrived.
+    assert requests <= summary["model_calls"] <= requests + 4
     states = store_state(f"{out}.db")
     # The summary and the JSONL agree with the store: nothing finished goes unreported.
     assert sum(state == "done" for state in states.values()) == articles["done"]
