@@ -46,6 +46,8 @@ class LeaseLost(ConfigError):
 
 @dataclass(frozen=True)
 class Holder:
+    """Who holds the lease, as its row says."""
+
     token: str
     pid: int
     host: str
