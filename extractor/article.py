@@ -13,6 +13,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from .schemas import Article
 
 from .errors import InputError
@@ -83,13 +85,34 @@ def make_article(
     size = len(text.encode("utf-8"))
     if size > max_bytes:
         raise InputError(f"article is {size:,} bytes, over the {max_bytes:,}-byte limit")
-    return ArticleInput(
+    article = ArticleInput(
         text=text,
-        id=str(article_id) if article_id not in (None, "") else None,
+        id=_plain_id(article_id),
         title=title or None,
         url=url or None,
         published=parse_published(published),
     )
+    _check_header(article)
+    return article
+
+
+def _plain_id(value: Any) -> str | None:
+    """Ids may be strings or integers in the wild; anything else is not an id."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InputError(f"id: expected a string, not {type(value).__name__}")
+    return str(value)
+
+
+def _check_header(article: ArticleInput) -> None:
+    """Judge the metadata by the output contract now, not when the result is built after a model call."""
+    try:
+        article.header()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "article"
+        raise InputError(f"{field}: {first['msg']}") from None
 
 
 def article_from_record(record: Any, *, where: str, max_bytes: int = DEFAULT_MAX_BYTES) -> ArticleInput:

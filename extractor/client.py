@@ -78,7 +78,7 @@ def build_transport(
         provider=provider,
         is_async=is_async,
     )
-    options = RetryOptions(settings.transport_retries, settings.backoff_initial, settings.backoff_max)
+    options = RetryOptions.from_settings(settings)
     if is_async:
         return AsyncRetryingTransport(answering, options, throttle)
     return RetryingTransport(answering, options, throttle)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email.utils
 import json
+import math
 import threading
 import time
 from typing import Any
@@ -28,21 +30,34 @@ MAX_RETRY_AFTER = 120.0
 
 
 def retry_after_seconds(response: httpx2.Response) -> float | None:
-    """Seconds the server asked us to wait (`retry-after-ms`, `Retry-After` seconds or HTTP date)."""
+    """Seconds the server asked us to wait (`retry-after-ms`, `Retry-After` seconds or HTTP date).
+
+    A value we cannot read ("soon", "nan", a broken date) is no request at all: None.
+    """
     headers = response.headers
     if "retry-after-ms" in headers:
-        try:
-            return max(0.0, float(headers["retry-after-ms"]) / 1000)
-        except ValueError:
-            pass
+        milliseconds = _seconds(headers["retry-after-ms"])
+        if milliseconds is not None:
+            return milliseconds / 1000
     value = headers.get("retry-after")
     if value is None:
         return None
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
     try:
-        return max(0.0, float(value))
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+def _seconds(value: str) -> float | None:
+    try:
+        number = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        return None
+    return max(0.0, number) if math.isfinite(number) else None
 
 
 def is_retryable_response(response: Any) -> bool:
@@ -79,6 +94,11 @@ class Throttle:
     def remaining(self) -> float:
         return max(0.0, self._until - time.monotonic())
 
+    def paused_until(self) -> dt.datetime | None:
+        """The local wall-clock time the pause ends, or None when not paused."""
+        left = self.remaining()
+        return dt.datetime.now() + dt.timedelta(seconds=left) if left > 0 else None
+
     def wait(self) -> None:
         while (left := self.remaining()) > 0:
             time.sleep(left)
@@ -94,11 +114,13 @@ def _return_last_response(retry_state: RetryCallState) -> Any:
 
 
 def transport_policy_kwargs(
-    *, retries: int, initial: float = 0.5, maximum: float = 30.0
+    *, retries: int, initial: float = 0.5, maximum: float = 30.0, retry_after_max: float = MAX_RETRY_AFTER
 ) -> dict[str, Any]:
     return dict(
         stop=stop_after_attempt(retries + 1),
-        wait=wait_retry_after(wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)),
+        wait=wait_retry_after(
+            wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial), cap=retry_after_max
+        ),
         retry=retry_if_exception_type(TRANSPORT_FAULTS) | retry_if_result(is_retryable_response),
         retry_error_callback=_return_last_response,
         reraise=True,

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     transport_retries: int = Field(default=4, ge=0, le=20)
     backoff_initial: float = Field(default=0.5, ge=0)
     backoff_max: float = Field(default=30.0, ge=0)
+    retry_after_max: float = Field(default=120.0, ge=0, description="longest Retry-After honoured, in seconds")
 
     max_input_bytes: int = Field(default=2_000_000, ge=1)
     chunk_chars: int | None = Field(default=None, ge=500, description="context budget per model call")

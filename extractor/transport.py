@@ -16,30 +16,44 @@ import httpx2
 
 from .schemas import Usage
 
-from .retry import Throttle, async_transport_retrying, retry_after_seconds, transport_retrying
+from .retry import MAX_RETRY_AFTER, Throttle, async_transport_retrying, retry_after_seconds, transport_retrying
+from .settings import Settings
 
 
 @dataclass
 class CallMeter:
-    """Model calls made and tokens used for one extraction, re-asks and retries included."""
+    """Model calls made and tokens used for one extraction, re-asks and retries included.
+
+    Meters nest: a call counts in the innermost meter and in every meter around it, so a
+    batch still knows what an article spent when the extraction failed and took its own
+    meter with it, and what a whole run spent.
+    """
 
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
+    parent: CallMeter | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, response: httpx2.Response | None) -> None:
         """One request sent; `None` when it never got an answer (timeout, dropped connection)."""
+        usage = usage_of(response) if response is not None and response.status_code == 200 else Usage()
+        meter: CallMeter | None = self
+        while meter is not None:
+            meter._add(usage)
+            meter = meter.parent
+
+    def _add(self, usage: Usage) -> None:
         with self._lock:
             self.attempts += 1
-            if response is not None and response.status_code == 200:
-                self.usage = self.usage + usage_of(response)
+            self.usage = self.usage + usage
 
 
 _current_meter: contextvars.ContextVar[CallMeter | None] = contextvars.ContextVar("extractor_meter", default=None)
 
 
-def start_metering() -> tuple[CallMeter, contextvars.Token]:
-    meter = CallMeter()
+def start_metering(parent: CallMeter | None = None) -> tuple[CallMeter, contextvars.Token]:
+    """A meter for what follows in this context, inside `parent` or else the current meter."""
+    meter = CallMeter(parent=parent if parent is not None else _current_meter.get())
     return meter, _current_meter.set(meter)
 
 
@@ -59,14 +73,15 @@ def usage_of(response: httpx2.Response) -> Usage:
         return Usage()
 
 
-def _observe(response: httpx2.Response, throttle: Throttle | None) -> httpx2.Response:
+def _observe(response: httpx2.Response, throttle: Throttle | None, options: RetryOptions) -> httpx2.Response:
     meter = _current_meter.get()
     if meter is not None:
         meter.record(response)
     if throttle is not None and response.status_code == 429:
         asked = retry_after_seconds(response)
         if asked:
-            throttle.pause(asked)
+            # The same cap as the retry wait: a shared pause must not outlast what one call would wait.
+            throttle.pause(min(asked, options.retry_after_max))
     return response
 
 
@@ -81,9 +96,19 @@ class RetryOptions:
     retries: int = 4
     initial: float = 0.5
     maximum: float = 30.0
+    retry_after_max: float = MAX_RETRY_AFTER  # the longest Retry-After honoured, shared pauses included
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryOptions:
+        return cls(settings.transport_retries, settings.backoff_initial, settings.backoff_max, settings.retry_after_max)
 
     def as_kwargs(self) -> dict[str, float | int]:
-        return {"retries": self.retries, "initial": self.initial, "maximum": self.maximum}
+        return {
+            "retries": self.retries,
+            "initial": self.initial,
+            "maximum": self.maximum,
+            "retry_after_max": self.retry_after_max,
+        }
 
 
 class RetryingTransport(httpx2.BaseTransport):
@@ -103,7 +128,7 @@ class RetryingTransport(httpx2.BaseTransport):
         except Exception:
             _count_failed_send()
             raise
-        return _observe(response, self.throttle)
+        return _observe(response, self.throttle, self.options)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         return transport_retrying(**self.options.as_kwargs())(self._send_once, request)
@@ -129,10 +154,11 @@ class AsyncRetryingTransport(httpx2.AsyncBaseTransport):
         try:
             response = await self.inner.handle_async_request(request)
             await response.aread()
-        except Exception:
+        except BaseException:
+            # Cancelled included: a job stopping with this request in flight still sent it.
             _count_failed_send()
             raise
-        return _observe(response, self.throttle)
+        return _observe(response, self.throttle, self.options)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         return await async_transport_retrying(**self.options.as_kwargs())(self._send_once, request)

@@ -5,21 +5,30 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from extractor.schemas import Usage
 
 from extractor import Extractor
 from extractor.batch import BatchAborted, JobStore, abatch, batch, iter_sources
 from extractor.batch.export import export_csv, export_jsonl
-from extractor.batch.limiter import JobLimiter, TokenBucket
+from extractor.batch.limiter import JobLimiter
 from extractor.batch.summary import Summary, estimated_cost, percentile
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from extractor.schemas import Usage
-from tests.support.paths import CORPUS
 
-STORIES = CORPUS / "voa_stories.jsonl"
-RECORDS = [json.loads(line) for line in STORIES.read_text(encoding="utf-8").splitlines() if line.strip()]
+PARAGRAPH = (
+    "NATO allies said the drills would test how quickly forces can reinforce the region, "
+    "and officials described the exercise as defensive."
+)
+# Distinct made-up stories: the first line is what the fault server quotes as evidence.
+RECORDS = [
+    {
+        "title": f"Story {i}",
+        "text": f"Report {i}: B-52 bombers joined exercise Steadfast {i} over the Baltic Sea.\n\n"
+        + "\n\n".join([PARAGRAPH] * (1 + i % 4)),
+    }
+    for i in range(89)
+]
 ALL_FAULTS = dict(
     rate_429=0.04, retry_after=0.01, rate_500=0.04, rate_hang=0.03, rate_drop=0.04, rate_malformed=0.04, rate_invalid=0.04
 )
@@ -149,20 +158,7 @@ async def test_retry_failed_tries_again(tmp_path):
         assert server.stats.requests == 2 and all(o.status == "done" for o in redone)
 
 
-def test_rate_limits_still_finish():
-    with FaultServer() as server:
-        outcomes = batch(make_extractor(server), records(5), rpm=6000, tpm=10_000_000, concurrency=4)
-    assert [o.status for o in outcomes] == ["done"] * 5
-
-
-async def test_token_bucket_charges_debt_and_refunds():
-    bucket = TokenBucket(60)
-    await bucket.acquire(60)
-    assert bucket.level < 1
-    bucket.settle(-30)  # used less than estimated
-    assert bucket.level >= 30
-    bucket.settle(100)  # used more: a debt the next caller waits out
-    assert bucket.level < 0
+def test_token_estimate_covers_prompt_and_answer():
     assert JobLimiter.estimate_tokens("x" * 4000) > 1000
 
 
@@ -193,3 +189,26 @@ def test_summary_counts_cost_and_percentiles():
     assert data["articles"]["done"] + data["articles"]["failed"] == 10
     assert sum(data["failures_by_reason"].values()) == data["articles"]["failed"]
     assert data["estimated_cost_usd"] is None and data["tokens"]["total_tokens"] > 0
+
+
+@pytest.mark.parametrize(
+    "change", [{"grounding": "off"}, {"grounding": "flag"}, {"fuzzy_threshold": 80.0}], ids=["off", "flag", "threshold"]
+)
+async def test_changed_postprocessing_redoes_the_article(tmp_path, change):
+    store_path = tmp_path / "job.db"
+    with FaultServer() as server:
+        await collect(make_extractor(server), records(3), store=store_path)
+        again = await collect(make_extractor(server, **change), records(3), store=store_path)
+        assert server.stats.requests == 6
+    assert not any(outcome.resumed or outcome.reused for outcome in again)
+
+
+async def test_a_changed_gazetteer_redoes_the_article(tmp_path, monkeypatch):
+    from extractor.gazetteer import load_gazetteer
+
+    store_path = tmp_path / "job.db"
+    with FaultServer() as server:
+        await collect(make_extractor(server), records(2), store=store_path)
+        monkeypatch.setattr(load_gazetteer(), "version", "9999.1")
+        await collect(make_extractor(server), records(2), store=store_path)
+        assert server.stats.requests == 4

@@ -1,54 +1,43 @@
-"""Client-side rate limits: requests per minute and tokens per minute, as token buckets.
+"""Client-side rate limits: requests per minute and tokens per minute, as aiolimiter leaky buckets.
 
-A bucket holds at most one minute's allowance (what providers measure) and refills
-continuously. Tokens are charged up front from an estimate and corrected once the real
-usage is known; a debt (negative level) makes the next callers wait, so the long-run rate
-holds even when estimates are off or an article needed re-asks and retries.
+A bucket holds one window's allowance (a minute by default: what providers measure), so a
+job may start with a burst of that size and then runs at the rate. Tokens are charged up
+front from an estimate; when an article used more (re-asks, retries, a long answer), the
+worker that spent it pays the difference before it takes its next article, so the long-run
+rate holds. A leaky bucket cannot give back, so an overestimate only makes the job slower.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
+
+from aiolimiter import AsyncLimiter
 
 # Prompt overhead (system prompt and JSON schema) and a typical answer, in tokens.
 PROMPT_OVERHEAD_TOKENS = 1200
 ANSWER_ESTIMATE_TOKENS = 400
 CHARS_PER_TOKEN = 4
+WINDOW_SECONDS = 60.0
 
 
-class TokenBucket:
-    def __init__(self, per_minute: float) -> None:
-        if per_minute <= 0:
+class RateLimit:
+    """`per_minute` units a minute, at most one window's worth in a burst."""
+
+    def __init__(self, per_minute: float, *, window: float = WINDOW_SECONDS) -> None:
+        if per_minute <= 0 or window <= 0:
             raise ValueError("a rate limit must be positive")
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.level = self.capacity
-        self._stamp = time.monotonic()
-        self._lock = asyncio.Lock()
-
-    def _refill(self) -> None:
-        now = time.monotonic()
-        self.level = min(self.capacity, self.level + (now - self._stamp) * self.rate)
-        self._stamp = now
+        capacity = per_minute * window / 60.0
+        if capacity < 1:  # below one unit a window: one unit every 60/per_minute seconds
+            capacity, window = 1.0, 60.0 / per_minute
+        self.bucket = AsyncLimiter(capacity, window)
 
     async def acquire(self, amount: float) -> None:
-        # The lock makes waiters first-come first-served. An amount above the capacity only
-        # needs a full bucket; it then leaves a debt instead of waiting forever.
-        async with self._lock:
-            needed = min(amount, self.capacity)
-            while True:
-                self._refill()
-                if self.level >= needed:
-                    self.level -= amount
-                    return
-                await asyncio.sleep((needed - self.level) / self.rate)
-
-    def settle(self, extra: float) -> None:
-        """Charge (or refund, when negative) the difference between estimate and actual use."""
-        self._refill()
-        self.level = min(self.capacity, self.level - extra)
+        """Wait until `amount` fits; an amount above one window's capacity is taken in parts."""
+        capacity = self.bucket.max_rate
+        while amount > 0:
+            part = min(amount, capacity)
+            await self.bucket.acquire(part)
+            amount -= part
 
 
 @dataclass
@@ -58,11 +47,11 @@ class Reservation:
 
 
 class JobLimiter:
-    """Both limits of a job; either may be off (None)."""
+    """Both limits of a job; either may be off (None). `window` is the burst allowance, in seconds."""
 
-    def __init__(self, rpm: float | None = None, tpm: float | None = None) -> None:
-        self.requests = TokenBucket(rpm) if rpm else None
-        self.tokens = TokenBucket(tpm) if tpm else None
+    def __init__(self, rpm: float | None = None, tpm: float | None = None, *, window: float = WINDOW_SECONDS) -> None:
+        self.requests = RateLimit(rpm, window=window) if rpm else None
+        self.tokens = RateLimit(tpm, window=window) if tpm else None
 
     @staticmethod
     def estimate_tokens(text: str) -> int:
@@ -76,9 +65,9 @@ class JobLimiter:
             await self.tokens.acquire(reservation.tokens)
         return reservation
 
-    def settle(self, reservation: Reservation, *, requests: int, tokens: int | None) -> None:
-        """Correct the reservation with what the article really used (re-asks and retries included)."""
+    async def settle(self, reservation: Reservation, *, requests: int, tokens: int | None) -> None:
+        """Charge what the article used beyond its reservation (re-asks and retries included)."""
         if self.requests is not None and requests > reservation.requests:
-            self.requests.settle(requests - reservation.requests)
-        if self.tokens is not None and tokens is not None:
-            self.tokens.settle(tokens - reservation.tokens)
+            await self.requests.acquire(requests - reservation.requests)
+        if self.tokens is not None and tokens is not None and tokens > reservation.tokens:
+            await self.tokens.acquire(tokens - reservation.tokens)

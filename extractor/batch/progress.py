@@ -1,4 +1,4 @@
-"""A rich progress bar for a batch: done / failed / total, rate, ETA and tokens.
+"""A rich progress bar for a batch: done / failed / total, rate, ETA, tokens, server pauses.
 
 Off when stderr is not a terminal or with --quiet, so logs and pipes stay clean.
 """
@@ -9,11 +9,30 @@ import sys
 from types import TracebackType
 from typing import Any
 
+from ..retry import Throttle
 from .runner import BatchOutcome
 
 
+def pause_note(throttle: Throttle | None) -> str:
+    """"paused by the server until HH:MM:SS" while a Retry-After pause holds every request."""
+    until = throttle.paused_until() if throttle is not None else None
+    return f"paused by the server until {until:%H:%M:%S}" if until is not None else ""
+
+
+def pause_column(throttle: Throttle | None) -> Any:
+    """A column read on every refresh, so the note comes and goes without an article finishing."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class PauseColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(pause_note(throttle), style="yellow")
+
+    return PauseColumn()
+
+
 class BatchProgress:
-    def __init__(self, total: int, *, enabled: bool | None = None) -> None:
+    def __init__(self, total: int, *, enabled: bool | None = None, throttle: Throttle | None = None) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self.done = self.failed = self.tokens = 0
         self._progress: Any = None
@@ -31,6 +50,7 @@ class BatchProgress:
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
                 TextColumn("{task.fields[tokens]:,} tokens"),
+                pause_column(throttle),
                 console=Console(stderr=True),
                 transient=False,
             )

@@ -4,7 +4,8 @@ Each article yields exactly one `BatchOutcome` per run: finished in an earlier r
 copied from an identical text (reused), extracted now, or failed with a reason. Identical
 texts are extracted once: while one is in flight, its twins wait beside it without holding
 a worker, then copy its result. Cancellation (Ctrl-C) stops the workers and puts in-flight
-articles back to pending; nothing half-done is ever stored.
+articles back to pending; nothing half-done is ever stored. A refusal that every further
+request would meet too (HTTP 401/403, no credentials) stops the whole job at once.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from typing import Any, Literal
 
 from ..schemas import ArticleExtraction, Usage
 
-from ..errors import ExtractionFailed, ExtractorError
+from ..errors import ConfigError, ExtractionFailed, ExtractorError, ProviderUnavailable
 from ..retry import Throttle
+from ..transport import CallMeter, start_metering, stop_metering
 from .limiter import JobLimiter
+from .reuse import reuse_key
 from .sources import SourcedArticle, SourceItem, as_source_items
 from .store import JobStore, Plan, Row
 
@@ -35,6 +38,10 @@ class BatchAborted(ExtractorError):
     """--fail-fast: the job stopped at its first failed article."""
 
     exit_code = 4
+
+
+class JobStopped(ConfigError):
+    """The provider refused the job itself (credentials): no further request is sent."""
 
 
 @dataclass
@@ -103,8 +110,11 @@ class BatchJob:
         self.concurrency = concurrency
         self.limiter = limiter
         self.fail_fast = fail_fast
-        self.fingerprint: str = extractor.fingerprint
+        # The reuse key: the model call's fingerprint plus grounding and normalization.
+        self.fingerprint: str = reuse_key(extractor)
+        self.meter = CallMeter()  # every request this run sent, calls cancelled in flight included
         self._twins: dict[str, list[SourcedArticle]] = {}
+        self._stopping = False
 
     def plan(self, items: Iterable[SourceItem], *, retry_failed: bool = False) -> Plan:
         return self.store.register(items, fingerprint=self.fingerprint, retry_failed=retry_failed)
@@ -122,20 +132,34 @@ class BatchJob:
         outcomes: asyncio.Queue[Any] = asyncio.Queue()
         workers = [asyncio.create_task(self._worker(queue, outcomes)) for _ in range(min(self.concurrency, len(queue)))]
         watcher = asyncio.create_task(_signal_end(workers, outcomes))
+        stopped: ExtractorError | None = None
         try:
             while (outcome := await outcomes.get()) is not _END:
                 yield outcome
                 if self.fail_fast and outcome.status == "failed":
-                    raise BatchAborted(f"{outcome.key}: {outcome.message} (--fail-fast)")
-            await watcher  # re-raises a worker's unexpected error (a store failure, say)
+                    stopped = BatchAborted(f"{outcome.key}: {outcome.message} (--fail-fast)")
+                    break
+            else:
+                try:
+                    await watcher  # re-raises a worker's unexpected error (a store failure, say)
+                except JobStopped as error:
+                    stopped = error
         finally:
+            self._stopping = True
             for task in (*workers, watcher):
                 task.cancel()
             await asyncio.gather(*workers, watcher, return_exceptions=True)
             self.store.requeue_running()
+        # Articles that finished while the job was stopping are stored: report them as well,
+        # so the JSONL and the summary agree with the store.
+        while not outcomes.empty():
+            if (outcome := outcomes.get_nowait()) is not _END:
+                yield outcome
+        if stopped is not None:
+            raise stopped
 
     async def _worker(self, queue: deque[SourcedArticle], outcomes: asyncio.Queue[Any]) -> None:
-        while queue:
+        while queue and not self._stopping:
             todo = [queue.popleft()]
             while todo:
                 outcome, twins = await self._process(todo.pop())
@@ -166,21 +190,36 @@ class BatchJob:
         self.store.mark_done(item.key, line, usage=Usage(), attempts=0, latency_ms=None, reused_from=source_key)
         return BatchOutcome(key=item.key, status="done", where=item.where, line=line, reused=True)
 
-    async def _extract(self, item: SourcedArticle) -> BatchOutcome:
-        reservation = await self.limiter.reserve(item.article.text) if self.limiter else None
+    async def _extract(self, item: SourcedArticle) -> BatchOutcome | None:
+        """The article's outcome; None when the job stopped before it was sent (it stays pending)."""
+        reservation = await self.limiter.reserve(item.article.text) if self.limiter and not self._stopping else None
+        if self._stopping:
+            return None
         self.store.mark_running(item.key)
         started = time.perf_counter()
+        # The article's own meter outlives a failed extraction: what failures cost is counted too.
+        meter, token = start_metering(parent=self.meter)
         try:
             result = await self.extractor.aextract_article(item.article)
+        except ProviderUnavailable as error:
+            # Every further request would be refused the same way: stop sending, keep it pending.
+            self._stopping = True
+            self.store.requeue(item.key)
+            raise JobStopped(f"{error}; the job stopped sending, unfinished articles stay pending") from error
         except Exception as error:  # one bad article never aborts the job
             latency_ms = round((time.perf_counter() - started) * 1000, 3)
-            attempts = getattr(error, "attempts", 0) or 0
-            if self.limiter and reservation:
-                self.limiter.settle(reservation, requests=attempts, tokens=None)
-            return self._fail(item, error, attempts=attempts, latency_ms=latency_ms)
-        meta = result.meta
+            outcome = self._fail(item, error, attempts=meter.attempts, usage=meter.usage, latency_ms=latency_ms)
+        else:
+            outcome = self._done(item, result)
+        finally:
+            stop_metering(token)
         if self.limiter and reservation:
-            self.limiter.settle(reservation, requests=meta.attempts, tokens=meta.usage.total_tokens)
+            # Stored first: paying a debt to the limiter may wait, and must not put a result at risk.
+            await self.limiter.settle(reservation, requests=meter.attempts, tokens=meter.usage.total_tokens)
+        return outcome
+
+    def _done(self, item: SourcedArticle, result: ArticleExtraction) -> BatchOutcome:
+        meta = result.meta
         line = result.model_dump_json()
         self.store.mark_done(item.key, line, usage=meta.usage, attempts=meta.attempts, latency_ms=meta.latency_ms)
         return BatchOutcome(
@@ -193,14 +232,22 @@ class BatchJob:
             latency_ms=meta.latency_ms,
         )
 
-    def _fail(self, item: SourcedArticle, error: Exception, *, attempts: int, latency_ms: float) -> BatchOutcome:
+    def _fail(
+        self, item: SourcedArticle, error: Exception, *, attempts: int, usage: Usage, latency_ms: float
+    ) -> BatchOutcome:
         known = isinstance(error, ExtractorError)
         cause = failure_cause(error) if known else "internal_error"
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         if not known:
             message = f"{type(error).__name__}: {message}"
         self.store.mark_failed(
-            item.key, error_class=type(error).__name__, cause=cause, message=message, attempts=attempts, latency_ms=latency_ms
+            item.key,
+            error_class=type(error).__name__,
+            cause=cause,
+            message=message,
+            attempts=attempts,
+            usage=usage,
+            latency_ms=latency_ms,
         )
         return BatchOutcome(
             key=item.key,
@@ -210,6 +257,7 @@ class BatchJob:
             cause=cause,
             message=message,
             attempts=attempts,
+            usage=usage,
             latency_ms=latency_ms,
         )
 

@@ -2,8 +2,10 @@
 
 The store is the job's source of truth. A result is written in the same transaction that
 marks its article done, so a process killed at any moment leaves every article either done
-(with its result) or not; rows left `running` by a dead process go back to `pending` on open.
-WAL with synchronous=NORMAL survives a killed process (only an OS crash can lose the tail).
+(with its result) or not. One process writes at a time (see `lease`): the first write takes
+the lease, and only then do rows a dead run left `running` go back to `pending`; a store
+opened only to read (export) takes nothing. WAL with synchronous=NORMAL survives a killed
+process (only an OS crash can lose the tail).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from ..schemas import Usage
 
+from .lease import Lease
 from .sources import InputFailure, SourcedArticle, SourceItem
 
 SCHEMA = """
@@ -80,7 +83,6 @@ class Plan:
 
     work: list[SourcedArticle] = field(default_factory=list)
     finished: list[str] = field(default_factory=list)  # keys already done/failed, in input order
-    duplicates: int = 0
 
     @property
     def total(self) -> int:
@@ -96,9 +98,16 @@ class JobStore:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(SCHEMA)
-        self.requeue_running()
+        self.lease = Lease(self.db, self.path) if self.path != ":memory:" else None
+
+    def claim(self) -> None:
+        """Become this store's one writer now (raises `StoreBusy` naming a live holder)."""
+        with self._transaction():
+            pass
 
     def close(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
         self.db.close()
 
     def __enter__(self) -> JobStore:
@@ -109,9 +118,19 @@ class JobStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any error (cancellation included)."""
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error (cancellation included).
+
+        Every write holds the lease: the first one takes it (and requeues what a dead run
+        left running), later ones check it was not taken over.
+        """
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            if self.lease is not None and not self.lease.held:
+                self.lease.acquire()
+                self._requeue_running()
+                self.lease.start_heartbeat()
+            elif self.lease is not None:
+                self.lease.check()
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -126,9 +145,17 @@ class JobStore:
             self.db.execute("DELETE FROM articles")
 
     def requeue_running(self) -> int:
-        """Work a dead or interrupted process left `running` is to be done again."""
+        """Work this run left `running` (interrupted, cancelled) is to be done again."""
         with self._transaction():
-            return self.db.execute("UPDATE articles SET status = 'pending' WHERE status = 'running'").rowcount
+            return self._requeue_running()
+
+    def _requeue_running(self) -> int:
+        return self.db.execute("UPDATE articles SET status = 'pending' WHERE status = 'running'").rowcount
+
+    def requeue(self, key: str) -> None:
+        """One article back to pending: its failure was the job's, not the article's."""
+        with self._transaction():
+            self.db.execute("UPDATE articles SET status = 'pending', updated_at = ? WHERE key = ?", (time.time(), key))
 
     def register(self, items: Iterable[SourceItem], *, fingerprint: str, retry_failed: bool = False) -> Plan:
         """Record this run's inputs in one transaction and decide which need a model call."""
@@ -141,8 +168,7 @@ class JobStore:
             for seq, item in enumerate(items):
                 if isinstance(item, SourcedArticle) and item.key in seen:
                     if seen[item.key] == item.article.sha256:
-                        plan.duplicates += 1
-                        continue
+                        continue  # the same article given twice: one row, one result
                     item = InputFailure(item.where, f"{item.where}: id {item.key!r} already used by another text")
                 if isinstance(item, InputFailure):
                     if item.key not in seen:
@@ -227,13 +253,34 @@ class JobStore:
             )
 
     def mark_failed(
-        self, key: str, *, error_class: str, cause: str, message: str, attempts: int, latency_ms: float | None
+        self,
+        key: str,
+        *,
+        error_class: str,
+        cause: str,
+        message: str,
+        attempts: int,
+        usage: Usage | None = None,
+        latency_ms: float | None,
     ) -> None:
+        usage = usage or Usage()
         with self._transaction():
             self.db.execute(
                 "UPDATE articles SET status = 'failed', result = NULL, error_class = ?, error_cause = ?, "
-                "error_message = ?, attempts = ?, latency_ms = ?, updated_at = ? WHERE key = ?",
-                (error_class, cause, message, attempts, latency_ms, time.time(), key),
+                "error_message = ?, attempts = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?, "
+                "latency_ms = ?, updated_at = ? WHERE key = ?",
+                (
+                    error_class,
+                    cause,
+                    message,
+                    attempts,
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    usage.total_tokens,
+                    latency_ms,
+                    time.time(),
+                    key,
+                ),
             )
 
     # -- reading ----------------------------------------------------------------------------

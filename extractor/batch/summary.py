@@ -16,6 +16,7 @@ from typing import Any
 
 from ..schemas import Usage
 
+from ..transport import CallMeter
 from .runner import BatchOutcome
 
 
@@ -42,8 +43,10 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 @dataclass
 class Summary:
+    """Failed articles count with what they spent: tokens are paid for whether or not the answer was usable."""
+
     model: str
-    total: int = 0
+    planned: int = 0  # articles in the job; those neither done nor failed were not run (stopped early)
     done: int = 0
     failed: int = 0
     extracted: int = 0  # articles sent to the model in this run (done or failed)
@@ -51,13 +54,25 @@ class Summary:
     resumed: int = 0  # finished by an earlier run
     attempts: int = 0
     failures: Counter = field(default_factory=Counter)
-    usage: Usage = field(default_factory=Usage)  # every article's extraction, earlier runs included
+    earlier_usage: Usage = field(default_factory=Usage)  # what earlier runs spent on these articles
     run_usage: Usage = field(default_factory=Usage)  # this run only
     latencies: list[float] = field(default_factory=list)
     wall_seconds: float = 0.0
 
+    @property
+    def total(self) -> int:
+        return max(self.planned, self.done + self.failed)
+
+    @property
+    def not_run(self) -> int:
+        return self.total - self.done - self.failed
+
+    @property
+    def usage(self) -> Usage:
+        """Every article's extraction, earlier runs included."""
+        return self.earlier_usage + self.run_usage
+
     def add(self, outcome: BatchOutcome) -> None:
-        self.total += 1
         if outcome.status == "done":
             self.done += 1
         else:
@@ -67,13 +82,19 @@ class Summary:
         self.resumed += outcome.resumed
         if outcome.reused:
             return
-        self.usage = self.usage + outcome.usage
-        if not outcome.resumed:
+        if outcome.resumed:
+            self.earlier_usage = self.earlier_usage + outcome.usage
+        else:
             self.run_usage = self.run_usage + outcome.usage
             self.attempts += outcome.attempts
             self.extracted += outcome.cause != "input"
         if outcome.latency_ms is not None and outcome.cause != "input":
             self.latencies.append(outcome.latency_ms)
+
+    def count_calls(self, meter: CallMeter) -> None:
+        """Take this run's calls and tokens from the job's meter: it also saw calls cut off when the job stopped."""
+        self.attempts = meter.attempts
+        self.run_usage = meter.usage
 
     def as_dict(self) -> dict[str, Any]:
         cost = estimated_cost(self.model, self.usage)
@@ -84,6 +105,7 @@ class Summary:
                 "total": self.total,
                 "done": self.done,
                 "failed": self.failed,
+                "not_run": self.not_run,
                 "extracted_now": self.extracted,
                 "reused_identical_text": self.reused,
                 "resumed": self.resumed,
@@ -108,7 +130,8 @@ def render(summary: Summary) -> Any:
     table.add_column("what", style="bold")
     table.add_column("value")
     articles = data["articles"]
-    table.add_row("articles", f"{articles['total']}: {articles['done']} done, {articles['failed']} failed")
+    not_run = f", {articles['not_run']} not run (job stopped)" if articles["not_run"] else ""
+    table.add_row("articles", f"{articles['total']}: {articles['done']} done, {articles['failed']} failed{not_run}")
     table.add_row(
         "this run",
         f"{articles['extracted_now']} attempted, {articles['reused_identical_text']} reused (identical text), "

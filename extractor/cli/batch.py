@@ -41,7 +41,8 @@ def batch(
 ) -> None:
     """Extract many articles; resumable (sqlite job store), results written as they complete.
 
-    Exit code 0 when every article is done, 4 when some failed (see the summary), 130 on Ctrl-C.
+    Exit code 0 when every article is done, 4 when some failed (see the summary), 3 when the
+    store is in use by another run or the server refused the credentials, 130 on Ctrl-C.
     """
 
     def action() -> None:
@@ -59,16 +60,19 @@ def batch(
         summary = Summary(model=extractor.model)
         started = time.perf_counter()
         with JobStore(db or default_db(out)) as store:
+            store.claim()  # one writer per store: refuse before touching a row or the JSONL
             if not resume:
                 store.reset()
             job = BatchJob(extractor, store, concurrency=concurrency, limiter=limiter, fail_fast=fail_fast)
             plan = job.plan(iter_sources(inputs, max_bytes=extractor.settings.max_input_bytes), retry_failed=retry_failed)
+            summary.planned = plan.total
             aborted: BatchAborted | None = None
             try:
                 asyncio.run(_run(job, plan, out, summary, show_progress=not quiet))
             except BatchAborted as error:
                 aborted = error
             finally:
+                summary.count_calls(job.meter)
                 summary.wall_seconds = time.perf_counter() - started
                 _report(summary, quiet=quiet, json_path=json_summary)
         if aborted is not None:
@@ -83,7 +87,8 @@ async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
     from ..batch.output import JsonlWriter
     from ..batch.progress import BatchProgress
 
-    with JsonlWriter(out) as writer, BatchProgress(plan.total, enabled=None if show_progress else False) as progress:
+    progress = BatchProgress(plan.total, enabled=None if show_progress else False, throttle=job.extractor.throttle)
+    with JsonlWriter(out) as writer, progress:
         async for outcome in job.run(plan):
             if outcome.line is not None:
                 writer.write(outcome.line)

@@ -1,0 +1,154 @@
+"""One writer per job store: a lease row in the store itself, kept alive by a heartbeat.
+
+A run takes the lease before it touches any row and keeps it until it closes the store. A
+second run on the same store refuses at once, naming the holder. A lease whose holder is
+gone is taken over: on the same host when its pid no longer exists, on any host when its
+heartbeat is older than `LEASE_TIMEOUT` seconds (a holder beats every `HEARTBEAT_SECONDS`).
+Every write transaction checks the lease is still ours, so a run that lost it (suspended
+past the timeout, say) stops instead of writing beside the new holder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+LEASE_TIMEOUT = 60.0
+HEARTBEAT_SECONDS = 5.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS lease (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    token TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    heartbeat REAL NOT NULL
+);
+"""
+
+
+class StoreBusy(ConfigError):
+    """Another live run holds the job store's lease."""
+
+
+class LeaseLost(ConfigError):
+    """This run's lease was taken over: it must stop writing."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the lease, as its row says."""
+
+    token: str
+    pid: int
+    host: str
+    started_at: float
+    heartbeat: float
+
+    def is_alive(self, *, timeout: float, now: float) -> bool:
+        if now - self.heartbeat > timeout:
+            return False
+        return self.host != socket.gethostname() or _pid_exists(self.pid)
+
+    def describe(self, now: float) -> str:
+        since = dt.datetime.fromtimestamp(self.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        return f"pid {self.pid} on {self.host} since {since} (last heartbeat {now - self.heartbeat:.0f} s ago)"
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+class Lease:
+    """The lease on one store file; `acquire` in a BEGIN IMMEDIATE transaction of `db`."""
+
+    def __init__(self, db: sqlite3.Connection, path: str, *, timeout: float = LEASE_TIMEOUT) -> None:
+        self.db = db
+        self.path = path
+        self.timeout = timeout
+        self.token: str | None = None
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+        db.executescript(SCHEMA)
+
+    @property
+    def held(self) -> bool:
+        return self.token is not None
+
+    def holder(self) -> Holder | None:
+        row = self.db.execute("SELECT token, pid, host, started_at, heartbeat FROM lease WHERE id = 1").fetchone()
+        return Holder(*row) if row else None
+
+    def acquire(self) -> None:
+        """Take the lease, or raise `StoreBusy` naming the live holder. The caller's transaction is open."""
+        now = time.time()
+        holder = self.holder()
+        if holder is not None and holder.token != self.token and holder.is_alive(timeout=self.timeout, now=now):
+            raise StoreBusy(f"{self.path}: job store in use by {holder.describe(now)}; wait for that run or stop it")
+        token = self.token or uuid.uuid4().hex
+        self.db.execute(
+            "INSERT OR REPLACE INTO lease (id, token, pid, host, started_at, heartbeat) VALUES (1, ?, ?, ?, ?, ?)",
+            (token, os.getpid(), socket.gethostname(), now, now),
+        )
+        self.token = token
+
+    def start_heartbeat(self) -> None:
+        # A thread with its own connection: beats go on while the event loop is busy, and never
+        # interleave with the main connection's transactions.
+        interval = HEARTBEAT_SECONDS
+        self._beat = threading.Thread(
+            target=self._heartbeat,
+            args=(interval,),
+            name="job-store-lease",
+            daemon=True,
+        )
+        self._beat.start()
+
+    def _heartbeat(self, interval: float) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("PRAGMA busy_timeout=5000")
+        try:
+            while not self._stop.wait(interval):
+                try:
+                    db.execute(
+                        "UPDATE lease SET heartbeat = ? WHERE token = ?",
+                        (time.time(), self.token),
+                    )
+                except sqlite3.OperationalError:
+                    continue  # busy past the timeout: the next beat tries again
+        finally:
+            db.close()
+
+    def check(self) -> None:
+        """Inside a write transaction: raise `LeaseLost` unless the lease is still ours."""
+        if self.token is None:
+            return
+        row = self.db.execute("SELECT token FROM lease WHERE id = 1").fetchone()
+        if row is None or row[0] != self.token:
+            holder = self.holder()
+            by = f" by {holder.describe(time.time())}" if holder else ""
+            raise LeaseLost(f"{self.path}: this run's lease on the job store was taken over{by}; stopping")
+
+    def release(self) -> None:
+        """Stop the heartbeat and drop the lease (if it is still ours)."""
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join()
+        if self.token is not None:
+            self.db.execute("DELETE FROM lease WHERE token = ?", (self.token,))
+            self.token = None
