@@ -123,7 +123,7 @@ class _TextOfHtml(HTMLParser):
         self._skipping = 0
         self._in_title = False
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skipping += 1
         elif tag == "title":
