@@ -33,10 +33,12 @@ class ArticleInput:
 
     @cached_property
     def sha256(self) -> str:
+        """The text's SHA-256, hex."""
         # Asked for by the header, the job store and fixtures: hash the text once.
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def header(self) -> Article:
+        """The contract's `Article`: the id (given, else one derived from the text) and metadata."""
         return Article(
             id=self.id or f"sha256-{self.sha256[:16]}",
             title=self.title,
@@ -74,6 +76,7 @@ def make_article(
     published: Any = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ArticleInput:
+    """Validate text and metadata into an `ArticleInput`; bad input raises `InputError`."""
     if not isinstance(text, str):
         raise InputError(f"article text must be a string, not {type(text).__name__}")
     if not text.strip():

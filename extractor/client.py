@@ -7,6 +7,7 @@ retries are off; transport retries happen once, in `RetryingTransport`.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx2
@@ -206,3 +207,99 @@ def wrap_client(
 ) -> instructor.Instructor | instructor.AsyncInstructor:
     """Instructor over an openai client (ours, or a caller's used as it is)."""
     return instructor.from_openai(client, mode=instructor_mode(settings, provider))
+
+
+class ModelClients:
+    """The sync and async instructor clients of one extractor, each opened on first use.
+
+    Clients opened here are closed by `close`/`aclose` (and reopened by a later call); a
+    caller's own openai client or transport is used as given and never closed.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        provider: ResolvedProvider,
+        *,
+        client: openai.OpenAI | None = None,
+        async_client: openai.AsyncOpenAI | None = None,
+        http_transport: CallerTransport | None = None,
+        throttle: Throttle | None = None,
+    ) -> None:
+        if (client is not None or async_client is not None) and http_transport is not None:
+            raise ConfigError("give your own client or an http_transport, not both")
+        self.settings = settings
+        self.provider = provider
+        self.throttle = throttle
+        self._given, self._given_async, self._transport = client, async_client, http_transport
+        self._sync: instructor.Instructor | None = None
+        self._async: instructor.AsyncInstructor | None = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        self._opened: openai.OpenAI | None = None
+        self._opened_async: openai.AsyncOpenAI | None = None
+
+    def sync(self) -> instructor.Instructor:
+        """The sync client."""
+        if self._sync is None:
+            if self._given is not None:
+                self._sync = wrap_client(self._given, self.settings, self.provider)
+            elif self._given_async is not None:
+                raise ConfigError("this extractor has only an async_client: use aextract or abatch")
+            elif self._transport is not None and not isinstance(self._transport, httpx2.BaseTransport):
+                raise ConfigError("http_transport is async-only: use aextract or abatch")
+            else:
+                self._opened = open_openai(
+                    self.settings, self.provider, is_async=False, throttle=self.throttle, http_transport=self._transport
+                )
+                self._sync = wrap_client(self._opened, self.settings, self.provider)
+        return self._sync
+
+    async def async_(self) -> instructor.AsyncInstructor:
+        """The async client for the running event loop."""
+        loop = asyncio.get_running_loop()
+        if self._async is not None and self._async_loop is not loop:
+            # Its pooled connections belong to a loop that has ended (a second asyncio.run).
+            await self.aclose_async()
+        if self._async is None:
+            if self._given_async is not None:
+                self._async = wrap_client(self._given_async, self.settings, self.provider)
+            elif self._given is not None:
+                raise ConfigError("this extractor has only a sync client: use extract or batch")
+            elif self._transport is not None and not isinstance(self._transport, httpx2.AsyncBaseTransport):
+                raise ConfigError("http_transport is sync-only: use extract or batch")
+            else:
+                self._opened_async = open_openai(
+                    self.settings, self.provider, is_async=True, throttle=self.throttle, http_transport=self._transport
+                )
+                self._async = wrap_client(self._opened_async, self.settings, self.provider)
+            self._async_loop = loop
+        return self._async
+
+    def close(self) -> None:
+        """Close the clients opened here: the async one too when no event loop is running."""
+        self.close_sync()
+        if self._async is None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(self.aclose_async())
+        else:
+            raise RuntimeError("close() inside a running event loop: use `await extractor.aclose()`")
+
+    async def aclose(self) -> None:
+        """Close the clients opened here, sync and async."""
+        self.close_sync()
+        await self.aclose_async()
+
+    def close_sync(self) -> None:
+        """Close the sync client if it was opened here."""
+        opened, self._opened, self._sync = self._opened, None, None
+        if opened is not None:
+            opened.close()
+
+    async def aclose_async(self) -> None:
+        """Close the async client if it was opened here; a batch does so before its loop ends."""
+        opened, self._opened_async, self._async, self._async_loop = self._opened_async, None, None, None
+        if opened is not None:
+            await opened.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -11,12 +10,11 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypedDict, Unpack
 
-import httpx2
 import instructor
 import openai
 
 from .article import ArticleInput, make_article, split_paragraphs
-from .client import CallerTransport, effective_mode, open_openai, wrap_client
+from .client import CallerTransport, ModelClients, effective_mode
 from .errors import ConfigError
 from .failures import to_extractor_error
 from .grounding import ground_extraction, make_grounding_check
@@ -32,7 +30,14 @@ from .schemas import (
     ExtractionMeta,
     PoliticalStatement,
 )
-from .settings import Provider, ResolvedProvider, Settings, SettingsOverrides, check_setting_names, reject_unknown
+from .settings import (
+    Provider,
+    ResolvedProvider,
+    Settings,
+    SettingsOverrides,
+    check_setting_names,
+    reject_unknown,
+)
 from .transport import CallMeter, start_metering, stop_metering
 
 if TYPE_CHECKING:
@@ -102,20 +107,27 @@ class Extractor:
             self.settings: Settings = Settings(**given)
         else:
             self.settings = type(settings)(**{**settings.model_dump(), **given})
-        if (client is not None or async_client is not None) and http_transport is not None:
-            raise ConfigError("give your own client or an http_transport, not both")
-        self._own_client, self._own_async_client = client, async_client
-        self._http_transport = http_transport
         outside = http_transport is not None or client is not None or async_client is not None
         self.provider: ResolvedProvider = self._resolve_provider(outside=outside)
         self.model: str = self.settings.resolved_model(self.provider)
-        self.throttle = throttle
-        self._client: instructor.Instructor | None = None
-        self._aclient: instructor.AsyncInstructor | None = None
-        self._aclient_loop: asyncio.AbstractEventLoop | None = None
-        # The openai clients this extractor opened, and so closes (never a caller's own).
-        self._opened: openai.OpenAI | None = None
-        self._aopened: openai.AsyncOpenAI | None = None
+        self._clients = ModelClients(
+            self.settings,
+            self.provider,
+            client=client,
+            async_client=async_client,
+            http_transport=http_transport,
+            throttle=throttle,
+        )
+
+    @property
+    def throttle(self) -> Throttle | None:
+        """The pause shared by every call (a 429's Retry-After); a batch sets one if unset."""
+        return self._clients.throttle
+
+    @throttle.setter
+    def throttle(self, throttle: Throttle | None) -> None:
+        # Clients opened from now on pick it up.
+        self._clients.throttle = throttle
 
     def _resolve_provider(self, *, outside: bool) -> ResolvedProvider:
         if not outside:
@@ -133,31 +145,15 @@ class Extractor:
         The sync client always; the async one too when no event loop is running (inside one,
         use `aclose`). The extractor stays usable: a later call opens new clients.
         """
-        self._close_sync_client()
-        if self._aclient is None:
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            asyncio.run(self._aclose_async_client())
-        else:
-            raise RuntimeError("Extractor.close() inside a running event loop: use `await extractor.aclose()`")
+        self._clients.close()
 
     async def aclose(self) -> None:
         """Close the HTTP clients this extractor opened, sync and async."""
-        self._close_sync_client()
-        await self._aclose_async_client()
-
-    def _close_sync_client(self) -> None:
-        opened, self._opened, self._client = self._opened, None, None
-        if opened is not None:
-            opened.close()
+        await self._clients.aclose()
 
     async def _aclose_async_client(self) -> None:
-        """Close the async client; the batch runner calls this before its event loop ends."""
-        opened, self._aopened, self._aclient, self._aclient_loop = self._aopened, None, None, None
-        if opened is not None:
-            await opened.close()
+        """Close the async client; the sync batch calls this before its event loop ends."""
+        await self._clients.aclose_async()
 
     def __enter__(self) -> Self:
         return self
@@ -257,46 +253,6 @@ class Extractor:
         finally:
             stop_metering(token)
 
-    # -- clients ----------------------------------------------------------------------------
-
-    def _sync_client(self) -> instructor.Instructor:
-        if self._client is None:
-            if self._own_client is not None:
-                self._client = wrap_client(self._own_client, self.settings, self.provider)
-            elif self._own_async_client is not None:
-                raise ConfigError("this extractor has only an async_client: use aextract or abatch")
-            else:
-                transport = self._http_transport
-                if transport is not None and not isinstance(transport, httpx2.BaseTransport):
-                    raise ConfigError("http_transport is async-only: use aextract or abatch")
-                self._opened = open_openai(
-                    self.settings, self.provider, is_async=False, throttle=self.throttle, http_transport=transport
-                )
-                self._client = wrap_client(self._opened, self.settings, self.provider)
-        return self._client
-
-    def _async_client(self) -> instructor.AsyncInstructor:
-        loop = asyncio.get_running_loop()
-        if self._aclient is not None and self._aclient_loop is not loop:
-            # Pooled connections belong to the loop that opened them, which is gone (a second
-            # asyncio.run): they cannot be closed from here, only left behind.
-            self._aclient, self._aopened = None, None
-        if self._aclient is None:
-            if self._own_async_client is not None:
-                self._aclient = wrap_client(self._own_async_client, self.settings, self.provider)
-            elif self._own_client is not None:
-                raise ConfigError("this extractor has only a sync client: use extract or batch")
-            else:
-                transport = self._http_transport
-                if transport is not None and not isinstance(transport, httpx2.AsyncBaseTransport):
-                    raise ConfigError("http_transport is sync-only: use extract or batch")
-                self._aopened = open_openai(
-                    self.settings, self.provider, is_async=True, throttle=self.throttle, http_transport=transport
-                )
-                self._aclient = wrap_client(self._aopened, self.settings, self.provider)
-            self._aclient_loop = loop
-        return self._aclient
-
     # -- steps ------------------------------------------------------------------------------
 
     def _requests(self, article: ArticleInput) -> list[dict[str, Any]]:
@@ -319,13 +275,13 @@ class Extractor:
         return requests
 
     def _call(self, request: dict[str, Any]) -> ExtractionDraft:
-        draft: ExtractionDraft = self._sync_client().chat.completions.create(
+        draft: ExtractionDraft = self._clients.sync().chat.completions.create(
             max_retries=reask_retrying(self.settings.max_reasks), **request
         )
         return draft
 
     async def _acall(self, request: dict[str, Any]) -> ExtractionDraft:
-        draft: ExtractionDraft = await self._async_client().chat.completions.create(
+        draft: ExtractionDraft = await (await self._clients.async_()).chat.completions.create(
             max_retries=async_reask_retrying(self.settings.max_reasks), **request
         )
         return draft
