@@ -86,6 +86,7 @@ class BatchOutcome:
 
     @classmethod
     def from_row(cls, row: Row, *, resumed: bool) -> BatchOutcome:
+        """The outcome a job-store row records."""
         return cls(
             key=row.key,
             status="done" if row.status == "done" else "failed",
