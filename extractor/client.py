@@ -1,8 +1,9 @@
-"""Building the instructor-patched openai client for a provider.
+"""Building the instructor-patched openai clients for a provider, and holding them open.
 
 Providers differ only in the HTTP transport under the SDK: a real server (openai and every
-OpenAI-compatible one), the in-process local model, or recorded fixtures. The SDK's own
-retries are off; transport retries happen once, in `RetryingTransport`.
+OpenAI-compatible one), the in-process local model, recorded fixtures, or a caller's own
+transport. The SDK's own retries are off; transport retries happen once, in
+`RetryingTransport`. A caller's own openai client is only wrapped with instructor.
 """
 
 from __future__ import annotations
@@ -63,14 +64,13 @@ class _Borrowed(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
     def __init__(self, transport: CallerTransport) -> None:
         self.transport = transport
 
+    # ModelClients checks the kind before opening a client; the asserts only narrow the type.
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        if not isinstance(self.transport, httpx2.BaseTransport):
-            raise ConfigError("http_transport is async-only: use the async methods (aextract, abatch)")
+        assert isinstance(self.transport, httpx2.BaseTransport)
         return self.transport.handle_request(request)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        if not isinstance(self.transport, httpx2.AsyncBaseTransport):
-            raise ConfigError("http_transport is sync-only: use the sync methods (extract, batch)")
+        assert isinstance(self.transport, httpx2.AsyncBaseTransport)
         return await self.transport.handle_async_request(request)
 
     def close(self) -> None:
