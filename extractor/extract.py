@@ -214,7 +214,8 @@ class Extractor:
     def batch(self, articles: Iterable[Any], **options: Unpack[BatchOptions]) -> list[BatchOutcome]:
         """`abatch` for synchronous code: every outcome, in completion order.
 
-        Inside a running event loop (Jupyter) it runs in a worker thread with a loop of its own.
+        Inside a running event loop (Jupyter) it runs in a worker thread with a loop of its own;
+        with your own `async_client`, bound to your loop, use `abatch` there instead.
         """
         from .batch.runner import batch
 

@@ -182,6 +182,16 @@ def test_close_outside_a_loop_closes_an_async_client_too(opened):
     assert len(opened) == 2 and all(client.is_closed() for client in opened)
 
 
+async def test_sync_close_inside_a_loop_with_an_open_async_client_names_aclose(opened):
+    with ScriptedServer([valid_reply()]) as server:
+        ex = Extractor(**offline(server))
+        await ex.aextract(SEED_TEXT)
+        with pytest.raises(RuntimeError, match="aclose"):
+            ex.close()
+        await ex.aclose()
+    assert opened[0].is_closed()
+
+
 def test_a_second_event_loop_gets_a_fresh_async_client():
     with ScriptedServer([valid_reply()]) as server:
         ex = Extractor(**offline(server))
