@@ -8,7 +8,9 @@ extraction is built.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -23,6 +25,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .article import ArticleInput, load_article, make_article
+    from .batch.runner import BatchOutcome
     from .extract import Extractor, aextract, extract
     from .schemas import (
         Actor,
@@ -46,6 +49,7 @@ _LAZY = {
     "ExtractionMeta": ".schemas",
     "PoliticalStatement": ".schemas",
     "ArticleInput": ".article",
+    "BatchOutcome": ".batch.runner",
     "load_article": ".article",
     "make_article": ".article",
     "Extractor": ".extract",
@@ -68,12 +72,28 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
+class _Package(ModuleType):
+    """This package's module type: `extractor.extract` stays the function."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Importing a submodule binds it on its package under its own name, and the module
+        # extractor/extract.py shares its name with the public `extract()`: without this,
+        # `from extractor import Extractor, extract` would hand back the module.
+        if name == "extract" and isinstance(value, ModuleType):
+            value = value.extract
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
 __all__ = [
     "Actor",
     "Aircraft",
     "Article",
     "ArticleExtraction",
     "ArticleInput",
+    "BatchOutcome",
     "ConfigError",
     "Evidence",
     "Exercise",

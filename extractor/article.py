@@ -35,10 +35,12 @@ class ArticleInput:
 
     @cached_property
     def sha256(self) -> str:
+        """The text's SHA-256, hex."""
         # Asked for by the header, the job store and fixtures: hash the text once.
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def header(self) -> Article:
+        """The contract's `Article`: the id (given, else one derived from the text) and metadata."""
         return Article(
             id=self.id or f"sha256-{self.sha256[:16]}",
             title=self.title,
@@ -76,6 +78,7 @@ def make_article(
     published: Any = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ArticleInput:
+    """Validate text and metadata into an `ArticleInput`; bad input raises `InputError`."""
     if not isinstance(text, str):
         raise InputError(f"article text must be a string, not {type(text).__name__}")
     if not text.strip():
@@ -146,7 +149,7 @@ class _TextOfHtml(HTMLParser):
         self._skipping = 0
         self._in_title = False
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skipping += 1
         elif tag == "title":

@@ -7,10 +7,21 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any, TypedDict, Unpack
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypedDict, Unpack
 
 import instructor
+import openai
 
+from .article import ArticleInput, make_article, split_paragraphs
+from .client import CallerTransport, ModelClients, effective_mode
+from .errors import ConfigError
+from .failures import to_extractor_error
+from .grounding import ground_extraction, make_grounding_check
+from .normalize import normalize_extraction
+from .prompting import fingerprint, prompt_version, render_messages
+from .replay import article_scope
+from .retry import Throttle, async_reask_retrying, reask_retrying
 from .schemas import (
     Aircraft,
     ArticleExtraction,
@@ -19,18 +30,18 @@ from .schemas import (
     ExtractionMeta,
     PoliticalStatement,
 )
-
-from .article import ArticleInput, make_article, split_paragraphs
-from .client import build_client, effective_mode
-from .failures import to_extractor_error
-from .grounding import ground_extraction, make_grounding_check
-from .normalize import normalize_extraction
-from .prompting import fingerprint, prompt_version, render_messages
-from .retry import Throttle, async_reask_retrying, reask_retrying
-from .settings import Settings
-from .replay import article_scope
+from .settings import (
+    Provider,
+    ResolvedProvider,
+    Settings,
+    SettingsOverrides,
+    check_setting_names,
+    reject_unknown,
+)
 from .transport import CallMeter, start_metering, stop_metering
 
+if TYPE_CHECKING:
+    from .batch.runner import BatchOptions, BatchOutcome
 
 # Wrapped once: instructor wraps a plain model anew on every call and so rebuilds its JSON
 # schema each time (~8 ms of CPU an article); a pre-wrapped model hits instructor's cache.
@@ -38,35 +49,127 @@ DRAFT_MODEL = instructor.openai_schema(ExtractionDraft)
 
 
 class ArticleFields(TypedDict, total=False):
+    """An article's metadata, given beside its text."""
+
     article_id: str | None
     title: str | None
     url: str | None
-    published: Any
+    published: dt.date | str | None
+
+
+class ExtractOptions(SettingsOverrides, ArticleFields, total=False):
+    """Keyword arguments of the one-shot `extract` and `aextract`: settings and article metadata."""
 
 
 class Extractor:
     """Extract exercises, aircraft and statements from articles.
 
     Arguments override the environment (`EXTRACTOR_*`, `OPENAI_API_KEY`, `OPENAI_BASE_URL`),
-    which overrides `.env`.
+    which overrides `.env`. Any `Settings` field may be given by name (`temperature=0.2`,
+    `fixtures_mode="off"`); a name that is no setting is a `TypeError`.
+
+    The HTTP clients are opened on first use; close them with `close()`/`aclose()` or use the
+    extractor as a context manager (`with` / `async with`).
+
+    Bring your own client:
+
+    - `http_transport`: an httpx transport answers instead of the provider's server (sync calls
+      need an `httpx.BaseTransport`, async ones an `httpx.AsyncBaseTransport`). Retries,
+      metering (`meta.usage`, `meta.attempts`) and record/replay still wrap it; the extractor
+      never closes it.
+    - `client` / `async_client`: your own `openai.OpenAI` / `openai.AsyncOpenAI`, wrapped with
+      instructor and used as it is, so its own `max_retries`, timeout and transport apply.
+      What is lost: our transport retries and 429 throttle, metering (`meta.usage` is zero and
+      `meta.attempts` 0) and record/replay fixtures. The provider is `openai`; the extractor
+      never closes your client.
     """
 
     def __init__(
         self,
-        provider: str | None = None,
+        provider: Provider | None = None,
         model: str | None = None,
         *,
         settings: Settings | None = None,
+        client: openai.OpenAI | None = None,
+        async_client: openai.AsyncOpenAI | None = None,
+        http_transport: CallerTransport | None = None,
         throttle: Throttle | None = None,
-        **overrides: Any,
+        **overrides: Unpack[SettingsOverrides],
     ) -> None:
-        given = {key: value for key, value in {"provider": provider, "model": model, **overrides}.items() if value is not None}
-        self.settings = settings.model_copy(update=given) if settings is not None else Settings(**given)
-        self.provider = self.settings.resolved_provider()
-        self.model = self.settings.resolved_model(self.provider)
-        self.throttle = throttle
-        self._client: Any = None
-        self._aclient: Any = None
+        check_setting_names(overrides, caller="Extractor()")
+        given: dict[str, Any] = dict(overrides)
+        if provider is not None:
+            given["provider"] = provider
+        if model is not None:
+            given["model"] = model
+        # Re-validated, not model_copy(update=...): a bad value must fail here, not mid-batch.
+        if settings is None:
+            self.settings: Settings = Settings(**given)
+        else:
+            self.settings = type(settings)(**{**settings.model_dump(), **given})
+        outside = http_transport is not None or client is not None or async_client is not None
+        self.provider: ResolvedProvider = self._resolve_provider(outside=outside)
+        self.model: str = self.settings.resolved_model(self.provider)
+        self._clients = ModelClients(
+            self.settings,
+            self.provider,
+            client=client,
+            async_client=async_client,
+            http_transport=http_transport,
+            throttle=throttle,
+        )
+
+    @property
+    def throttle(self) -> Throttle | None:
+        """The pause shared by every call (a 429's Retry-After); a batch sets one if unset."""
+        return self._clients.throttle
+
+    @throttle.setter
+    def throttle(self, throttle: Throttle | None) -> None:
+        # Clients opened from now on pick it up.
+        self._clients.throttle = throttle
+
+    def _resolve_provider(self, *, outside: bool) -> ResolvedProvider:
+        if not outside:
+            return self.settings.resolved_provider()
+        # A caller's client or transport answers as an OpenAI-compatible server.
+        if self.settings.provider not in ("auto", "openai"):
+            raise ConfigError(f"provider {self.settings.provider!r} cannot use your own client or transport")
+        return "openai"
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP clients this extractor opened (never a caller's own client).
+
+        The sync client always; the async one too when no event loop is running (inside one,
+        use `aclose`). The extractor stays usable: a later call opens new clients.
+        """
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients this extractor opened, sync and async."""
+        await self._clients.aclose()
+
+    async def _aclose_async_client(self) -> None:
+        """Close the async client; the sync batch calls this before its event loop ends."""
+        await self._clients.aclose_async()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()
 
     # -- public API -------------------------------------------------------------------------
 
@@ -75,23 +178,69 @@ class Extractor:
         return self.extract_article(self.article(text, **about))
 
     async def aextract(self, text: str, **about: Unpack[ArticleFields]) -> ArticleExtraction:
+        """`extract` for async code."""
         return await self.aextract_article(self.article(text, **about))
 
     def article(self, text: str, **about: Unpack[ArticleFields]) -> ArticleInput:
         """Validate text and metadata into an `ArticleInput` (raises `InputError`)."""
+        reject_unknown(about, ArticleFields.__annotations__, caller="article()")
         return make_article(text, max_bytes=self.settings.max_input_bytes, **about)
 
     def extract_article(self, article: ArticleInput) -> ArticleExtraction:
+        """Extract an `ArticleInput` (from `article`, `load_article` or `make_article`)."""
         started = time.perf_counter()
         with self._model_calls(article) as meter:
             drafts = [self._call(request) for request in self._requests(article)]
         return self._finish(article, drafts, meter, started)
 
     async def aextract_article(self, article: ArticleInput) -> ArticleExtraction:
+        """`extract_article` for async code."""
         started = time.perf_counter()
         with self._model_calls(article) as meter:
             drafts = [await self._acall(request) for request in self._requests(article)]
         return self._finish(article, drafts, meter, started)
+
+    def abatch(self, articles: Iterable[Any], **options: Unpack[BatchOptions]) -> AsyncIterator[BatchOutcome]:
+        """Extract many articles concurrently: an async iterator of `BatchOutcome`, as they complete.
+
+        `articles`: `ArticleInput`s, texts, `{text, id, title, url, published}` records or paths.
+        Options: concurrency, store (a `JobStore` or database path: resumable), rpm, tpm,
+        retry_failed, fail_fast. See `extractor.batch.runner.abatch`.
+        """
+        from .batch.runner import abatch
+
+        return abatch(self, articles, **options)
+
+    def batch(self, articles: Iterable[Any], **options: Unpack[BatchOptions]) -> list[BatchOutcome]:
+        """`abatch` for synchronous code: every outcome, in completion order.
+
+        Inside a running event loop (Jupyter) it runs in a worker thread with a loop of its own;
+        with your own `async_client`, bound to your loop, use `abatch` there instead.
+        """
+        from .batch.runner import batch
+
+        return batch(self, articles, **options)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What decides an answer (model and decoding): results are reused only when it matches."""
+        return fingerprint(model=self.model, decoding=self.decoding())
+
+    def decoding(self) -> dict[str, Any]:
+        """The decoding options sent with every call, as recorded in the fingerprint."""
+        s = self.settings
+        decoding: dict[str, Any] = {
+            "mode": effective_mode(s, self.provider),
+            "temperature": s.temperature,
+            "max_tokens": s.max_tokens,
+            "seed": s.seed,
+            "max_reasks": s.max_reasks,
+            "chunk_chars": s.context_chars(self.provider),
+        }
+        if self.provider == "local":
+            # The transport reshapes local requests: what it does decides the answer too.
+            decoding.update(local_max_tokens=s.local_max_tokens, local_constrain=s.local_constrain)
+        return decoding
 
     @contextmanager
     def _model_calls(self, article: ArticleInput) -> Iterator[CallMeter]:
@@ -104,41 +253,6 @@ class Extractor:
             raise to_extractor_error(exc, attempts=meter.attempts) from exc
         finally:
             stop_metering(token)
-
-    @cached_property
-    def fingerprint(self) -> str:
-        return fingerprint(model=self.model, decoding=self.decoding())
-
-    def batch(self, articles: Iterable[Any], **options: Any) -> AsyncIterator[Any]:
-        """Extract many articles concurrently: an async iterator of `BatchOutcome`, as they complete.
-
-        Options: concurrency, store (a JobStore or database path: resumable), rpm, tpm,
-        retry_failed, fail_fast. See `extractor.batch.runner.abatch`.
-        """
-        from .batch.runner import abatch
-
-        return abatch(self, articles, **options)
-
-    def batch_sync(self, articles: Iterable[Any], **options: Any) -> list[Any]:
-        """`batch` for synchronous code: every outcome, in completion order."""
-        from .batch.runner import batch
-
-        return batch(self, articles, **options)
-
-    def decoding(self) -> dict[str, Any]:
-        s = self.settings
-        decoding = {
-            "mode": effective_mode(s, self.provider),
-            "temperature": s.temperature,
-            "max_tokens": s.max_tokens,
-            "seed": s.seed,
-            "max_reasks": s.max_reasks,
-            "chunk_chars": s.context_chars(self.provider),
-        }
-        if self.provider == "local":
-            # The transport reshapes local requests: what it does decides the answer too.
-            decoding.update(local_max_tokens=s.local_max_tokens, local_constrain=s.local_constrain)
-        return decoding
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -162,18 +276,18 @@ class Extractor:
         return requests
 
     def _call(self, request: dict[str, Any]) -> ExtractionDraft:
-        if self._client is None:
-            self._client = build_client(self.settings, self.provider, is_async=False, throttle=self.throttle)
-        return self._client.chat.completions.create(max_retries=reask_retrying(self.settings.max_reasks), **request)
+        draft: ExtractionDraft = self._clients.sync().chat.completions.create(
+            max_retries=reask_retrying(self.settings.max_reasks), **request
+        )
+        return draft
 
     async def _acall(self, request: dict[str, Any]) -> ExtractionDraft:
-        if self._aclient is None:
-            self._aclient = build_client(self.settings, self.provider, is_async=True, throttle=self.throttle)
-        return await self._aclient.chat.completions.create(
+        draft: ExtractionDraft = await (await self._clients.async_()).chat.completions.create(
             max_retries=async_reask_retrying(self.settings.max_reasks), **request
         )
+        return draft
 
-    def _finish(self, article: ArticleInput, drafts: list[ExtractionDraft], meter: Any, started: float) -> ArticleExtraction:
+    def _finish(self, article: ArticleInput, drafts: list[ExtractionDraft], meter: CallMeter, started: float) -> ArticleExtraction:
         warnings: list[str] = []
         if len(drafts) > 1:
             warnings.append(f"article split into {len(drafts)} parts for the context budget; results merged")
@@ -207,17 +321,31 @@ class Extractor:
         return ArticleExtraction.model_validate(extraction.model_copy(update={"meta": meta}).model_dump())
 
 
-def _split_article_fields(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    about = {key: kwargs.pop(key) for key in list(kwargs) if key in ArticleFields.__annotations__}
-    return about, kwargs
+def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(article metadata, settings) from a one-shot call's keyword arguments."""
+    check_setting_names(options, caller="extract()", also=ArticleFields.__annotations__)
+    about = {key: value for key, value in options.items() if key in ArticleFields.__annotations__}
+    settings = {key: value for key, value in options.items() if key not in about}
+    return about, settings
 
 
-def extract(text: str, **kwargs: Any) -> ArticleExtraction:
-    """One-shot convenience: `extract(text, provider="replay", article_id="x")`."""
-    about, settings = _split_article_fields(kwargs)
-    return Extractor(**settings).extract(text, **about)
+def extract(
+    text: str, *, provider: Provider | None = None, model: str | None = None, **options: Unpack[ExtractOptions]
+) -> ArticleExtraction:
+    """One-shot convenience: `extract(text, provider="replay", article_id="x")`.
+
+    Takes any `Settings` field and the article's metadata (article_id, title, url, published)
+    by name; opens an `Extractor` for this one text and closes it again.
+    """
+    about, settings = _split_options(dict(options))
+    with Extractor(provider, model, **settings) as extractor:
+        return extractor.extract(text, **about)
 
 
-async def aextract(text: str, **kwargs: Any) -> ArticleExtraction:
-    about, settings = _split_article_fields(kwargs)
-    return await Extractor(**settings).aextract(text, **about)
+async def aextract(
+    text: str, *, provider: Provider | None = None, model: str | None = None, **options: Unpack[ExtractOptions]
+) -> ArticleExtraction:
+    """`extract` for async code."""
+    about, settings = _split_options(dict(options))
+    async with Extractor(provider, model, **settings) as extractor:
+        return await extractor.aextract(text, **about)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +22,12 @@ LOCAL_MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1"
 
 
 class Settings(BaseSettings):
+    """Every knob of an extraction; see the README's configuration table for what each does.
+
+    Unknown names are a `TypeError` here (a misspelt `temprature=` must not pass unnoticed);
+    unknown `EXTRACTOR_*` variables in the environment or `.env` are ignored.
+    """
+
     model_config = SettingsConfigDict(
         env_prefix="EXTRACTOR_",
         env_file=".env",
@@ -65,6 +73,11 @@ class Settings(BaseSettings):
     local_max_tokens: int = Field(default=1024, ge=16)
     local_constrain: bool = Field(default=True, description="restrict the local grammar to the article's own text")
 
+    def __init__(self, **values: Any) -> None:
+        # pydantic-settings' own private arguments (`_env_file`, ...) start with an underscore.
+        check_setting_names((name for name in values if not name.startswith("_")), caller="Settings()")
+        super().__init__(**values)
+
     def resolved_provider(self) -> ResolvedProvider:
         """`auto`: replay when fixtures are set to replay, openai when a key is set, else local."""
         from .errors import ProviderUnavailable
@@ -85,12 +98,74 @@ class Settings(BaseSettings):
         )
 
     def resolved_model(self, provider: ResolvedProvider) -> str:
+        """The model asked for, or the provider's default."""
         if self.model:
             return self.model
         return LOCAL_MODEL_NAME if provider == "local" else DEFAULT_OPENAI_MODEL
 
     def context_chars(self, provider: ResolvedProvider) -> int:
+        """How many characters of article one model call may carry."""
         if self.chunk_chars:
             return self.chunk_chars
         # The local context must hold prompt, article and answer; 4 chars a token is conservative.
         return max(2000, (self.local_n_ctx - self.local_max_tokens - 800) * 3) if provider == "local" else 48_000
+
+
+class SettingsOverrides(TypedDict, total=False):
+    """Settings an `Extractor` (or `extract`) takes as keyword arguments, typed for checkers.
+
+    Every `Settings` field but `provider` and `model`, which are explicit parameters; a test
+    keeps the two in step.
+    """
+
+    api_key: SecretStr | str | None
+    base_url: str | None
+    mode: Mode
+    temperature: float
+    max_tokens: int
+    seed: int | None
+    request_timeout: float
+    max_reasks: int
+    transport_retries: int
+    backoff_initial: float
+    backoff_max: float
+    retry_after_max: float
+    max_input_bytes: int
+    chunk_chars: int | None
+    grounding: GroundingMode
+    fuzzy_threshold: float
+    fixtures_mode: FixturesMode
+    fixtures_dir: Path | str
+    local_model_path: Path | str | None
+    local_n_ctx: int
+    local_n_threads: int
+    local_max_tokens: int
+    local_constrain: bool
+
+
+def setting_names() -> frozenset[str]:
+    """Every name `Settings` accepts as an argument: field names and their aliases."""
+    names = set(Settings.model_fields)
+    for info in Settings.model_fields.values():
+        if isinstance(info.validation_alias, AliasChoices):
+            names.update(choice for choice in info.validation_alias.choices if isinstance(choice, str))
+    return frozenset(names)
+
+
+def check_setting_names(names: Iterable[str], *, caller: str, also: Iterable[str] = ()) -> None:
+    """Raise `TypeError` naming every argument that is no setting (nor one of `also`)."""
+    reject_unknown(names, setting_names() | set(also), caller=caller)
+
+
+def reject_unknown(names: Iterable[str], known: Iterable[str], *, caller: str) -> None:
+    """Raise `TypeError` naming every name not in `known`, with the closest known one as a hint."""
+    known_names = sorted(set(known))
+    unknown = [name for name in names if name not in known_names]
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known_names, n=1)
+        hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    plural = "s" if len(unknown) > 1 else ""
+    raise TypeError(f"{caller} got unexpected keyword argument{plural} {', '.join(hints)}")

@@ -37,6 +37,8 @@ class AircraftDraft(ContractModel):
     evidence: EvidenceDrafts
 
 
+# The contract narrows the draft's fields to validated subtypes: pydantic allows it, mypy
+# (invariant lists, no override narrowing) does not, hence the ignores below.
 class Aircraft(AircraftDraft):
-    operator: Actor | None = None
-    evidence: EvidenceList
+    operator: Actor | None = None  # type: ignore[assignment]
+    evidence: EvidenceList  # type: ignore[assignment]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal, Self
 
 from pydantic import Field, ValidationInfo, model_validator
 
@@ -12,7 +12,7 @@ from .common import MAX_ITEMS, ContractModel, ShortText
 from .exercise import Exercise, ExerciseDraft
 from .statement import PoliticalStatement, StatementDraft
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION: Final = "1"
 
 
 class Article(ContractModel):
@@ -57,7 +57,7 @@ class ExtractionDraft(ContractModel):
     statements: Annotated[list[StatementDraft], Field(max_length=MAX_ITEMS)] = []
 
     @model_validator(mode="after")
-    def _evidence_is_in_the_text(self, info: ValidationInfo):
+    def _evidence_is_in_the_text(self, info: ValidationInfo) -> Self:
         # The check itself lives in the extractor's grounding step; it arrives through the
         # validation context so that a failed quote is re-asked through instructor.
         check = (info.context or {}).get("grounding_check")

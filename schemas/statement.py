@@ -34,11 +34,13 @@ class StatementDraft(ContractModel):
     evidence: EvidenceDrafts
 
 
+# The contract narrows the draft's fields to validated subtypes: pydantic allows it, mypy
+# (invariant lists, no override narrowing) does not, hence the ignores below.
 class PoliticalStatement(StatementDraft):
-    speaker: Actor
-    on_behalf_of: Actor | None = None
-    targets: Annotated[list[Actor], Field(max_length=MAX_ACTORS)] = []
-    evidence: EvidenceList
+    speaker: Actor  # type: ignore[assignment]
+    on_behalf_of: Actor | None = None  # type: ignore[assignment]
+    targets: Annotated[list[Actor], Field(max_length=MAX_ACTORS)] = []  # type: ignore[assignment]
+    evidence: EvidenceList  # type: ignore[assignment]
     # Contract 1.1. Only here, not in StatementDraft: the draft's JSON schema is part of every
     # recorded request (replay keys, fingerprints); the model is asked for it from prompt v2 on.
     date_text: ShortText | None = Field(

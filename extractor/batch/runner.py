@@ -15,10 +15,11 @@ import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 from ..schemas import ArticleExtraction, Usage
 
@@ -29,6 +30,9 @@ from .limiter import JobLimiter
 from .reuse import reuse_key
 from .sources import SourcedArticle, SourceItem, as_source_items
 from .store import JobStore, Plan, Row
+
+if TYPE_CHECKING:
+    from ..extract import Extractor
 
 DEFAULT_CONCURRENCY = 8
 _END = object()
@@ -46,10 +50,16 @@ class JobStopped(ConfigError):
 
 @dataclass
 class BatchOutcome:
+    """What became of one article in a batch: its extraction, or why it failed.
+
+    `result` is the `ArticleExtraction` when `status` is "done"; a failure has `error_class`,
+    `cause` (a short stable reason: "rate_limited", "timeout", "input", ...) and `message`.
+    """
+
     key: str
     status: Literal["done", "failed"]
     where: str | None = None
-    line: str | None = None  # the ArticleExtraction as one JSON line, when done
+    line: str | None = field(default=None, repr=False)  # the ArticleExtraction as one JSON line, when done
     error_class: str | None = None
     cause: str | None = None
     message: str | None = None
@@ -59,12 +69,31 @@ class BatchOutcome:
     reused: bool = False  # copied from an identical text: no model call
     resumed: bool = False  # finished by an earlier run: nothing was done now
 
+    @property
+    def article_id(self) -> str:
+        """The article's id in the job (`input:<where>` for an input that could not be read)."""
+        return self.key
+
+    @property
+    def ok(self) -> bool:
+        """Whether the article was extracted (now, earlier, or copied from a twin)."""
+        return self.status == "done"
+
     @cached_property
     def result(self) -> ArticleExtraction | None:
+        """The extraction of a done article; None for a failed one."""
         return ArticleExtraction.model_validate_json(self.line) if self.line else None
+
+    @property
+    def error(self) -> str | None:
+        """A failure in one line, "<ErrorClass> (<cause>): <message>"; None when done."""
+        if self.status == "done":
+            return None
+        return f"{self.error_class} ({self.cause}): {self.message}"
 
     @classmethod
     def from_row(cls, row: Row, *, resumed: bool) -> BatchOutcome:
+        """The outcome a job-store row records."""
         return cls(
             key=row.key,
             status="done" if row.status == "done" else "failed",
@@ -272,8 +301,19 @@ async def _signal_end(workers: list[asyncio.Task[None]], outcomes: asyncio.Queue
 # -- Python API ---------------------------------------------------------------------------
 
 
+class BatchOptions(TypedDict, total=False):
+    """Keyword options of `abatch` and `batch` (and `Extractor.abatch` / `Extractor.batch`)."""
+
+    concurrency: int
+    store: JobStore | str | Path | None
+    rpm: float | None
+    tpm: float | None
+    retry_failed: bool
+    fail_fast: bool
+
+
 async def abatch(
-    extractor: Any,
+    extractor: Extractor,
     articles: Iterable[Any],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -287,6 +327,8 @@ async def abatch(
 
     `articles`: ArticleInput, text, {text, id, title, url, published} records or paths.
     `store`: a JobStore or a database path to make the job resumable; default in memory.
+    `rpm`/`tpm`: request and token budgets per minute; `fail_fast` raises `BatchAborted` at
+    the first failed article; `retry_failed` retries articles a previous run failed.
     """
     job_store = store if isinstance(store, JobStore) else JobStore(store or ":memory:")
     try:
@@ -301,10 +343,23 @@ async def abatch(
             job_store.close()
 
 
-def batch(extractor: Any, articles: Iterable[Any], **options: Any) -> list[BatchOutcome]:
-    """The synchronous form of `abatch`: every outcome, in completion order."""
+def batch(extractor: Extractor, articles: Iterable[Any], **options: Unpack[BatchOptions]) -> list[BatchOutcome]:
+    """The synchronous form of `abatch`: every outcome, in completion order.
+
+    Runs its own event loop; called inside a running one (Jupyter, an async web handler) it
+    runs that loop in a worker thread and blocks until done (`abatch` does not block).
+    """
 
     async def collect() -> list[BatchOutcome]:
-        return [outcome async for outcome in abatch(extractor, articles, **options)]
+        try:
+            return [outcome async for outcome in abatch(extractor, articles, **options)]
+        finally:
+            # The async client's connections belong to this loop, which ends here.
+            await extractor._aclose_async_client()
 
-    return asyncio.run(collect())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(collect())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="extractor-batch") as pool:
+        return pool.submit(asyncio.run, collect()).result()
