@@ -8,9 +8,7 @@ extraction is built.
 
 from __future__ import annotations
 
-import sys
 from importlib import import_module
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -26,7 +24,7 @@ from .errors import (
 if TYPE_CHECKING:
     from .article import ArticleInput, load_article, make_article
     from .batch.runner import BatchOutcome
-    from .extract import Extractor, aextract, extract
+    from .pipeline import Extractor, aextract, extract
     from .schemas import (
         Actor,
         Aircraft,
@@ -52,9 +50,9 @@ _LAZY = {
     "BatchOutcome": ".batch.runner",
     "load_article": ".article",
     "make_article": ".article",
-    "Extractor": ".extract",
-    "aextract": ".extract",
-    "extract": ".extract",
+    "Extractor": ".pipeline",
+    "aextract": ".pipeline",
+    "extract": ".pipeline",
     "Settings": ".settings",
 }
 
@@ -72,19 +70,6 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-class _Package(ModuleType):
-    """This package's module type: `extractor.extract` stays the function."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Importing a submodule binds it on its package under its own name, and the module
-        # extractor/extract.py shares its name with the public `extract()`: without this,
-        # `from extractor import Extractor, extract` would hand back the module.
-        if name == "extract" and isinstance(value, ModuleType):
-            value = value.extract
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

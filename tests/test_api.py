@@ -69,8 +69,8 @@ def opened(monkeypatch) -> list[openai.OpenAI | openai.AsyncOpenAI]:
     return seen
 
 
-def test_extract_from_the_package_is_the_function_even_after_the_module_loaded():
-    importlib.import_module("extractor.extract")
+def test_extract_from_the_package_is_the_function_even_after_the_pipeline_loaded():
+    importlib.import_module("extractor.pipeline")
     assert (
         extractor.extract is extract
         and callable(extract)

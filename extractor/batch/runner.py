@@ -32,7 +32,7 @@ from .sources import SourcedArticle, SourceItem, as_source_items
 from .store import JobStore, Plan, Row
 
 if TYPE_CHECKING:
-    from ..extract import Extractor
+    from ..pipeline import Extractor
 
 DEFAULT_CONCURRENCY = 8
 _END = object()

@@ -94,7 +94,7 @@ def make_extractor(**overrides):
     """An Extractor from CLI options; bad option values are usage errors (exit 2)."""
     from pydantic import ValidationError
 
-    from ..extract import Extractor
+    from ..pipeline import Extractor
 
     try:
         return Extractor(**overrides)

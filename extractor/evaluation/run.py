@@ -12,7 +12,7 @@ from ..results import read_json_file
 from .score import ArticleScore, score_article
 
 if TYPE_CHECKING:
-    from ..extract import Extractor
+    from ..pipeline import Extractor
 
 EvalReport = dict[str, Any]
 

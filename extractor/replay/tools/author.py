@@ -48,7 +48,7 @@ def unquoted_evidence(answer: str, article_text: str) -> list[str]:
 
 def author_fixture(article_path: Path, answer_path: Path, fixtures_dir: Path, *, note: str = AUTHORED_NOTE) -> list[Path]:
     """Write the fixture(s) answering `article_path` with `answer_path`; returns their paths."""
-    from ...extract import Extractor
+    from ...pipeline import Extractor
 
     article = load_article(article_path)
     answer = read_answer(answer_path)

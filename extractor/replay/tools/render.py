@@ -15,7 +15,7 @@ RENDER_API_KEY = "render-no-key"
 
 def first_request(text: str, *, article_id: str | None = None, **settings: Any) -> dict[str, Any]:
     """Run the real Extractor against a stand-in server and return the first body it sent."""
-    from ...extract import Extractor
+    from ...pipeline import Extractor
 
     seen: list[dict[str, Any]] = []
     answerer = Answerer(lambda is_async: answering_transport(EMPTY_DRAFT, completion_id="render", seen=seen), "render")
