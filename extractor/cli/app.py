@@ -79,9 +79,9 @@ def schema(
 
 
 def _register_subcommands() -> None:
-    from . import batch as cli_batch, evaluate as cli_eval, fixtures as cli_fixtures
+    from . import batch as cli_batch, evaluate as cli_eval, fixtures as cli_fixtures, serve as cli_serve
 
-    for module in (cli_batch, cli_fixtures, cli_eval):
+    for module in (cli_batch, cli_fixtures, cli_eval, cli_serve):
         module.register(app)
 
 
