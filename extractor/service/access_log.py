@@ -58,9 +58,11 @@ class AccessLog:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
+        self.metrics.requests_in_flight.inc()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            self.metrics.requests_in_flight.dec()
             route = _route(scope)
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             entry: dict[str, Any] = {

@@ -20,6 +20,7 @@ class Metrics:
         self.requests = Counter(
             "extractor_http_requests", "HTTP requests answered", ["route", "method", "status"], registry=r
         )
+        self.requests_in_flight = Gauge("extractor_http_requests_in_flight", "HTTP requests being answered", registry=r)
         self.extraction_seconds = Histogram(
             "extractor_extraction_seconds", "time to extract one article", ["source"], buckets=LATENCY_BUCKETS, registry=r
         )
