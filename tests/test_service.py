@@ -16,14 +16,14 @@ import pytest
 
 pytest.importorskip("fastapi", reason="needs the service extra")
 
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from extractor.cli import app  # noqa: E402
-from extractor.schemas import ArticleExtraction  # noqa: E402
-from extractor.service.auth import is_loopback, key_matches  # noqa: E402
-from extractor.testing.faultserver import INVALID_DRAFT, FaultConfig, FaultServer  # noqa: E402
-from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion  # noqa: E402
-from tests.support.service_process import API_KEY, ServiceProcess, service_env, wait_for_job  # noqa: E402
+from extractor.cli import app
+from extractor.schemas import ArticleExtraction
+from extractor.service.auth import is_loopback, key_matches
+from extractor.testing.faultserver import INVALID_DRAFT, FaultConfig, FaultServer
+from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
+from tests.support.service_process import API_KEY, ServiceProcess, service_env, wait_for_job
 
 ARTICLE = (
     "NATO aircraft joined exercise Steadfast Noon over the North Sea on Monday.\n\n"
@@ -42,9 +42,9 @@ def fault():
 def service(fault, tmp_path_factory):
     env = service_env(
         fault.base_url,
-        EXTRACTOR_MAX_BODY_BYTES="200000",
-        EXTRACTOR_MAX_JOB_ARTICLES="60",
-        EXTRACTOR_CONCURRENCY="4",
+        EXTRACTOR_SERVICE_MAX_BODY_BYTES="200000",
+        EXTRACTOR_SERVICE_MAX_JOB_ARTICLES="60",
+        EXTRACTOR_SERVICE_CONCURRENCY="4",
     )
     process = ServiceProcess(tmp_path_factory.mktemp("service"), env).start()
     yield process
@@ -58,7 +58,10 @@ def api(service):
 
 
 def records(n: int, prefix: str = "a") -> list[dict]:
-    return [{"id": f"{prefix}{i}", "text": f"Exercise {prefix}-{i} began with {i} aircraft.\n\n{SECRET_MARKER} {i}"} for i in range(n)]
+    return [
+        {"id": f"{prefix}{i}", "text": f"Exercise {prefix}-{i} began with {i} aircraft.\n\n{SECRET_MARKER} {i}"}
+        for i in range(n)
+    ]
 
 
 def error_of(response) -> dict:
@@ -215,7 +218,12 @@ def test_provider_failures_are_502_and_503(scripted):
 def test_a_50_article_job_gives_results_and_failures(api, fault):
     good = records(46, "job")
     lines = [json.dumps(record) for record in good[:20]]
-    lines += ["{this is not json", "", json.dumps({"id": "no-text"}), json.dumps({"id": "bad-date", "text": "x", "published": "soon"})]
+    lines += [
+        "{this is not json",
+        "",
+        json.dumps({"id": "no-text"}),
+        json.dumps({"id": "bad-date", "text": "x", "published": "soon"}),
+    ]
     lines += [json.dumps(record) for record in good[20:]]
     lines.append(json.dumps({"id": "job0", "text": "another text under a used id"}))
     body = ("\n".join(lines) + "\n").encode()
@@ -309,16 +317,67 @@ def test_access_log_is_one_json_line_per_request_without_text_or_keys(api, servi
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _dump_dom(url: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
+    return subprocess.run(
+        [CHROMIUM, *flags, "--virtual-time-budget=3000", "--dump-dom", url],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="needs chromium on PATH")
+def test_job_review_page_runs_in_a_browser(api, tmp_path):
+    job = api.post("/v1/jobs", json={"articles": records(2, "brev")}).json()
+    wait_for_job(api, job["id"])
+    page = tmp_path / "review.html"
+    page.write_text(api.get(f"/v1/jobs/{job['id']}/review").text, encoding="utf-8")
+    dom = _dump_dom(f"{page.as_uri()}#select=r0-a0", tmp_path)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<mark ") >= 2
+    assert re.search(r'<li class="item t-aircraft active" data-item="r0-a0"', dom.stdout)  # its script ran
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="needs chromium on PATH")
 def test_index_page_lists_jobs_in_a_browser(api, service, tmp_path):
     job = api.post("/v1/jobs", json={"articles": records(3, "page")}).json()
     wait_for_job(api, job["id"])
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run(
-        [CHROMIUM, *flags, "--virtual-time-budget=3000", "--dump-dom", f"{service.url}/#key={API_KEY}"],
-        capture_output=True, text=True, timeout=120,
-    )
+    dom = _dump_dom(f"{service.url}/#key={API_KEY}", tmp_path)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert re.search(rf'<tr data-job="{job["id"]}" data-status="done">', dom.stdout)
     assert "3 / 3" in dom.stdout
+
+
+def test_service_settings_precedence(monkeypatch, tmp_path):
+    from extractor.service.settings import ServiceSettings
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("EXTRACTOR_SERVICE_CONCURRENCY=5\nEXTRACTOR_SERVICE_DIR=from-dotenv\n")
+    monkeypatch.setenv("EXTRACTOR_API_KEYS", " k1 , k2,, ")
+    monkeypatch.setenv("EXTRACTOR_SERVICE_DIR", "from-env")
+    settings = ServiceSettings()
+    assert settings.key_values() == [b"k1", b"k2"]
+    assert settings.concurrency == 5 and str(settings.state_dir) == "from-env"
+    assert str(ServiceSettings(state_dir="given").state_dir) == "given"
+    assert "k1" not in repr(settings)
+
+
+def test_env_example_documents_every_service_setting(monkeypatch, tmp_path):
+    from extractor.service.settings import ServiceSettings
+
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    documented = set(re.findall(r"^(EXTRACTOR_SERVICE_[A-Z_]+|EXTRACTOR_API_KEYS)=", example, re.M))
+    names = {"EXTRACTOR_API_KEYS", "EXTRACTOR_SERVICE_DIR"}
+    names |= {f"EXTRACTOR_SERVICE_{name.upper()}" for name in ServiceSettings.model_fields} - {
+        "EXTRACTOR_SERVICE_API_KEYS",
+        "EXTRACTOR_SERVICE_STATE_DIR",
+    }
+    assert documented == names
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(example)
+    loaded = ServiceSettings()  # the documented defaults load as they are
+    assert loaded.api_keys == [] and loaded == ServiceSettings(_env_file=None)

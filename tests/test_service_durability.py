@@ -13,8 +13,8 @@ import pytest
 
 pytest.importorskip("fastapi", reason="needs the service extra")
 
-from extractor.testing.faultserver import FaultConfig, FaultServer  # noqa: E402
-from tests.support.service_process import ServiceProcess, service_env, wait_for_job  # noqa: E402
+from extractor.testing.faultserver import FaultConfig, FaultServer
+from tests.support.service_process import ServiceProcess, service_env, wait_for_job
 
 SLOTS = 3
 
@@ -47,14 +47,16 @@ def slow():
 
 
 def start_service(slow, workdir, **settings: str) -> ServiceProcess:
-    env = service_env(slow.base_url, EXTRACTOR_CONCURRENCY=str(SLOTS), EXTRACTOR_MAX_WAITING="1", **settings)
+    env = service_env(
+        slow.base_url, EXTRACTOR_SERVICE_CONCURRENCY=str(SLOTS), EXTRACTOR_SERVICE_MAX_WAITING="1", **settings
+    )
     return ServiceProcess(workdir, env).start()
 
 
 @pytest.fixture(scope="module")
 def service(slow, tmp_path_factory):
     """Shared by the tests below; the SIGTERM test stops it, so it comes last."""
-    process = start_service(slow, tmp_path_factory.mktemp("durable"), EXTRACTOR_MAX_PENDING_ARTICLES="45")
+    process = start_service(slow, tmp_path_factory.mktemp("durable"), EXTRACTOR_SERVICE_MAX_PENDING_ARTICLES="45")
     yield process
     process.stop()
 

@@ -19,7 +19,7 @@ def _settings(overrides: dict[str, Any], state_dir: Path | None) -> tuple[Any, A
     from ..settings import Settings
 
     try:
-        service = ServiceSettings(**({"service_dir": state_dir} if state_dir is not None else {}))
+        service = ServiceSettings(**({"state_dir": state_dir} if state_dir is not None else {}))
         return Settings(**overrides), service
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -52,9 +52,7 @@ def serve(
                 f"refusing to listen on {host} without API keys: set EXTRACTOR_API_KEYS, or listen on 127.0.0.1"
             )
         app = create_app(settings, service)
-        uvicorn.run(
-            app, host=host, port=port, access_log=False, timeout_graceful_shutdown=service.shutdown_timeout
-        )
+        uvicorn.run(app, host=host, port=port, access_log=False, timeout_graceful_shutdown=service.shutdown_timeout)
 
     run_guarded(action)
 

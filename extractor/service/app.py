@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, service: ServiceSettings | None
     gate = ExtractionGate(service.concurrency, service.max_waiting, service.retry_after)
     engine = Engine(settings, gate, metrics)
     jobs = JobManager(
-        service.service_dir, engine, max_articles=service.max_job_articles, max_pending=service.max_pending_articles
+        service.state_dir, engine, max_articles=service.max_job_articles, max_pending=service.max_pending_articles
     )
 
     @asynccontextmanager

@@ -45,7 +45,7 @@ READ_PAGE = 500
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 # -- extraction ---------------------------------------------------------------------------
@@ -80,7 +80,9 @@ class Engine:
     def article(self, record: Any, where: str) -> ArticleInput:
         return article_from_record(record, where=where, max_bytes=self.settings.max_input_bytes)
 
-    async def extract(self, article: ArticleInput, grounding: GroundingMode | None, *, source: str) -> ArticleExtraction:
+    async def extract(
+        self, article: ArticleInput, grounding: GroundingMode | None, *, source: str
+    ) -> ArticleExtraction:
         """Extract one article once a slot is free; a request (not a job) may get 429 instead."""
         extractor = self.extractor(grounding)
         async with self.gate.slot(may_refuse=source == "request"):
@@ -379,6 +381,8 @@ class JobManager:
     def review(self, job: Job) -> str:
         """The review page of the job's finished articles, each with its text highlighted."""
         lines = job.articles.read_text(encoding="utf-8").splitlines()
-        texts = {item.key: item.article.text for item in source_items(lines, self.engine) if isinstance(item, SourcedArticle)}
+        texts = {
+            item.key: item.article.text for item in source_items(lines, self.engine) if isinstance(item, SourcedArticle)
+        }
         rows = _read(job.db, "SELECT key, result FROM articles WHERE status = 'done' ORDER BY seq")
         return render_batch([(json.loads(result), texts.get(key)) for key, result in rows])

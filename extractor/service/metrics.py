@@ -22,7 +22,11 @@ class Metrics:
         )
         self.requests_in_flight = Gauge("extractor_http_requests_in_flight", "HTTP requests being answered", registry=r)
         self.extraction_seconds = Histogram(
-            "extractor_extraction_seconds", "time to extract one article", ["source"], buckets=LATENCY_BUCKETS, registry=r
+            "extractor_extraction_seconds",
+            "time to extract one article",
+            ["source"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.tokens = Counter("extractor_tokens", "model tokens used", ["kind"], registry=r)
         self.model_calls = Counter("extractor_model_calls", "model calls made (attempts, re-asks included)", registry=r)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
@@ -17,7 +17,7 @@ from .page import INDEX_HTML
 from .problems import ApiError
 
 NDJSON = "application/x-ndjson"
-Grounding = Optional[Literal["strict", "flag", "off"]]
+Grounding = Literal["strict", "flag", "off"] | None
 GroundingQuery = Query(None, description="strict | flag | off (default: the server's setting)")
 
 api = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])

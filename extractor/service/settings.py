@@ -1,6 +1,8 @@
 """Settings of the HTTP service, apart from the extraction `Settings` they sit beside.
 
-Same precedence: arguments > environment (`EXTRACTOR_*`) > `.env`.
+Same precedence: arguments > environment > `.env`. The keys are `EXTRACTOR_API_KEYS`, the
+state folder `EXTRACTOR_SERVICE_DIR`, every limit `EXTRACTOR_SERVICE_<NAME>` (so that, say,
+the service's concurrency is never mistaken for a batch setting).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -16,7 +18,7 @@ class ServiceSettings(BaseSettings):
     """What `extractor serve` needs besides the provider: keys, state folder and limits."""
 
     model_config = SettingsConfigDict(
-        env_prefix="EXTRACTOR_",
+        env_prefix="EXTRACTOR_SERVICE_",
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
@@ -25,8 +27,12 @@ class ServiceSettings(BaseSettings):
     )
 
     # NoDecode: the environment holds "k1,k2", not a JSON list.
-    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
-    service_dir: Path = Path("extractor-service")
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("api_keys", "EXTRACTOR_API_KEYS")
+    )
+    state_dir: Path = Field(
+        default=Path("extractor-service"), validation_alias=AliasChoices("state_dir", "EXTRACTOR_SERVICE_DIR")
+    )
     max_body_bytes: int = Field(default=20_000_000, ge=1024, description="largest request body, in bytes")
     max_job_articles: int = Field(default=10_000, ge=1, description="articles one job may hold")
     concurrency: int = Field(default=16, ge=1, description="model extractions at once, requests and jobs together")
