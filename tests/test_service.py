@@ -381,3 +381,35 @@ def test_env_example_documents_every_service_setting(monkeypatch, tmp_path):
     (tmp_path / ".env").write_text(example)
     loaded = ServiceSettings()  # the documented defaults load as they are
     assert loaded.api_keys == [] and loaded == ServiceSettings(_env_file=None)
+
+
+def test_without_keys_every_local_caller_is_trusted(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from extractor.service import create_app
+    from extractor.service.settings import ServiceSettings
+    from extractor.settings import Settings
+
+    settings = Settings(provider="openai", base_url="http://127.0.0.1:9/v1", api_key="sk-x", _env_file=None)
+    service = ServiceSettings(api_keys=[], state_dir=tmp_path / "state", _env_file=None)
+    with TestClient(create_app(settings, service)) as client:
+        assert client.get("/v1/jobs").json() == {"jobs": []}
+        assert client.get("/readyz").json() == {"status": "ready"}
+    assert (tmp_path / "state" / "jobs").is_dir()
+
+
+def test_readyz_says_why_it_is_not_ready(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from extractor.service import create_app
+    from extractor.service.settings import ServiceSettings
+    from extractor.settings import Settings
+
+    settings = Settings(provider="openai", base_url="http://127.0.0.1:9/v1", api_key="sk-x", _env_file=None)
+    state = tmp_path / "state"
+    with TestClient(create_app(settings, ServiceSettings(state_dir=state, _env_file=None))) as client:
+        assert client.get("/readyz").status_code == 200
+        (state / "jobs").rmdir()  # root may write anywhere: a file where the folder was stops anyone
+        (state / "jobs").write_text("")
+        answer = client.get("/readyz")
+    assert answer.status_code == 503 and "not writable" in answer.json()["problems"][0]

@@ -117,6 +117,18 @@ def test_kill9_then_restart_ends_every_article_exactly_once(slow, service):
     assert 0 <= resent <= SLOTS
 
 
+def test_results_follow_streams_until_the_job_ends(service):
+    with service.client() as client:
+        job_id = client.post("/v1/jobs", json={"articles": records(9, "follow")}).json()["id"]
+        started = time.monotonic()
+        with client.stream("GET", f"/v1/jobs/{job_id}/results", params={"follow": "true"}) as stream:
+            ids = [json.loads(line)["article"]["id"] for line in stream.iter_lines() if line]
+        # three rounds of 150 ms at three slots: the stream stayed open for the job's whole run
+        assert time.monotonic() - started >= 0.4
+        assert sorted(ids) == sorted(record["id"] for record in records(9, "follow"))
+        assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "done"
+
+
 def test_sigterm_answers_in_flight_requests_and_requeues_job_articles(slow, service):
     with service.client() as client:
         job_id = client.post("/v1/jobs", json={"articles": records(30, "term")}).json()["id"]
