@@ -370,7 +370,7 @@ def test_env_example_documents_every_service_setting(monkeypatch, tmp_path):
     from extractor.service.settings import ServiceSettings
 
     example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
-    documented = set(re.findall(r"^(EXTRACTOR_SERVICE_[A-Z_]+|EXTRACTOR_API_KEYS)=", example, re.M))
+    documented = set(re.findall(r"^(EXTRACTOR_SERVICE_[A-Z_]+|EXTRACTOR_API_KEYS)=", example, re.MULTILINE))
     names = {"EXTRACTOR_API_KEYS", "EXTRACTOR_SERVICE_DIR"}
     names |= {f"EXTRACTOR_SERVICE_{name.upper()}" for name in ServiceSettings.model_fields} - {
         "EXTRACTOR_SERVICE_API_KEYS",
@@ -413,3 +413,39 @@ def test_readyz_says_why_it_is_not_ready(tmp_path, monkeypatch):
         (state / "jobs").write_text("")
         answer = client.get("/readyz")
     assert answer.status_code == 503 and "not writable" in answer.json()["problems"][0]
+
+
+def test_a_store_failure_stops_the_job_says_why_and_leaves_it_to_resume(tmp_path, monkeypatch):
+    import logging
+    import sqlite3
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from extractor.batch.store import JobStore
+    from extractor.service import create_app
+    from extractor.service.settings import ServiceSettings
+    from extractor.settings import Settings
+
+    def broken_disk(self, key):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(JobStore, "mark_running", broken_disk)
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("extractor.service.access").addHandler(handler)
+    settings = Settings(provider="openai", base_url="http://127.0.0.1:9/v1", api_key="sk-x", _env_file=None)
+    try:
+        with TestClient(create_app(settings, ServiceSettings(state_dir=tmp_path, _env_file=None))) as client:
+            job_id = client.post("/v1/jobs", json={"articles": records(2, "disk")}).json()["id"]
+            deadline = time.monotonic() + 10
+            while "error" not in (job := client.get(f"/v1/jobs/{job_id}").json()) or job["error"] is None:
+                assert time.monotonic() < deadline, job
+                time.sleep(0.02)
+    finally:
+        logging.getLogger("extractor.service.access").removeHandler(handler)
+    assert job["error"] == "OperationalError: disk I/O error"
+    assert job["status"] == "queued" and job["counts"]["pending"] == 2 and job["finished_at"] is None
+    assert {"event": "job_stopped", "job_id": job_id, "error": job["error"]} in [json.loads(line) for line in lines]
+    assert json.loads((tmp_path / "jobs" / job_id / "job.json").read_text())["finished_at"] is None  # resumes

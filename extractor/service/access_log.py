@@ -29,6 +29,11 @@ def configure_access_log() -> None:
     logger.propagate = False
 
 
+def log_event(event: str, **fields: Any) -> None:
+    """A JSON line for something that is not a request (a job stopped by an error, say)."""
+    logger.info(json.dumps({"event": event, **fields}))
+
+
 def _route(scope: Scope) -> str:
     """The route template (`/v1/jobs/{job_id}`), so metrics do not grow a label per job."""
     route = scope.get("route")

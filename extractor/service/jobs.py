@@ -27,7 +27,7 @@ from typing import Any
 from ..article import ArticleInput, article_from_record
 from ..batch.runner import BatchJob, failure_cause
 from ..batch.sources import InputFailure, SourcedArticle, SourceItem
-from ..batch.store import JobStore
+from ..batch.store import JobStore, Plan
 from ..batch.summary import estimated_cost
 from ..errors import ConfigError, ExtractorError, InputError
 from ..extract import Extractor
@@ -36,6 +36,7 @@ from ..retry import Throttle
 from ..review.render import render_batch
 from ..schemas import ArticleExtraction, Usage
 from ..settings import GroundingMode, Settings
+from .access_log import log_event
 from .limits import ExtractionGate, Overloaded
 from .metrics import Metrics
 from .problems import ApiError
@@ -226,7 +227,7 @@ class JobManager:
             job = Job(meta["id"], meta_path.parent, meta)
             self.jobs[job.id] = job
             if not meta.get("finished_at") and not meta.get("cancelled"):
-                self._launch(job)
+                self._start(job, *self._prepare(job))
 
     async def stop(self) -> None:
         """Stop every runner; in-flight articles go back to pending for the next start."""
@@ -237,7 +238,7 @@ class JobManager:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def create(self, lines: list[str], grounding: GroundingMode | None) -> Job:
+    async def create(self, lines: list[str], grounding: GroundingMode | None) -> Job:
         """Store the job's articles and register them, then start it: all before the 202."""
         if not lines:
             raise ApiError(422, "invalid_input", "the job has no articles")
@@ -247,15 +248,20 @@ class JobManager:
             raise Overloaded("too many job articles queued; retry later", self.engine.gate.retry_after)
         self.engine.extractor(grounding)  # no provider: 503 now rather than a job that fails every article
         job_id = uuid.uuid4().hex[:16]
-        folder = self.root / job_id
-        folder.mkdir(parents=True)
         meta = {"id": job_id, "created_at": _now(), "finished_at": None, "cancelled": False, "grounding": grounding}
-        job = Job(job_id, folder, meta)
+        job = Job(job_id, self.root / job_id, meta)
+        # Writing and registering thousands of articles takes a while: off the event loop,
+        # so the requests of everyone else keep being answered meanwhile.
+        prepared = await asyncio.to_thread(self._store_and_prepare, job, lines)
+        self.jobs[job_id] = job
+        self._start(job, *prepared)
+        return job
+
+    def _store_and_prepare(self, job: Job, lines: list[str]) -> tuple[BatchJob, Plan, JobStore]:
+        job.folder.mkdir(parents=True)
         write_atomically(job.articles, "\n".join(lines) + "\n")
         job.save()
-        self.jobs[job_id] = job
-        self._launch(job)
-        return job
+        return self._prepare(job)
 
     def get(self, job_id: str) -> Job:
         job = self.jobs.get(job_id)
@@ -275,8 +281,8 @@ class JobManager:
 
     # -- running ----------------------------------------------------------------------------
 
-    def _launch(self, job: Job) -> None:
-        """Register the articles in the job's store (synchronously: durable on return) and run."""
+    def _prepare(self, job: Job) -> tuple[BatchJob, Plan, JobStore]:
+        """Register the job's articles in its store: durable once this returns."""
         store = JobStore(job.db)
         try:
             lines = job.articles.read_text(encoding="utf-8").splitlines()
@@ -286,9 +292,12 @@ class JobManager:
         except BaseException:
             store.close()
             raise
+        return batch, plan, store
+
+    def _start(self, job: Job, batch: BatchJob, plan: Plan, store: JobStore) -> None:
         job.task = asyncio.get_running_loop().create_task(self._run(job, batch, plan, store), name=f"job-{job.id}")
 
-    async def _run(self, job: Job, batch: BatchJob, plan: Any, store: JobStore) -> None:
+    async def _run(self, job: Job, batch: BatchJob, plan: Plan, store: JobStore) -> None:
         try:
             async for outcome in batch.run(plan):
                 job.started = True
@@ -296,6 +305,11 @@ class JobManager:
                     self.engine.metrics.failures.labels("input").inc()
             job.meta["finished_at"] = _now()
             job.save()
+        except Exception as error:
+            # The store or the disk failed, not an article (those fail alone): the job stops,
+            # its unfinished articles stay pending and it resumes at the next start.
+            job.meta["error"] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            log_event("job_stopped", job_id=job.id, error=job.meta["error"])
         finally:
             store.close()
 
@@ -312,6 +326,8 @@ class JobManager:
             return "cancelled"
         if job.meta.get("finished_at") or (counts["pending"] == 0 and not job.active):
             return "done"
+        if not job.active:  # stopped by an error: waiting for the next start
+            return "queued"
         return "running" if job.started or counts["pending"] < counts["total"] else "queued"
 
     def describe(self, job: Job) -> dict[str, Any]:
@@ -329,6 +345,7 @@ class JobManager:
             "estimated_cost_usd": None if cost is None else round(cost, 6),
             "created_at": job.meta["created_at"],
             "finished_at": job.meta.get("finished_at"),
+            **({"error": job.meta["error"]} if job.meta.get("error") else {}),
         }
 
     def _provider(self) -> Any:

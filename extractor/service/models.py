@@ -51,6 +51,7 @@ class JobStatus(JobAccepted):
     estimated_cost_usd: float | None
     created_at: str
     finished_at: str | None
+    error: str | None = Field(default=None, description="why the job stopped early (it resumes at the next start)")
 
 
 class JobList(BaseModel):

@@ -65,7 +65,7 @@ async def create_job(request: Request, grounding: Grounding = GroundingQuery) ->
         except ValidationError as error:
             raise _invalid(error) from None
     manager = _manager(request)
-    job = manager.create(lines, grounding)
+    job = await manager.create(lines, grounding)
     request.state.job_id = job.id
     described = manager.describe(job)
     accepted = {key: described[key] for key in ("id", "status", "counts")}
