@@ -449,3 +449,26 @@ def test_a_store_failure_stops_the_job_says_why_and_leaves_it_to_resume(tmp_path
     assert job["status"] == "queued" and job["counts"]["pending"] == 2 and job["finished_at"] is None
     assert {"event": "job_stopped", "job_id": job_id, "error": job["error"]} in [json.loads(line) for line in lines]
     assert json.loads((tmp_path / "jobs" / job_id / "job.json").read_text())["finished_at"] is None  # resumes
+
+
+def test_job_text_survives_storage_byte_for_byte(api):
+    import hashlib
+
+    text = "Exercise Line began.\u2028Second\u0085line\x0cand\u2029more \u00e9\U0001f6e9."
+    records_ = [{"id": "odd-separators", "text": text}]
+    job = api.post("/v1/jobs", json={"articles": records_}).json()
+    done = wait_for_job(api, job["id"])
+    assert done["counts"] == {"total": 1, "done": 1, "failed": 0, "pending": 0}
+    result = json.loads(api.get(f"/v1/jobs/{job['id']}/results").text)
+    assert result["article"]["sha256"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_unreadable_ndjson_lines_are_kept_with_their_reason():
+    from extractor.service.intake import INVALID, records_from_ndjson
+
+    lines = records_from_ndjson(b'{"text": "a"}\n\n\xff\xfe\n{bad\n')
+    assert [json.loads(line) for line in lines] == [
+        {"text": "a"},
+        {INVALID: "not valid UTF-8 (byte 0)"},
+        {INVALID: "malformed JSON (column 2: Expecting property name enclosed in double quotes)"},
+    ]

@@ -37,11 +37,11 @@ from ..review.render import render_batch
 from ..schemas import ArticleExtraction, Usage
 from ..settings import GroundingMode, Settings
 from .access_log import log_event
+from .intake import INVALID, read_stored
 from .limits import ExtractionGate, Overloaded
 from .metrics import Metrics
 from .problems import ApiError
 
-INVALID = "__invalid__"  # marks an input line that was not a JSON object, with the reason
 READ_PAGE = 500
 
 
@@ -122,26 +122,6 @@ class JobExtractor:
 
 
 # -- job input ----------------------------------------------------------------------------
-
-
-def records_from_ndjson(body: bytes) -> list[str]:
-    """One stored line per non-blank input line; an unreadable line is kept as its reason."""
-    lines = []
-    for raw in body.splitlines():
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            record = {INVALID: f"not valid UTF-8 (byte {exc.start})"}
-        except json.JSONDecodeError as exc:
-            record = {INVALID: f"malformed JSON (column {exc.colno}: {exc.msg})"}
-        lines.append(json.dumps(record, ensure_ascii=False))
-    return lines
-
-
-def records_from_list(articles: list[Any]) -> list[str]:
-    return [json.dumps(record, ensure_ascii=False) for record in articles]
 
 
 def source_items(lines: list[str], engine: Engine) -> Iterator[SourceItem]:
@@ -285,7 +265,7 @@ class JobManager:
         """Register the job's articles in its store: durable once this returns."""
         store = JobStore(job.db)
         try:
-            lines = job.articles.read_text(encoding="utf-8").splitlines()
+            lines = read_stored(job.articles)
             extractor = JobExtractor(self.engine, job.meta.get("grounding"))
             batch = BatchJob(extractor, store, concurrency=self.engine.gate.slots)
             plan = batch.plan(source_items(lines, self.engine))
@@ -397,7 +377,7 @@ class JobManager:
 
     def review(self, job: Job) -> str:
         """The review page of the job's finished articles, each with its text highlighted."""
-        lines = job.articles.read_text(encoding="utf-8").splitlines()
+        lines = read_stored(job.articles)
         texts = {
             item.key: item.article.text for item in source_items(lines, self.engine) if isinstance(item, SourcedArticle)
         }

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from ..schemas import ArticleExtraction
 from .auth import require_key
-from .jobs import JobManager, records_from_list, records_from_ndjson
+from .intake import records_from_list, records_from_ndjson
+from .jobs import JobManager
 from .limits import read_body
 from .models import ArticleRecord, JobAccepted, JobList, JobRequest, JobStatus
 from .page import INDEX_HTML
