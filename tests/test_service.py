@@ -472,3 +472,26 @@ def test_unreadable_ndjson_lines_are_kept_with_their_reason():
         {INVALID: "not valid UTF-8 (byte 0)"},
         {INVALID: "malformed JSON (column 2: Expecting property name enclosed in double quotes)"},
     ]
+
+
+def test_an_unexpected_error_is_500_in_the_error_shape(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from extractor.service import create_app
+    from extractor.service.jobs import JobManager
+    from extractor.service.settings import ServiceSettings
+    from extractor.settings import Settings
+
+    def bug(self, job):
+        raise RuntimeError("a bug with /secret/path in it")
+
+    monkeypatch.setattr(JobManager, "describe", bug)
+    settings = Settings(provider="openai", base_url="http://127.0.0.1:9/v1", api_key="sk-x", _env_file=None)
+    app_ = create_app(settings, ServiceSettings(state_dir=tmp_path, _env_file=None))
+    with TestClient(app_, raise_server_exceptions=False) as client:
+        response = client.post("/v1/jobs", json={"articles": records(1, "bug")})
+    assert response.status_code == 500
+    error = error_of(response)
+    assert error["type"] == "internal_error" and "RuntimeError" in error["message"]
+    assert "/secret/path" not in response.text
+    assert re.search(r"request id [0-9a-f]{16}$", error["message"])  # the id in the access log line

@@ -59,6 +59,14 @@ def install_handlers(app: FastAPI) -> None:
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else first.get("msg", "invalid request")
         return JSONResponse(error_body("invalid_request", message), status_code=422)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not the caller's fault: the same error shape, without internals (the server
+        # log has the traceback; the request id ties the two together).
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        message = f"internal error ({type(exc).__name__}); request id {request_id}"
+        return JSONResponse(error_body("internal_error", message), status_code=500)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         type_ = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
