@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterable, Mapping
 
 SECRET_HEADERS = frozenset(
@@ -36,3 +38,30 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, REDACTED)
     return text
+
+
+# Keys the process has handed to a client: a server may echo one back in an error body or an
+# answer, and from there it would reach error lines, the batch store and logs.
+_known: set[str] = set()
+_known_lock = threading.Lock()
+KEY_VARIABLES = ("OPENAI_API_KEY", "EXTRACTOR_API_KEY")
+
+
+def remember_secret(value: str | None) -> None:
+    """Have `redact_secrets` blank out `value` from now on (short values are ignored)."""
+    if value and len(value) >= MIN_SECRET_CHARS:
+        with _known_lock:
+            _known.add(value)
+
+
+def known_secrets() -> list[str]:
+    """Every key given to a client so far, and those in the environment; longest first."""
+    with _known_lock:
+        found = set(_known)
+    found.update(v for name in KEY_VARIABLES if len(v := os.environ.get(name, "")) >= MIN_SECRET_CHARS)
+    return sorted(found, key=len, reverse=True)
+
+
+def redact_secrets(text: str | None) -> str | None:
+    """`text` with every known key replaced by [REDACTED]."""
+    return scrub(text, known_secrets()) if text else text
