@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import make_extractor, run_guarded, with_provider_options, write_atomically
+from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
 from ..errors import InputError
 
 def _fmt(value: float | None) -> str:
@@ -88,6 +88,7 @@ def register(app: typer.Typer) -> None:
         def action() -> None:
             from ..review import build_review
 
+            check_output_path(html_out)  # before reading every result and article
             write_atomically(html_out, build_review(result, article, articles))
             typer.echo(f"wrote {html_out}", err=True)
 
