@@ -127,3 +127,14 @@ def test_safe_cell_quotes_every_formula_start_and_leaves_numbers(cell, shown):
     from extractor.batch.export import safe_cell
 
     assert safe_cell(cell) == shown
+
+
+def test_a_key_echoed_in_an_error_body_is_redacted_from_the_logs(caplog):
+    import logging
+
+    refusal = {"error": {"message": f"bad request for key {SECRET}"}}
+    with caplog.at_level(logging.DEBUG), ScriptedServer([Reply(status=400, body=refusal)]) as server:
+        with pytest.raises(ExtractionFailed):
+            _extractor(server).extract(SEED_TEXT)
+    assert "bad request for key" in caplog.text  # the library did log the body...
+    assert SECRET not in caplog.text  # ...without the key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
@@ -47,11 +48,36 @@ _known_lock = threading.Lock()
 KEY_VARIABLES = ("OPENAI_API_KEY", "EXTRACTOR_API_KEY")
 
 
+# Libraries under us that log exception texts (instructor logs every failed attempt with the
+# server's error body). A logger's filters only see that logger's own records: list each one.
+REDACTED_LOGGERS = ("instructor", "instructor.v2", "instructor.v2.retry", "openai", "openai._base_client")
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a log record whose message carries a known key."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = known_secrets()
+        if secrets:
+            message = record.getMessage()
+            clean = scrub(message, secrets)
+            if clean != message:
+                record.msg, record.args = clean, None
+        return True
+
+
+_filter = RedactingFilter()
+
+
 def remember_secret(value: str | None) -> None:
-    """Have `redact_secrets` blank out `value` from now on (short values are ignored)."""
+    """Have `redact_secrets` and the library logs blank out `value` from now on (short values are ignored)."""
     if value and len(value) >= MIN_SECRET_CHARS:
         with _known_lock:
             _known.add(value)
+        for name in REDACTED_LOGGERS:
+            logger = logging.getLogger(name)
+            if _filter not in logger.filters:
+                logger.addFilter(_filter)
 
 
 def known_secrets() -> list[str]:
