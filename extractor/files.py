@@ -40,7 +40,7 @@ def check_output_path(path: Path) -> Path:
         raise InputError(f"{path}: not a regular file (a FIFO, socket or device cannot be an output)")
     folder = target.parent
     if not folder.is_dir():
-        raise InputError(f"{path}: output folder {folder} does not exist")
+        raise InputError(f"{path}: output directory {folder} does not exist")
     _probe_writable(path, folder)
     return target
 
