@@ -22,8 +22,13 @@ SECRET = "sk-echoed-secret-key-0123456789abcdef"
 
 def _extractor(server: ScriptedServer, **settings) -> Extractor:
     return Extractor(
-        provider="openai", base_url=server.base_url, api_key=SECRET, fixtures_mode="off",
-        backoff_initial=0.01, request_timeout=10, **settings,
+        provider="openai",
+        base_url=server.base_url,
+        api_key=SECRET,
+        fixtures_mode="off",
+        backoff_initial=0.01,
+        request_timeout=10,
+        **settings,
     )
 
 
@@ -83,8 +88,14 @@ def test_a_key_echoed_back_never_reaches_the_error_line(tmp_path):
     with ScriptedServer([Reply(body=tool_call_completion(echoed))]) as server:
         run = CliRunner().invoke(
             app,
-            ["extract", str(Path(__file__).parent.parent / "seeds" / "000_dc08afd2001463f6.txt"),
-             "--provider", "openai", "--base-url", server.base_url],
+            [
+                "extract",
+                str(Path(__file__).parent.parent / "seeds" / "000_dc08afd2001463f6.txt"),
+                "--provider",
+                "openai",
+                "--base-url",
+                server.base_url,
+            ],
             env={"OPENAI_API_KEY": SECRET, "EXTRACTOR_MAX_REASKS": "0", "EXTRACTOR_FIXTURES_MODE": "off"},
         )
     assert run.exit_code == 4
@@ -106,7 +117,7 @@ def test_fail_redacts_a_key_from_any_error_message(monkeypatch, capsys):
 def test_csv_export_neutralizes_formula_cells(tmp_path, monkeypatch):
     from extractor.batch.export import export_csv
 
-    formulas = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)"]
+    formulas = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)"]
     result = Extractor(provider="replay", fixtures_dir=Path(__file__).parent.parent / "fixtures").extract(
         SEED_TEXT, article_id="=cmd|' /C calc'!A0"
     )

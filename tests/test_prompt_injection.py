@@ -57,7 +57,10 @@ def test_the_request_sent_to_the_server_keeps_the_injection_inside_the_block(tmp
 
     with ScriptedServer([Reply(body=tool_call_completion(VALID))]) as server:
         Extractor(
-            provider="openai", base_url=server.base_url, api_key="sk-test-0000000000", fixtures_mode="off",
+            provider="openai",
+            base_url=server.base_url,
+            api_key="sk-test-0000000000",
+            fixtures_mode="off",
             grounding="off",
         ).extract(INJECTED)
     user = next(m["content"] for m in server.seen[0].body["messages"] if m["role"] == "user")

@@ -19,19 +19,31 @@ from tests.support.answers import VALID
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_dc08afd2001463f6.txt"
 SEED_TEXT = SEED.read_text(encoding="utf-8")
-REFUSAL = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}
+REFUSAL = {
+    "error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}
+}
 
 
 def _extractor(server: ScriptedServer, fixtures: Path, mode: str, **settings) -> Extractor:
     return Extractor(
-        provider="openai", base_url=server.base_url, api_key="sk-test-key-000000000", fixtures_mode=mode,
-        fixtures_dir=fixtures, backoff_initial=0.01, request_timeout=10, **settings,
+        provider="openai",
+        base_url=server.base_url,
+        api_key="sk-test-key-000000000",
+        fixtures_mode=mode,
+        fixtures_dir=fixtures,
+        backoff_initial=0.01,
+        request_timeout=10,
+        **settings,
     )
 
 
 def _seed_fixture(tmp_path: Path) -> Path:
     """A copy of the committed reference fixture for the seed article."""
-    source = next(p for p in (ROOT / "fixtures").glob("000_dc08afd2001463f6.*.json") if json.loads(p.read_text())["origin"] == "authored")
+    source = next(
+        p
+        for p in (ROOT / "fixtures").glob("000_dc08afd2001463f6.*.json")
+        if json.loads(p.read_text())["origin"] == "authored"
+    )
     target = tmp_path / "fx"
     target.mkdir(exist_ok=True)
     return Path(shutil.copy(source, target / source.name))

@@ -24,7 +24,12 @@ SEED = ROOT / "seeds" / "000_dc08afd2001463f6.txt"
 def run_cli(*args: str, **options) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
     return subprocess.run(
-        [sys.executable, "-m", "extractor.cli", *args], capture_output=True, env=environment, cwd=ROOT, timeout=60, **options
+        [sys.executable, "-m", "extractor.cli", *args],
+        capture_output=True,
+        env=environment,
+        cwd=ROOT,
+        timeout=60,
+        **options,
     )
 
 
@@ -164,9 +169,7 @@ def _bad_outputs(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-@pytest.mark.parametrize(
-    "kind", ["directory", "fifo", "missing folder", "folder is a file", "unwritable folder"]
-)
+@pytest.mark.parametrize("kind", ["directory", "fifo", "missing folder", "folder is a file", "unwritable folder"])
 def test_a_bad_output_is_refused_before_any_model_call(tmp_path, kind):
     output = _bad_outputs(tmp_path)[kind]
     with ScriptedServer([Reply(body=tool_call_completion(VALID))]) as server:

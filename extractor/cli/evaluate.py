@@ -8,7 +8,6 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
-from ..errors import InputError
 
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
