@@ -7,6 +7,7 @@ import hashlib
 import html
 import json
 import re
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from html.parser import HTMLParser
@@ -217,27 +218,42 @@ def article_from_bytes(
         raise InputError(f"{source}: {exc}") from None
 
 
-def load_article(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Any = None) -> ArticleInput:
-    """Load one article from a file, or from stdin when `path` is "-"."""
-    if str(path) == "-":
-        import sys
+def _read_stdin(stdin: Any, max_bytes: int) -> bytes:
+    import sys
 
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        data = stream.read(max_bytes + 1)
+    stream = stdin if stdin is not None else getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise InputError("<stdin>: stdin is closed; give an article file or pipe one in")
+    try:
+        return stream.read(max_bytes + 1)
+    except (OSError, ValueError) as exc:  # ValueError: reading a closed file
+        raise InputError(f"<stdin>: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def load_article(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Any = None) -> ArticleInput:
+    """Load one article from a regular file, or from stdin when `path` is "-"."""
+    if str(path) == "-":
+        data = _read_stdin(stdin, max_bytes)
         stripped = data.lstrip()
         suffix = ".json" if stripped[:1] == b"{" else ".txt"
         return article_from_bytes(data, suffix=suffix, source="<stdin>", stem=None, max_bytes=max_bytes)
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
         raise InputError(f"{path}: is a directory, not an article file")
+    if not stat.S_ISREG(info.st_mode):
+        # Reading a FIFO or a device would block or never end: refuse before opening it.
+        raise InputError(f"{path}: not a regular file (a FIFO, socket or device); use - to read stdin")
     suffix = path.suffix.lower()
     if suffix and suffix not in SUPPORTED_SUFFIXES:
         raise InputError(f"{path}: unsupported file type {suffix!r} (use {', '.join(SUPPORTED_SUFFIXES)})")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise InputError(f"{path}: {size:,} bytes, over the {max_bytes:,}-byte limit")
+    if info.st_size > max_bytes:
+        raise InputError(f"{path}: {info.st_size:,} bytes, over the {max_bytes:,}-byte limit")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -246,13 +262,32 @@ def load_article(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin:
 
 
 def find_article(stem: str, folders: list[Path]) -> Path | None:
-    """The article file `<stem>.<suffix>` in the first folder that has one."""
+    """The article file `<stem>.<suffix>` in the first folder that has one.
+
+    `stem` comes from result files, which anyone can write: only a plain file name inside a
+    folder counts, so an id such as `../private/x` or `/etc/passwd` never reads another file.
+    """
+    if not _is_plain_name(stem):
+        return None
     for folder in folders:
+        root = Path(folder).resolve()
         for suffix in SUPPORTED_SUFFIXES:
-            path = folder / f"{stem}{suffix}"
-            if path.is_file():
+            path = root / f"{stem}{suffix}"
+            # resolve(): a symlink in the folder must not lead out of it either.
+            if path.is_file() and path.resolve().is_relative_to(root):
                 return path
     return None
+
+
+def _is_plain_name(stem: str) -> bool:
+    return (
+        isinstance(stem, str)
+        and stem not in ("", ".", "..")
+        and "/" not in stem
+        and "\\" not in stem
+        and "\x00" not in stem
+        and not Path(stem).is_absolute()
+    )
 
 
 def split_paragraphs(text: str, budget: int) -> list[tuple[int, str]]:

@@ -126,10 +126,26 @@ def build_transport(
     return RetryingTransport(answering, options, throttle)
 
 
+def checked_base_url(url: str) -> str:
+    """`url` when it is an http(s) URL with a host; a `ConfigError` (exit 3) otherwise."""
+    try:
+        parsed = httpx2.URL(url)
+    except (httpx2.InvalidURL, TypeError, ValueError) as exc:
+        raise ConfigError(f"base URL {url!r} (--base-url or OPENAI_BASE_URL) is not a valid URL ({exc})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError(f"base URL {url!r} (--base-url or OPENAI_BASE_URL) is not a valid URL (use http://host[:port]/v1 or https://...)")
+    return url
+
+
 def _credentials(settings: Settings, provider: ResolvedProvider, *, own_transport: bool) -> tuple[str, str]:
+    if settings.base_url is not None:
+        checked_base_url(settings.base_url)
     if provider != "openai":
         return IN_PROCESS_API_KEY, settings.base_url or IN_PROCESS_BASE_URL
     key = settings.api_key.get_secret_value() if settings.api_key else ""
+    from .replay.redact import remember_secret
+
+    remember_secret(key)
     if not key:
         if settings.base_url or own_transport:
             # Local OpenAI-compatible servers (Ollama, vLLM, llama.cpp) usually ignore the key;

@@ -12,6 +12,7 @@ from typing import Any
 from .schemas import ExtractionDraft
 
 from .article import ArticleInput
+from .article_block import encode_article
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,17 @@ def prompt_version() -> str:
 def render_messages(
     article: ArticleInput, text: str, *, part: int = 1, parts: int = 1
 ) -> list[dict[str, str]]:
+    """The system and user messages for one piece of an article.
+
+    Title and text are encoded so that nothing in them can open or close the article block
+    (see `article_block`): instructions inside an article stay part of the article.
+    """
     templates = load_templates()
     user = templates.user.format(
         part=f"(part {part} of {parts})" if parts > 1 else "",
-        title=article.title or "unknown",
+        title=encode_article(article.title) if article.title else "unknown",
         published=article.published.isoformat() if article.published else "unknown",
-        text=text,
+        text=encode_article(text),
     )
     return [
         {"role": "system", "content": templates.system},

@@ -12,6 +12,8 @@ import time
 from typing import Any
 
 import httpx2
+from instructor.core.exceptions import AsyncValidationError, ResponseParsingError
+from instructor.core.exceptions import ValidationError as InstructorValidationError
 from pydantic import ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -135,7 +137,9 @@ def async_transport_retrying(**kwargs: Any) -> AsyncRetrying:
     return AsyncRetrying(**transport_policy_kwargs(**kwargs))
 
 
-REASK_ERRORS = (ValidationError, json.JSONDecodeError, ValueError)
+# Only an answer that failed to parse or validate is worth a paid re-ask. A bare ValueError
+# is not one: it may come from our own code, and asking the model again cannot fix that.
+REASK_ERRORS = (ValidationError, json.JSONDecodeError, InstructorValidationError, AsyncValidationError, ResponseParsingError)
 
 
 def reask_policy_kwargs(max_reasks: int) -> dict[str, Any]:

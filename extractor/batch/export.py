@@ -2,6 +2,7 @@
 
 CSV: exercises.csv, aircraft.csv and statements.csv, one row per item with its article_id;
 nested actors become "name (COUNTRY)", lists are joined with "; ", evidence quotes with " | ".
+Text cells a spreadsheet would run as a formula are neutralized (see `safe_cell`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from .store import JobStore
 TABLES: dict[str, type] = {"exercises": Exercise, "aircraft": Aircraft, "statements": PoliticalStatement}
 LIST_SEPARATOR = "; "
 QUOTE_SEPARATOR = " | "
+# OWASP CSV injection: a cell starting with one of these is a formula to Excel and friends.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def iter_results(store: JobStore) -> Iterator[tuple[str, str]]:
@@ -55,13 +58,23 @@ def export_csv(store: JobStore, directory: Path) -> dict[str, int]:
         for name in TABLES:
             for number, item in enumerate(getattr(extraction, name), start=1):
                 data = item.model_dump(mode="json")
-                writers[name].writerow(
-                    [extraction.article.id, number, *(flat(data[column]) for column in columns[name][2:])]
-                )
+                row = [extraction.article.id, number, *(flat(data[column]) for column in columns[name][2:])]
+                writers[name].writerow([safe_cell(cell) for cell in row])
                 counts[name] += 1
     for name, buffer in buffers.items():
         write_atomically(directory / f"{name}.csv", buffer.getvalue())
     return counts
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell that starts like a formula gets a leading single quote; numbers stay as they are.
+
+    Article text is untrusted: a quote such as `=HYPERLINK(...)` must show as text when the
+    table is opened in a spreadsheet.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def flat(value: Any) -> str | int | float | bool | None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import InputError
 from ..schemas import Usage
 
 from .lease import Lease
@@ -90,14 +91,22 @@ class Plan:
 
 
 class JobStore:
+    """A batch job's SQLite store: one row per article, with its status, usage and result."""
+
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
+        if self.path != ":memory:" and Path(self.path).is_dir():
+            raise InputError(f"{self.path}: is a directory, not a job store")
         # isolation_level=None: transactions are explicit (`with self._transaction()`).
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=5000")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA busy_timeout=5000")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise InputError(f"{self.path}: not a job store ({exc})") from None
         self.lease = Lease(self.db, self.path) if self.path != ":memory:" else None
 
     def claim(self) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import make_extractor, run_guarded, with_provider_options, write_atomically
+from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
 from ..errors import ExtractorError, InputError
 
 
@@ -55,6 +55,10 @@ def batch(
         from ..batch.summary import Summary
         from ..retry import Throttle
 
+        # Every place written to is checked before the store is created or a token is spent.
+        for target in (out, db or default_db(out), json_summary):
+            if target is not None:
+                check_output_path(target)
         extractor = make_extractor(throttle=Throttle(), **(overrides or {}))
         limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
         summary = Summary(model=extractor.model)
@@ -122,6 +126,10 @@ def export(
             raise InputError(f"{db}: no such job store")
         if format not in ("jsonl", "csv"):
             raise InputError(f"--format must be jsonl or csv, not {format!r}")
+        if format == "jsonl" and out is not None:
+            check_output_path(out)
+        if format == "csv" and out is not None and out.exists() and not out.is_dir():
+            raise InputError(f"{out}: not a directory (CSV export writes one file per table into it)")
         with JobStore(db) as store:
             if format == "csv":
                 counts = export_csv(store, out or Path("."))

@@ -44,7 +44,12 @@ LAST_OUTPUT_SHOWN = 300
 
 
 def fail(error: Exception, code: int) -> None:
-    """One line on stderr, then exit: with the model's last answer when retries ran out on it."""
+    """One line on stderr, then exit: with the model's last answer when retries ran out on it.
+
+    Any API key the process knows is redacted, wherever it came from (a server may echo it).
+    """
+    from ..replay.redact import redact_secrets
+
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
     last_output = getattr(error, "last_output", None)
     if last_output:
@@ -52,7 +57,7 @@ def fail(error: Exception, code: int) -> None:
         if len(shown) > LAST_OUTPUT_SHOWN:
             shown = shown[:LAST_OUTPUT_SHOWN] + "…"
         message = f"{message}; last output: {shown}"
-    typer.echo(f"extractor: error: {message}", err=True)
+    typer.echo(f"extractor: error: {redact_secrets(message)}", err=True)
     raise typer.Exit(code)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import run_guarded, write_atomically
+from .common import check_output_path, run_guarded, write_atomically
 
 
 def review(
@@ -23,6 +23,7 @@ def review(
     def action() -> None:
         from ..review import build_review
 
+        check_output_path(html_out)  # before reading every result and article
         write_atomically(html_out, build_review(result, article, articles))
         typer.echo(f"wrote {html_out}", err=True)
 

@@ -9,9 +9,13 @@ import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 _article_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("extractor_replay_article", default=None)
+# The fixture that answered the latest request in this context: an invalid stored answer is
+# then reported with its file, which is what the user has to fix.
+_replayed: contextvars.ContextVar[Path | None] = contextvars.ContextVar("extractor_replayed_fixture", default=None)
 
 
 @dataclass(frozen=True)
@@ -53,3 +57,13 @@ def answered_by(answerer: Answerer) -> Iterator[None]:
 
 def current_answerer() -> Answerer | None:
     return _answerer.get()
+
+
+def note_replayed(path: Path | None) -> None:
+    """Remember which fixture (if any) answered the request being handled."""
+    _replayed.set(path)
+
+
+def last_replayed() -> Path | None:
+    """The fixture that answered the latest request in this context, or None."""
+    return _replayed.get()

@@ -85,6 +85,25 @@ def article_label(exchange: Exchange, article_id: str | None, candidates: list[F
     return f"sha256-{sha[:16]}" if sha else "unknown article"
 
 
+def rejected_fixture(candidates: list[Fixture], exchange: Exchange) -> Fixture | None:
+    """The fixture whose stored answer this request re-asks about (it quotes that answer back)."""
+    from .tools.answers import answer_text, asked_answers
+
+    quoted = asked_answers(exchange.body)
+    for fixture in candidates:
+        answer = answer_text(fixture.response.get("body"))
+        if answer is not None and answer in quoted:
+            return fixture
+    return None
+
+
+def _rejected_message(head: str, fixture: Fixture) -> str:
+    from .tools.check import validation_error
+
+    reason = validation_error(fixture) or "rejected by the extractor's checks"
+    return f"{head}: the stored answer in {fixture.path} was rejected ({reason}) and its re-ask was never recorded; fix that answer or record again"
+
+
 def replay_miss(store: FixtureStore, exchange: Exchange, article_id: str | None) -> ReplayMiss:
     sha = exchange.facts.article_sha256
     candidates = store.for_article(sha) if sha else []
@@ -93,6 +112,10 @@ def replay_miss(store: FixtureStore, exchange: Exchange, article_id: str | None)
     if not candidates:
         reason = "no fixture recorded for this article; record it with --fixtures-mode record-missing"
         return ReplayMiss(f"{head}: {reason}", key=exchange.key, article_id=article)
+    rejected = rejected_fixture(candidates, exchange)
+    if rejected is not None:
+        # Not a stale recording: a replayed answer failed validation, and the re-ask missed.
+        return ReplayMiss(_rejected_message(head, rejected), key=exchange.key, article_id=article)
     nearest = _nearest(candidates, exchange)
     changed = differences(nearest, exchange)
     what = ", ".join(changed) if changed else "request body (see diff)"

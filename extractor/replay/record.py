@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx2
 
+from ..errors import ConfigError
 from .keys import FORMAT_VERSION, RequestFacts, parse_body, request_key
 from .redact import kept_response_headers, scrub, secret_values
 
@@ -89,11 +90,29 @@ def build_record(
     return json.loads(scrub(json.dumps(record, ensure_ascii=False), exchange.secrets))
 
 
-def response_of(record: dict[str, Any], request: httpx2.Request) -> httpx2.Response:
+def stored_response_problem(record: dict[str, Any]) -> str | None:
+    """Why a fixture's stored response cannot be replayed, or None."""
+    stored = record.get("response")
+    if not isinstance(stored, dict):
+        return "no 'response' object"
+    status = stored.get("status")
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        return f"response status {status!r} is not an HTTP status"
+    if not isinstance(stored.get("headers") or {}, dict):
+        return "response headers are not an object"
+    if stored.get("body") is None:
+        return "response has no body"
+    return None
+
+
+def response_of(record: dict[str, Any], request: httpx2.Request, *, source: Any = "fixture") -> httpx2.Response:
     """A fresh response for every replay: the SDK consumes and closes what it gets."""
-    stored = record.get("response") or {}
-    body = stored.get("body")
+    problem = stored_response_problem(record)
+    if problem is not None:
+        raise ConfigError(f"bad fixture {source}: {problem}")
+    stored = record["response"]
+    body = stored["body"]
     content = body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8")
-    headers = dict(stored.get("headers") or {})
+    headers = {str(name): str(value) for name, value in (stored.get("headers") or {}).items()}
     headers.setdefault("content-type", "application/json")
-    return httpx2.Response(int(stored.get("status", 200)), headers=headers, content=content, request=request)
+    return httpx2.Response(stored["status"], headers=headers, content=content, request=request)

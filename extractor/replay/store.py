@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from ..files import write_json_atomically
 
 FILE_PATTERN = re.compile(r"^(?:(?P<label>.+)\.)?(?P<key>[0-9a-f]{64})\.json$")
@@ -49,6 +50,21 @@ class Fixture:
     @property
     def response(self) -> dict[str, Any]:
         return self.data.get("response") or {}
+
+
+def read_fixture(path: Path) -> Fixture:
+    """One fixture file; a truncated or malformed one is a `ConfigError` naming the file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"bad fixture {path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"bad fixture {path}: not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"bad fixture {path}: malformed JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"bad fixture {path}: expected a JSON object, found {type(data).__name__}")
+    return Fixture(Path(path), data)
 
 
 def safe_label(text: str) -> str:
@@ -87,7 +103,7 @@ class FixtureStore:
         path = self.path_of(key)
         if path is None:
             return None
-        return Fixture(path, json.loads(path.read_text(encoding="utf-8")))
+        return read_fixture(path)
 
     def put(self, record: dict[str, Any], *, label: str) -> Path:
         key = record["key"]
@@ -105,7 +121,7 @@ class FixtureStore:
             self._index = self._scan()
             paths = list(self._index.values())
         for path in paths:
-            yield Fixture(path, json.loads(path.read_text(encoding="utf-8")))
+            yield read_fixture(path)
 
     def for_article(self, article_sha256: str) -> list[Fixture]:
         return [f for f in self if f.article.get("sha256") == article_sha256]

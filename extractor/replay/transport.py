@@ -13,8 +13,7 @@ from typing import Any
 import httpx2
 
 from ..errors import ConfigError
-from ..retry import RETRYABLE_STATUS
-from .context import current_article_id
+from .context import current_article_id, note_replayed
 from .explain import replay_miss
 from .record import Exchange, build_record, response_of
 from .store import FixtureStore
@@ -53,18 +52,21 @@ class Recorder:
 
     def answer(self, request: httpx2.Request, exchange: Exchange) -> httpx2.Response | None:
         """The stored response, None when the provider must be asked; a strict replay miss raises."""
+        note_replayed(None)
         if self.mode in REPLAY_MODES:
             fixture = self.store.get(exchange.key)
             if fixture is not None:
-                return response_of(fixture.data, request)
+                note_replayed(fixture.path)
+                return response_of(fixture.data, request, source=fixture.path)
         if self.mode == "replay":
             raise replay_miss(self.store, exchange, current_article_id())
         return None
 
     def keep(self, exchange: Exchange, response: httpx2.Response) -> httpx2.Response:
-        # A 429 or 5xx is an outage, not an answer: the transport retry sends the same key again
-        # and the answer that follows is what gets stored.
-        if response.status_code not in RETRYABLE_STATUS:
+        # Only model answers are stored. A 429 or 5xx is an outage (the transport retry sends
+        # the same key again and the answer that follows is stored); a 401, 400 or 404 is a
+        # refusal that, once stored, record-missing would replay forever after the key is fixed.
+        if response.is_success:
             article_id = current_article_id()
             record = build_record(
                 exchange, response, provider=self.provider, origin=self.origin, note=self.note, article_id=article_id

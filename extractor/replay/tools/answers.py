@@ -61,3 +61,10 @@ def asked_answers(request_body: Any) -> set[str]:
         if isinstance(message.get("content"), str):
             found.add(message["content"])
     return found
+
+
+def draft_quotes(draft: Any) -> list[str]:
+    """Every quote an `ExtractionDraft` claims is in the article: evidence and statement quotes."""
+    items = [*draft.exercises, *draft.aircraft, *draft.statements]
+    quotes = [evidence.quote for item in items for evidence in item.evidence]
+    return quotes + [statement.quote for statement in draft.statements if statement.quote]

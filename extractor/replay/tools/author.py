@@ -17,7 +17,7 @@ from ...article import load_article
 from ...client import IN_PROCESS_BASE_URL
 from ...errors import InputError
 from ..context import Answerer, answered_by, article_scope
-from .answers import answering_transport
+from .answers import answering_transport, draft_quotes
 from ..keys import request_key
 from .render import RENDER_API_KEY
 from ..store import store_for
@@ -41,9 +41,7 @@ def read_answer(answer_path: Path) -> str:
 
 def unquoted_evidence(answer: str, article_text: str) -> list[str]:
     draft = ExtractionDraft.model_validate_json(answer)
-    quotes = [ev.quote for items in (draft.exercises, draft.aircraft, draft.statements) for i in items for ev in i.evidence]
-    quotes += [s.quote for s in draft.statements if s.quote]
-    return [q for q in quotes if q not in article_text]
+    return [quote for quote in draft_quotes(draft) if quote not in article_text]
 
 
 def author_fixture(article_path: Path, answer_path: Path, fixtures_dir: Path, *, note: str = AUTHORED_NOTE) -> list[Path]:

@@ -1,5 +1,9 @@
 """`fixtures check` and `fixtures prune`: re-validate stored answers and find stale fixtures.
 
+A stored exchange is a problem when it is not a model answer (a 401, 404 or any non-2xx:
+replaying it would repeat a refusal forever), when its answer no longer fits the schema, or
+when its evidence quotes are not in the article the request carried.
+
 A fixture is stale when the current code would never send its request again: its prompt
 version, system prompt or answer schema differs from what the current templates and
 `schemas.ExtractionDraft` produce (for the fixture's instructor mode).
@@ -17,7 +21,9 @@ from pydantic import ValidationError
 
 from ...schemas import ExtractionDraft
 
-from .answers import answer_text, asked_answers
+from ...article_block import article_in_messages
+from ...grounding import span_finder
+from .answers import answer_text, asked_answers, draft_quotes
 from ..keys import RequestFacts, sha256_hex
 from ..store import Fixture, FixtureStore
 
@@ -67,20 +73,35 @@ def stale_reasons(fixture: Fixture, current: CurrentRequests) -> list[str]:
 
 
 def validation_error(fixture: Fixture) -> str | None:
-    """Why the stored answer no longer fits `ExtractionDraft` (grounding aside), or None."""
+    """Why the stored exchange is not a usable model answer, or None when it is."""
     response = fixture.response
-    if response.get("status") != 200:
-        return None  # a recorded refusal (400, 401) is replayed as such, not validated
+    status = response.get("status")
+    if not isinstance(status, int) or not 200 <= status < 300:
+        return f"stored HTTP {status} response, not a model answer: delete it and record again"
     text = answer_text(response.get("body"))
     if text is None:
         return "no answer in the stored response (no tool call and no content)"
     try:
-        ExtractionDraft.model_validate_json(text)
+        draft = ExtractionDraft.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "answer"
         return f"{where}: {first['msg']} ({exc.error_count()} error(s))"
-    return None
+    return _ungrounded(fixture, draft_quotes(draft))
+
+
+def _ungrounded(fixture: Fixture, quotes: list[str]) -> str | None:
+    body = fixture.request_body
+    messages = body.get("messages") if isinstance(body, dict) else None
+    article = article_in_messages(messages) if isinstance(messages, list) else None
+    if article is None or not quotes:
+        return None
+    # The same matcher grounding uses: what the pipeline would drop, check reports.
+    finder = span_finder(article)
+    missing = [quote for quote in quotes if finder.find(quote) is None]
+    if not missing:
+        return None
+    return f"evidence not in the article: {missing[0][:80]!r} ({len(missing)} of {len(quotes)} quote(s))"
 
 
 @dataclass
