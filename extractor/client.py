@@ -78,6 +78,10 @@ def build_transport(
         provider=provider,
         is_async=is_async,
     )
+    from .batch.batch_api.intercept import intercept
+
+    # Above the fixtures, below retries and metering: batch answers are metered like live ones.
+    answering = intercept(answering, is_async=is_async)
     options = RetryOptions(settings.transport_retries, settings.backoff_initial, settings.backoff_max)
     if is_async:
         return AsyncRetryingTransport(answering, options, throttle)
