@@ -169,7 +169,7 @@ class FaultBatches:
         }
         self.batches[batch_id] = _Batch(data, time.monotonic(), lines)
         await asyncio.sleep(self.behaviour.create_delay)
-        return Reply(200, self._view(self.batches[batch_id]))
+        return Reply(200, dict(data))  # as created: validating, whatever the time since
 
     def _progress(self, batch: _Batch) -> float:
         seconds = self.behaviour.seconds

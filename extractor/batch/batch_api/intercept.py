@@ -68,7 +68,7 @@ class Serving:
         if sha not in self.answers:
             return REASKED
         answer = self.answers[sha]
-        if answer is None:
+        if answer is None or answer.left_over:
             return LEFT_OVER
         return answer if answer.ok else ERRORED
 

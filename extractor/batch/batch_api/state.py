@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS batch_api_answers (
 );
 """
 FINAL_BATCH_STATUSES = ("completed", "failed", "expired", "cancelled")
+LEFT_OVER_CODES = ("batch_expired", "batch_cancelled")
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ class Answer:
     @property
     def ok(self) -> bool:
         return self.status_code == 200 and self.body is not None
+
+    @property
+    def left_over(self) -> bool:
+        """Never run: the batch expired or was cancelled first (the error file says which)."""
+        return any(f'"{code}"' in (self.error or "") for code in LEFT_OVER_CODES)
 
 
 _CHUNK_COLUMNS = "id, fingerprint, name, requests, step, file_id, batch_id, batch_status, completed, failed"
