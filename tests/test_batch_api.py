@@ -287,3 +287,25 @@ def test_fault_server_batch_shapes_parse_with_the_sdk():
         assert [b.id for b in client.batches.list()] == [batch.id]
         with httpx2.Client() as http:
             assert http.get(f"{server.base_url}/batches/nope").status_code == 404
+
+
+async def test_a_whole_batch_job_records_then_replays_offline(tmp_path):
+    fixtures = tmp_path / "fixtures"
+    config = batch_config(batch_rate_invalid=0.3, batch_outcome="expired", batch_expire_fraction=0.7)
+    with FaultServer(config) as server:
+        recording = make_extractor(server, fixtures_mode="record", fixtures_dir=fixtures)
+        recorded, _ = await run_job(recording, tmp_path / "recorded.db", records(10))
+    names = sorted(path.name.split(".")[0] for path in fixtures.glob("*.json"))
+    assert names.count("batch-api") >= 5  # upload, create, poll(s), output and error downloads
+    assert any(name.startswith("a00") for name in names)  # the live re-asks and left-overs
+    assert all("sk-test" not in path.read_text(encoding="utf-8") for path in fixtures.glob("*.json"))
+
+    # No server at all now: every exchange, uploads and polls included, comes from the fixtures.
+    offline = make_extractor(server, fixtures_mode="replay", fixtures_dir=fixtures, base_url="http://127.0.0.1:9/v1")
+    replayed, report = await run_job(offline, tmp_path / "replayed.db", records(10))
+    assert report["batches"] == {"batch_000001": "expired"}
+
+    def results(outcomes):
+        return {o.key: json.loads(o.line)["exercises"] for o in outcomes}
+
+    assert results(replayed) == results(recorded)
