@@ -10,8 +10,8 @@ import httpx2
 import pytest
 
 from extractor.batch import BatchJob, JobStore
-from extractor.batch.batch_api import intercept as layer
 from extractor.batch.batch_api import BatchApiOptions, BatchApiRun
+from extractor.batch.batch_api import intercept as layer
 from extractor.batch.batch_api.cost import batch_job_cost
 from extractor.batch.batch_api.requests import split_files
 from extractor.batch.sources import as_source_items
@@ -79,7 +79,9 @@ async def test_request_file_holds_exactly_what_the_live_path_sends(tmp_path, mon
         extractor = make_extractor(server, model="gpt-4o-mini")
         await run_job(extractor, tmp_path / "job.db", [article])
         uploaded = next(iter(server.batches.contents.values()))
-        await make_extractor(server, model="gpt-4o-mini").aextract(article["text"], article_id=article["id"], title=article["title"])
+        await make_extractor(server, model="gpt-4o-mini").aextract(
+            article["text"], article_id=article["id"], title=article["title"]
+        )
     line = json.loads(uploaded.decode().splitlines()[0])
     assert line["custom_id"] == article["id"]
     assert line["method"] == "POST" and line["url"] == "/v1/chat/completions"
@@ -126,7 +128,9 @@ async def test_invalid_answers_are_reasked_live_with_the_validation_errors(tmp_p
         outcomes, report = await run_job(make_extractor(server), tmp_path / "job.db", records(60))
         live_requests = server.stats.requests
         invalid = errors = 0
-        output_files = [c for name, c in server.batches.contents.items() if server.batches.files[name]["purpose"] == "batch_output"]
+        output_files = [
+            c for name, c in server.batches.contents.items() if server.batches.files[name]["purpose"] == "batch_output"
+        ]
     for content in output_files:
         for raw in content.decode().splitlines():
             line = json.loads(raw)
@@ -174,7 +178,11 @@ async def test_request_files_are_split_at_the_limits(tmp_path):
     with FaultServer(batch_config()) as server:
         outcomes, report = await run_job(make_extractor(server), tmp_path / "job.db", records(100), options)
         calls = dict(server.stats.batch_calls)
-        sizes = sorted(len(c.splitlines()) for n, c in server.batches.contents.items() if server.batches.files[n]["purpose"] == "batch")
+        sizes = sorted(
+            len(c.splitlines())
+            for n, c in server.batches.contents.items()
+            if server.batches.files[n]["purpose"] == "batch"
+        )
     once_each(outcomes, 100)
     assert sizes == [10, 30, 30, 30]
     assert calls["upload"] == calls["create"] == 4 and report["request_files"] == 4
@@ -275,9 +283,16 @@ def test_fault_server_batch_shapes_parse_with_the_sdk():
 
     with FaultServer(batch_config(batch_seconds=0.0)) as server:
         client = openai.OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=0)
-        line = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "messages": []}}
+        line = {
+            "custom_id": "a",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "m", "messages": []},
+        }
         uploaded = client.files.create(file=("in.jsonl", json.dumps(line).encode() + b"\n"), purpose="batch")
-        batch = client.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h")
+        batch = client.batches.create(
+            input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
         assert batch.status == "validating"
         done = client.batches.retrieve(batch.id)
         assert done.status == "completed" and done.request_counts.completed == 1
@@ -309,3 +324,24 @@ async def test_a_whole_batch_job_records_then_replays_offline(tmp_path):
         return {o.key: json.loads(o.line)["exercises"] for o in outcomes}
 
     assert results(replayed) == results(recorded)
+
+
+async def test_a_split_article_is_asked_in_parts_all_answered_by_the_batch(tmp_path):
+    long_article = max(records(89), key=lambda row: len(row["text"]))
+    with FaultServer(batch_config()) as server:
+        extractor = make_extractor(server, chunk_chars=1500)
+        outcomes, report = await run_job(extractor, tmp_path / "job.db", [long_article])
+        uploaded = next(iter(server.batches.contents.values()))
+        assert server.stats.requests == 0
+    ids = [json.loads(line)["custom_id"] for line in uploaded.decode().splitlines()]
+    key = long_article["id"]
+    assert len(ids) > 1 and ids == [key] + [f"{key}#{part}" for part in range(2, len(ids) + 1)]
+    assert report["answered_from_batch"] == len(ids)
+    (outcome,) = outcomes
+    assert outcome.status == "done" and outcome.attempts == len(ids)
+
+
+@pytest.mark.parametrize("bad", [{"batch_outcome": "lost"}, {"batch_rate_invalid": 0.7, "batch_rate_error": 0.5}])
+def test_fault_config_rejects_impossible_batch_behaviour(bad):
+    with pytest.raises(ValueError):
+        FaultConfig(**bad)

@@ -53,7 +53,9 @@ def test_sigkill_then_resume_never_uploads_or_creates_twice(tmp_path, moment, sl
         behaviour = server.batches.behaviour
         behaviour.upload_delay = behaviour.create_delay = 0.0
         behaviour.seconds = 0.3
-        result = subprocess.run(via_batch_api(inputs, out), env=env, cwd=ROOT, timeout=120, capture_output=True, text=True)
+        result = subprocess.run(
+            via_batch_api(inputs, out), env=env, cwd=ROOT, timeout=120, capture_output=True, text=True, check=False
+        )
         calls = dict(server.stats.batch_calls)
         live_requests = server.stats.requests
     assert result.returncode == 0, result.stderr
@@ -86,7 +88,12 @@ def test_summary_counts_live_fallbacks_and_prices_batch_tokens(tmp_path):
         env = {**env_for(server), "EXTRACTOR_MODEL": "gpt-4o-mini"}
         result = subprocess.run(
             via_batch_api(inputs, out, "--json-summary", str(summary_path)),
-            env=env, cwd=ROOT, timeout=120, capture_output=True, text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+            capture_output=True,
+            text=True,
+            check=False,
         )
     assert result.returncode == 0, result.stderr
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
@@ -101,11 +108,18 @@ def test_summary_counts_live_fallbacks_and_prices_batch_tokens(tmp_path):
 def test_cancel_then_next_run_finishes_live(tmp_path):
     inputs = write_jsonl(tmp_path / "in.jsonl", records(10))
     out = tmp_path / "out.jsonl"
-    with FaultServer(FaultConfig(batch_seconds=60.0)) as server:
+    # An hour-long batch: nothing is answered by the time of the cancel, however slow the machine.
+    with FaultServer(FaultConfig(batch_seconds=3600.0)) as server:
         env = env_for(server)
         kill_when(server, via_batch_api(inputs, out), env, "poll")
         cancelled = subprocess.run(
-            via_batch_api(inputs, out, "--cancel"), env=env, cwd=ROOT, timeout=60, capture_output=True, text=True
+            via_batch_api(inputs, out, "--cancel"),
+            env=env,
+            cwd=ROOT,
+            timeout=60,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert cancelled.returncode == 0, cancelled.stderr
         assert "batch_000001: cancelling" in cancelled.stderr
@@ -120,7 +134,12 @@ def test_cancel_then_next_run_finishes_live(tmp_path):
 def test_batch_api_options_need_via_batch_api(tmp_path, flag):
     inputs = write_jsonl(tmp_path / "in.jsonl", records(1))
     result = subprocess.run(
-        batch_command(inputs, tmp_path / "out.jsonl", flag), cwd=ROOT, timeout=60, capture_output=True, text=True
+        batch_command(inputs, tmp_path / "out.jsonl", flag),
+        cwd=ROOT,
+        timeout=60,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "extractor: error: --cancel and --no-live-fallback need --via batch-api"
@@ -130,7 +149,24 @@ def test_unknown_via_is_a_usage_error(tmp_path):
     inputs = write_jsonl(tmp_path / "in.jsonl", records(1))
     result = subprocess.run(
         batch_command(inputs, tmp_path / "out.jsonl", "--via", "carrier-pigeon"),
-        cwd=ROOT, timeout=60, capture_output=True, text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=60,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "--via must be one of live, batch-api" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_resume_starts_a_new_batch(tmp_path):
+    inputs = write_jsonl(tmp_path / "in.jsonl", records(5))
+    out = tmp_path / "out.jsonl"
+    with FaultServer(FaultConfig(batch_seconds=0.1)) as server:
+        env = env_for(server)
+        subprocess.run(via_batch_api(inputs, out), env=env, cwd=ROOT, timeout=120, check=True)
+        subprocess.run(via_batch_api(inputs, out), env=env, cwd=ROOT, timeout=120, check=True)
+        assert server.stats.batch_calls["create"] == 1  # resumed: nothing sent again
+        subprocess.run(via_batch_api(inputs, out, "--no-resume"), env=env, cwd=ROOT, timeout=120, check=True)
+        assert server.stats.batch_calls["create"] == 2
+    assert len(jsonl_ids(out)) == 5

@@ -82,7 +82,9 @@ def batch(
 
                 if cancel:
                     return cancel_batches(job)
-                job = batch_api_run(job, live_fallback=live_fallback, poll_interval=poll_interval, quiet=quiet)
+                job = batch_api_run(
+                    job, live_fallback=live_fallback, poll_interval=poll_interval, quiet=quiet, fresh=not resume
+                )
             plan = job.plan(iter_sources(inputs, max_bytes=extractor.settings.max_input_bytes), retry_failed=retry_failed)
             aborted: BatchAborted | None = None
             try:

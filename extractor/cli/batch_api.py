@@ -14,12 +14,19 @@ from ..schemas import Usage
 POLL_MAX = 60.0
 
 
-def batch_api_run(job: BatchJob, *, live_fallback: bool, poll_interval: float, quiet: bool) -> BatchApiRun:
-    """The job to run instead of `job`: same store and outcomes, answers from the Batch API."""
+def batch_api_run(
+    job: BatchJob, *, live_fallback: bool, poll_interval: float, quiet: bool, fresh: bool = False
+) -> BatchApiRun:
+    """The job to run instead of `job`: same store and outcomes, answers from the Batch API.
+
+    `fresh` (--no-resume) forgets the job's earlier batches and answers too.
+    """
     options = BatchApiOptions(
         live_fallback=live_fallback, poll_initial=poll_interval, poll_max=max(POLL_MAX, poll_interval)
     )
     run = BatchApiRun(job, options)
+    if fresh:
+        run.state.reset()
     if quiet:
         run.on_status = None
     return run

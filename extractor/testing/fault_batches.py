@@ -74,8 +74,6 @@ class FaultBatches:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
-        if self.behaviour.outcome not in BATCH_OUTCOMES:
-            raise ValueError(f"batch outcome must be one of {', '.join(BATCH_OUTCOMES)}")
 
     @staticmethod
     def handles(path: str) -> bool:
@@ -122,7 +120,9 @@ class FaultBatches:
     async def _upload(self, headers: dict[str, str], body: bytes) -> Reply:
         fields = parse_multipart(headers.get("content-type", ""), body)
         if "file" not in fields or fields.get("purpose", (None, b""))[1] != b"batch":
-            return Reply(400, {"error": {"message": "expected a file with purpose 'batch'", "type": "invalid_request_error"}})
+            return Reply(
+                400, {"error": {"message": "expected a file with purpose 'batch'", "type": "invalid_request_error"}}
+            )
         filename, content = fields["file"]
         self.calls["upload"] += 1
         file_id = self._store_file(filename or "upload.jsonl", content, purpose="batch")
@@ -149,7 +149,9 @@ class FaultBatches:
     async def _create(self, request: dict[str, Any]) -> Reply:
         file_id = request.get("input_file_id")
         if file_id not in self.contents or request.get("endpoint") != "/v1/chat/completions":
-            return Reply(400, {"error": {"message": "unknown input_file_id or endpoint", "type": "invalid_request_error"}})
+            return Reply(
+                400, {"error": {"message": "unknown input_file_id or endpoint", "type": "invalid_request_error"}}
+            )
         self.calls["create"] += 1
         lines = [json.loads(line) for line in self.contents[file_id].splitlines() if line.strip()]
         batch_id = f"batch_{len(self.batches) + 1:06d}"
@@ -198,7 +200,11 @@ class FaultBatches:
         elif status not in TERMINAL:
             data["status"] = status
             done = int(len(batch.lines) * min(1.0, self._progress(batch) / IN_PROGRESS_UNTIL))
-            data["request_counts"] = {"total": len(batch.lines), "completed": done if status != "validating" else 0, "failed": 0}
+            data["request_counts"] = {
+                "total": len(batch.lines),
+                "completed": done if status != "validating" else 0,
+                "failed": 0,
+            }
         return dict(data)
 
     def _finish(self, batch: _Batch, status: str) -> None:
@@ -207,7 +213,10 @@ class FaultBatches:
         data["status"] = status
         data[f"{status}_at"] = int(time.time())
         if status == "failed":
-            data["errors"] = {"object": "list", "data": [{"code": "invalid_request", "message": "failed by the fault server", "line": 1}]}
+            data["errors"] = {
+                "object": "list",
+                "data": [{"code": "invalid_request", "message": "failed by the fault server", "line": 1}],
+            }
             return
         answered = len(batch.lines)
         if status == "expired":
@@ -219,25 +228,55 @@ class FaultBatches:
             custom_id = line.get("custom_id")
             if number >= answered:
                 if status == "expired":
-                    errors.append(_error_line(custom_id, number, "batch_expired", "This request could not be executed before the completion window expired."))
+                    errors.append(
+                        _error_line(
+                            custom_id,
+                            number,
+                            "batch_expired",
+                            "This request could not be executed before the completion window expired.",
+                        )
+                    )
                 continue
             roll = self._rng.random()
             if roll < self.behaviour.rate_error:
                 body = {"error": {"message": "internal error injected by the fault server", "type": "server_error"}}
-                errors.append({"id": f"batch_req_{number}", "custom_id": custom_id, "response": {"status_code": 500, "request_id": f"req_{number}", "body": body}, "error": None})
+                errors.append(
+                    {
+                        "id": f"batch_req_{number}",
+                        "custom_id": custom_id,
+                        "response": {"status_code": 500, "request_id": f"req_{number}", "body": body},
+                        "error": None,
+                    }
+                )
                 continue
             fault = "invalid" if roll < self.behaviour.rate_error + self.behaviour.rate_invalid else "ok"
             body = self.answer(line.get("body") or {}, fault)
-            output.append({"id": f"batch_req_{number}", "custom_id": custom_id, "response": {"status_code": 200, "request_id": f"req_{number}", "body": body}, "error": None})
+            output.append(
+                {
+                    "id": f"batch_req_{number}",
+                    "custom_id": custom_id,
+                    "response": {"status_code": 200, "request_id": f"req_{number}", "body": body},
+                    "error": None,
+                }
+            )
         data["request_counts"] = {"total": len(batch.lines), "completed": len(output), "failed": len(errors)}
         if output:
-            data["output_file_id"] = self._store_file(f"{data['id']}_output.jsonl", _jsonl(output), purpose="batch_output")
+            data["output_file_id"] = self._store_file(
+                f"{data['id']}_output.jsonl", _jsonl(output), purpose="batch_output"
+            )
         if errors:
-            data["error_file_id"] = self._store_file(f"{data['id']}_error.jsonl", _jsonl(errors), purpose="batch_output")
+            data["error_file_id"] = self._store_file(
+                f"{data['id']}_error.jsonl", _jsonl(errors), purpose="batch_output"
+            )
 
 
 def _error_line(custom_id: Any, number: int, code: str, message: str) -> dict[str, Any]:
-    return {"id": f"batch_req_{number}", "custom_id": custom_id, "response": None, "error": {"code": code, "message": message}}
+    return {
+        "id": f"batch_req_{number}",
+        "custom_id": custom_id,
+        "response": None,
+        "error": {"code": code, "message": message},
+    }
 
 
 def _jsonl(lines: list[dict[str, Any]]) -> bytes:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..article_block import article_in_messages
 from .completions import answer_for
-from .fault_batches import BatchBehaviour, FaultBatches
+from .fault_batches import BATCH_OUTCOMES, BatchBehaviour, FaultBatches
 
 QUOTE_CHARS = 60
 FAULTS = ("429", "500", "hang", "drop", "malformed", "invalid")
@@ -69,6 +69,10 @@ class FaultConfig:
     def __post_init__(self) -> None:
         if sum(rate for _, rate in self.rates()) > 1.0:
             raise ValueError("fault rates add up to more than 1")
+        if self.batch_outcome not in BATCH_OUTCOMES:
+            raise ValueError(f"batch outcome must be one of {', '.join(BATCH_OUTCOMES)}")
+        if self.batch_rate_invalid + self.batch_rate_error > 1.0:
+            raise ValueError("batch fault rates add up to more than 1")
 
 
 @dataclass

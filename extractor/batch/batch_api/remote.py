@@ -113,6 +113,8 @@ def parse_line(line: dict[str, Any]) -> tuple[str, Answer, Usage]:
         body=json.dumps(body) if body is not None else None,
         error=json.dumps(error) if error is not None else None,
     )
-    return str(line.get("custom_id")), answer, Usage(
-        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+    return (
+        str(line.get("custom_id")),
+        answer,
+        Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion),
     )

@@ -121,6 +121,12 @@ class BatchApiState:
             raise
         self.db.execute("COMMIT")
 
+    def reset(self) -> None:
+        """Forget every request file, batch and answer (a fresh run with --no-resume)."""
+        with self._transaction():
+            for table in ("batch_api_answers", "batch_api_requests", "batch_api_chunks"):
+                self.db.execute(f"DELETE FROM {table}")
+
     # -- writing requests ---------------------------------------------------------------
 
     def submitted(self, fingerprint: str) -> set[tuple[str, str]]:
