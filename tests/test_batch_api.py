@@ -231,7 +231,7 @@ async def test_resume_after_a_lost_upload_and_create_reply_reuses_them(tmp_path)
 
 async def test_cancel_then_resume_finishes_live(tmp_path):
     store_path = tmp_path / "job.db"
-    with FaultServer(batch_config(batch_seconds=60)) as server:
+    with FaultServer(batch_config(batch_seconds=3600)) as server:
         extractor = make_extractor(server)
         with JobStore(store_path) as store:
             run = BatchApiRun(BatchJob(extractor, store), FAST, on_status=None)
@@ -345,3 +345,21 @@ async def test_a_split_article_is_asked_in_parts_all_answered_by_the_batch(tmp_p
 def test_fault_config_rejects_impossible_batch_behaviour(bad):
     with pytest.raises(ValueError):
         FaultConfig(**bad)
+
+
+async def test_progress_reports_each_status_with_its_request_counts(tmp_path):
+    seen = []
+    with FaultServer(batch_config(batch_seconds=1.0)) as server:
+        with JobStore(tmp_path / "job.db") as store:
+            run = BatchApiRun(
+                BatchJob(make_extractor(server), store), FAST, on_status=lambda chunk, view: seen.append(view)
+            )
+            plan = run.plan(as_source_items(records(10)))
+            _ = [outcome async for outcome in run.run(plan)]
+            run.close()
+    statuses = [view.status for view in seen]
+    order = ["validating", "in_progress", "finalizing", "completed"]
+    assert statuses[-1] == "completed" and statuses == sorted(statuses, key=order.index)
+    assert len(set(statuses)) >= 2  # polled more than once while it ran
+    assert seen[-1].total == 10 and seen[-1].completed == 10
+    assert len(seen) == len(set(seen))  # one report per change, not per poll

@@ -67,7 +67,8 @@ def test_sigkill_then_resume_never_uploads_or_creates_twice(tmp_path, moment, sl
 
 
 def test_sigkill_while_processing_answers_resumes_without_paying_again(tmp_path):
-    inputs = write_jsonl(tmp_path / "in.jsonl", records(N))
+    n = 150  # enough answers to process that the kill lands while they are
+    inputs = write_jsonl(tmp_path / "in.jsonl", records(n))
     out = tmp_path / "out.jsonl"
     with FaultServer(FaultConfig(batch_seconds=0.2)) as server:
         env = env_for(server)
@@ -77,7 +78,7 @@ def test_sigkill_while_processing_answers_resumes_without_paying_again(tmp_path)
         assert server.stats.requests == 0
     assert calls["upload"] == calls["create"] == 1
     assert calls["download"] in (1, 2)  # killed after downloading, or before storing the lines
-    assert sorted(jsonl_ids(out)) == sorted(row["id"] for row in records(N))
+    assert sorted(jsonl_ids(out)) == sorted(row["id"] for row in records(n))
 
 
 def test_summary_counts_live_fallbacks_and_prices_batch_tokens(tmp_path):
@@ -170,3 +171,20 @@ def test_no_resume_starts_a_new_batch(tmp_path):
         subprocess.run(via_batch_api(inputs, out, "--no-resume"), env=env, cwd=ROOT, timeout=120, check=True)
         assert server.stats.batch_calls["create"] == 2
     assert len(jsonl_ids(out)) == 5
+
+
+def test_batch_api_refuses_the_local_model(tmp_path):
+    inputs = write_jsonl(tmp_path / "in.jsonl", records(1))
+    result = subprocess.run(
+        [*batch_command(inputs, tmp_path / "out.jsonl", "--via", "batch-api"), "--provider", "local"],
+        cwd=ROOT,
+        timeout=60,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 3
+    assert (
+        result.stderr.strip()
+        == "extractor: error: --via batch-api needs an OpenAI-compatible server, not the local model"
+    )

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ...errors import ConfigError
 from ..runner import BatchJob, BatchOutcome
 from ..sources import SourceItem
 from ..store import Plan
@@ -59,6 +60,8 @@ class BatchApiRun:
         on_status: Callable[[Chunk, BatchView], None] | None = print_status,
         remote: RemoteBatches | None = None,
     ) -> None:
+        if job.extractor.provider == "local":
+            raise ConfigError("--via batch-api needs an OpenAI-compatible server, not the local model")
         self.job = job
         self.options = options or BatchApiOptions()
         self.on_status = on_status
