@@ -188,3 +188,24 @@ def test_batch_api_refuses_the_local_model(tmp_path):
         result.stderr.strip()
         == "extractor: error: --via batch-api needs an OpenAI-compatible server, not the local model"
     )
+
+
+def test_a_batch_the_server_does_not_know_is_one_clear_error(tmp_path):
+    inputs = write_jsonl(tmp_path / "in.jsonl", records(3))
+    out = tmp_path / "out.jsonl"
+    with FaultServer(FaultConfig(batch_seconds=3600.0)) as server:
+        kill_when(server, via_batch_api(inputs, out), env_for(server), "poll")
+    with FaultServer(FaultConfig()) as forgetful:  # a new server: it never saw that batch
+        result = subprocess.run(
+            via_batch_api(inputs, out),
+            env=env_for(forgetful),
+            cwd=ROOT,
+            timeout=60,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert forgetful.stats.batch_calls["create"] == 0
+    assert result.returncode == 4
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("extractor: error: batch-api poll: the server answered HTTP 404")

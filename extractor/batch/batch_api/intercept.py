@@ -37,6 +37,7 @@ EMPTY_DRAFT = json.dumps({"exercises": [], "aircraft": [], "statements": []})
 REASKED = "invalid_answer_reasked"
 ERRORED = "request_error"
 LEFT_OVER = "left_over"
+NOT_IN_BATCH = "not_in_batch"  # e.g. its identical twin was asked instead, and failed
 
 
 def body_sha256(body: Any) -> str:
@@ -58,15 +59,17 @@ class Serving:
     live_fallback: bool = True
     from_batch: int = 0
     live: dict[str, set[str]] = field(default_factory=dict)  # reason -> article ids
+    answered: set[str] = field(default_factory=set)  # articles given a batch answer
 
     def counts(self) -> Counter:
         return Counter({reason: len(ids) for reason, ids in self.live.items()})
 
-    def decide(self, body: Any) -> Answer | str:
+    def decide(self, body: Any, article_id: str) -> Answer | str:
         """The batch answer to send back, or the reason the request goes live."""
         sha = body_sha256(body)
         if sha not in self.answers:
-            return REASKED
+            # Not a request the batch was given: a re-ask of its answer, or an article never in it.
+            return REASKED if article_id in self.answered else NOT_IN_BATCH
         answer = self.answers[sha]
         if answer is None or answer.left_over:
             return LEFT_OVER
@@ -100,8 +103,14 @@ _REFUSALS = {
     REASKED: "the batch answer did not validate and live re-asks are off (--no-live-fallback)",
     ERRORED: "the batch answered this request with an error and live fallback is off (--no-live-fallback)",
     LEFT_OVER: "the batch ended without answering this request and live fallback is off (--no-live-fallback)",
+    NOT_IN_BATCH: "this request was not in the batch and live fallback is off (--no-live-fallback)",
 }
-_CAUSES = {REASKED: "batch_invalid_answer", ERRORED: "batch_request_error", LEFT_OVER: "batch_left_over"}
+_CAUSES = {
+    REASKED: "batch_invalid_answer",
+    ERRORED: "batch_request_error",
+    LEFT_OVER: "batch_left_over",
+    NOT_IN_BATCH: "batch_not_submitted",
+}
 
 
 def _answer(request: httpx2.Request) -> httpx2.Response | None:
@@ -113,12 +122,14 @@ def _answer(request: httpx2.Request) -> httpx2.Response | None:
     if isinstance(mode, Capture):
         mode.bodies.append(body)
         return httpx2.Response(200, json=answer_for(body, EMPTY_DRAFT, completion_id="capture"), request=request)
-    decision = mode.decide(body)
+    article_id = current_article_id() or "?"
+    decision = mode.decide(body, article_id)
     if isinstance(decision, Answer):
         mode.from_batch += 1
+        mode.answered.add(article_id)
         headers = {"content-type": "application/json"}
         return httpx2.Response(200, headers=headers, content=(decision.body or "").encode(), request=request)
-    mode.live.setdefault(decision, set()).add(current_article_id() or "?")
+    mode.live.setdefault(decision, set()).add(article_id)
     if not mode.live_fallback:
         raise ExtractionFailed(_REFUSALS[decision], cause=_CAUSES[decision])
     return None

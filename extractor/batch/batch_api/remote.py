@@ -7,10 +7,16 @@ mode), so uploads, creates, polls and downloads are recorded and replayed like c
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import openai
+
 from ...client import build_client
+from ...errors import ExtractionFailed, ExtractorError
+from ...failures import to_extractor_error
 from ...replay import article_scope
 from ...schemas import Usage
 from .state import Answer
@@ -48,6 +54,26 @@ class BatchView:
         )
 
 
+@contextmanager
+def calling(step: str) -> Iterator[None]:
+    """Name the step's fixtures, and turn what the SDK raises into one named, one-line error."""
+    try:
+        with article_scope(FIXTURE_LABEL):
+            yield
+    except ExtractorError:
+        raise
+    except openai.APIStatusError as exc:
+        if exc.status_code in (401, 403):
+            raise to_extractor_error(exc) from exc
+        detail = str(exc.message).splitlines()[0] if exc.message else ""
+        raise ExtractionFailed(
+            f"batch-api {step}: the server answered HTTP {exc.status_code}: {detail}", cause=f"http_{exc.status_code}"
+        ) from exc
+    except Exception as exc:
+        error = to_extractor_error(exc)
+        raise ExtractionFailed(f"batch-api {step}: {error}", cause=getattr(error, "cause", "batch_api")) from exc
+
+
 class RemoteBatches:
     """Upload, create, poll, download and cancel, one SDK call each."""
 
@@ -55,19 +81,19 @@ class RemoteBatches:
         self._client = build_client(extractor.settings, extractor.provider, is_async=False).client
 
     def upload(self, name: str, content: bytes) -> str:
-        with article_scope(FIXTURE_LABEL):
+        with calling("upload"):
             return self._client.files.create(file=(name, content, "application/jsonl"), purpose="batch").id
 
     def find_file(self, name: str) -> str | None:
         """The id of an uploaded batch file called `name` (an upload a kill interrupted)."""
-        with article_scope(FIXTURE_LABEL):
+        with calling("upload lookup"):
             for file in self._client.files.list(purpose="batch"):
                 if file.filename == name:
                     return file.id
         return None
 
     def create(self, file_id: str, name: str) -> BatchView:
-        with article_scope(FIXTURE_LABEL):
+        with calling("create"):
             batch = self._client.batches.create(
                 input_file_id=file_id, endpoint=ENDPOINT, completion_window=WINDOW, metadata={METADATA_KEY: name}
             )
@@ -75,25 +101,25 @@ class RemoteBatches:
 
     def find_batch(self, name: str) -> BatchView | None:
         """A batch created for the request file `name` (a create a kill interrupted)."""
-        with article_scope(FIXTURE_LABEL):
+        with calling("create lookup"):
             for batch in self._client.batches.list(limit=100):
                 if (batch.metadata or {}).get(METADATA_KEY) == name:
                     return BatchView.of(batch)
         return None
 
     def poll(self, batch_id: str) -> BatchView:
-        with article_scope(FIXTURE_LABEL):
+        with calling("poll"):
             return BatchView.of(self._client.batches.retrieve(batch_id))
 
     def cancel(self, batch_id: str) -> BatchView:
-        with article_scope(FIXTURE_LABEL):
+        with calling("cancel"):
             return BatchView.of(self._client.batches.cancel(batch_id))
 
     def download(self, file_id: str | None) -> list[tuple[str, Answer, Usage]]:
         """The lines of an output or error file: (custom_id, answer, usage)."""
         if not file_id:
             return []
-        with article_scope(FIXTURE_LABEL):
+        with calling("download"):
             text = self._client.files.content(file_id).text
         return [parse_line(json.loads(line)) for line in text.splitlines() if line.strip()]
 
