@@ -71,6 +71,8 @@ def validation_error(fixture: Fixture) -> str | None:
     response = fixture.response
     if response.get("status") != 200:
         return None  # a recorded refusal (400, 401) is replayed as such, not validated
+    if not str((fixture.data.get("request") or {}).get("path", "")).endswith("/chat/completions"):
+        return None  # a Batch API exchange (upload, create, poll, download) holds no answer of its own
     text = answer_text(response.get("body"))
     if text is None:
         return "no answer in the stored response (no tool call and no content)"
