@@ -367,3 +367,16 @@ async def test_progress_reports_each_status_with_its_request_counts(tmp_path):
     assert len(set(statuses)) >= 2  # polled more than once while it ran
     assert seen[-1].total == 10 and seen[-1].completed == 10
     assert len(seen) == len(set(seen))  # one report per change, not per poll
+
+
+async def test_new_settings_with_the_same_requests_make_a_new_batch(tmp_path):
+    """max_reasks changes the fingerprint but not one request body: a second, separate batch."""
+    store_path = tmp_path / "job.db"
+    with FaultServer(batch_config()) as server:
+        await run_job(make_extractor(server, max_reasks=1), store_path, records(3))
+        outcomes, report = await run_job(make_extractor(server, max_reasks=2), store_path, records(3))
+        calls = dict(server.stats.batch_calls)
+    uploads = [c for n, c in server.batches.contents.items() if server.batches.files[n]["purpose"] == "batch"]
+    assert len(uploads) == 2 and uploads[0] == uploads[1]  # the same requests, sent again for the new settings
+    assert calls["create"] == 2 and report["request_files"] == 1
+    assert {outcome.status for outcome in outcomes} == {"done"} and not any(o.resumed for o in outcomes)

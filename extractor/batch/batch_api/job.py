@@ -65,7 +65,7 @@ class BatchApiRun:
         self.job = job
         self.options = options or BatchApiOptions()
         self.on_status = on_status
-        self.state = BatchApiState(job.store.db)
+        self.state = BatchApiState(job.store)
         self.fingerprint = job.fingerprint
         self._remote = remote
         self.served: Serving | None = None
@@ -103,7 +103,10 @@ class BatchApiRun:
             texts.add(sha)
             lines.extend(request_lines(item, await render_requests(self.job.extractor, item)))
         options = self.options
-        for request_file in split_files(lines, max_requests=options.max_requests, max_bytes=options.max_bytes):
+        files = split_files(
+            lines, fingerprint=self.fingerprint, max_requests=options.max_requests, max_bytes=options.max_bytes
+        )
+        for request_file in files:
             self.state.add_chunk(self.fingerprint, request_file.name, request_file.content, request_file.requests)
         return len(lines)
 

@@ -59,26 +59,33 @@ class RequestFile:
 
 
 def split_files(
-    lines: Iterable[RequestLine], *, max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES
+    lines: Iterable[RequestLine],
+    *,
+    fingerprint: str = "",
+    max_requests: int = MAX_REQUESTS,
+    max_bytes: int = MAX_BYTES,
 ) -> Iterator[RequestFile]:
     """Request files of at most `max_requests` lines and `max_bytes` bytes.
 
-    A file is named by the hash of its content: the same requests make the same name, which
-    is how an interrupted upload or create is found again at the server.
+    A file is named by the hash of the job's fingerprint and its content: the same requests
+    for the same settings make the same name, which is how an interrupted upload or create is
+    found again at the server. (Settings that change only what happens after the answer
+    leave the bodies alone but not the fingerprint: their file is another one.)
     """
     batch: list[RequestLine] = []
     size = 0
     for line in lines:
         if batch and (len(batch) >= max_requests or size + len(line.line) > max_bytes):
-            yield _file(batch)
+            yield _file(batch, fingerprint)
             batch, size = [], 0
         batch.append(line)
         size += len(line.line)
     if batch:
-        yield _file(batch)
+        yield _file(batch, fingerprint)
 
 
-def _file(lines: list[RequestLine]) -> RequestFile:
+def _file(lines: list[RequestLine], fingerprint: str) -> RequestFile:
     content = b"".join(line.line for line in lines)
-    name = f"extractor-batch-{hashlib.sha256(content).hexdigest()[:24]}.jsonl"
+    digest = hashlib.sha256(fingerprint.encode() + b"\n" + content).hexdigest()
+    name = f"extractor-batch-{digest[:24]}.jsonl"
     return RequestFile(name, content, [line.request for line in lines])

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from ...schemas import Usage
+from ..store import JobStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch_api_chunks (
@@ -105,21 +106,13 @@ _CHUNK_COLUMNS = "id, fingerprint, name, requests, step, file_id, batch_id, batc
 
 
 class BatchApiState:
-    """The Batch API tables over an open sqlite connection (the job store's)."""
+    """The Batch API tables in a job store's database."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    def __init__(self, store: JobStore) -> None:
+        self.db = store.db
+        # The store's own transactions, so these writes follow its rules (one writer at a time).
+        self._transaction: Callable[[], AbstractContextManager[sqlite3.Connection]] = store._transaction
         self.db.executescript(SCHEMA)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     def reset(self) -> None:
         """Forget every request file, batch and answer (a fresh run with --no-resume)."""
