@@ -120,6 +120,10 @@ def build_transport(
         provider=provider,
         is_async=is_async,
     )
+    from .batch.batch_api.intercept import intercept
+
+    # Above the fixtures, below retries and metering: batch answers are metered like live ones.
+    answering = intercept(answering, is_async=is_async)
     options = RetryOptions.from_settings(settings)
     if is_async:
         return AsyncRetryingTransport(answering, options, throttle)

@@ -20,6 +20,9 @@ class BatchHadFailures(ExtractorError):
     exit_code = 4
 
 
+VIAS = ("live", "batch-api")
+
+
 def default_db(out: Path) -> Path:
     return out.with_name(out.name + ".db")
 
@@ -37,6 +40,14 @@ def batch(
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="stop at the first failed article")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar and no summary table")] = False,
     json_summary: Annotated[Optional[Path], typer.Option("--json-summary", help="write the summary as JSON here")] = None,
+    via: Annotated[str, typer.Option("--via", help="live | batch-api (OpenAI Batch API: half price, hours)")] = "live",
+    live_fallback: Annotated[
+        bool, typer.Option("--live-fallback/--no-live-fallback", help="batch-api: finish what the batch did not, live")
+    ] = True,
+    cancel: Annotated[bool, typer.Option("--cancel", help="batch-api: cancel this job's remote batches and stop")] = False,
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", min=0.01, help="batch-api: first wait between polls, s (doubles to 60)")
+    ] = 5.0,
     overrides: dict[str, Any] | None = None,
 ) -> None:
     """Extract many articles; resumable (sqlite job store), results written as they complete.
@@ -55,6 +66,10 @@ def batch(
         from ..batch.summary import Summary
         from ..retry import Throttle
 
+        if via not in VIAS:
+            raise InputError(f"--via must be one of {', '.join(VIAS)}, not {via!r}")
+        if via != "batch-api" and (cancel or not live_fallback):
+            raise InputError("--cancel and --no-live-fallback need --via batch-api")
         # Every place written to is checked before the store is created or a token is spent.
         for target in (out, db or default_db(out), json_summary):
             if target is not None:
@@ -68,6 +83,14 @@ def batch(
             if not resume:
                 store.reset()
             job = BatchJob(extractor, store, concurrency=concurrency, limiter=limiter, fail_fast=fail_fast)
+            if via == "batch-api":
+                from .batch_api import batch_api_run, batch_api_summary, cancel_batches
+
+                if cancel:
+                    return cancel_batches(job)
+                job = batch_api_run(
+                    job, live_fallback=live_fallback, poll_interval=poll_interval, quiet=quiet, fresh=not resume
+                )
             plan = job.plan(iter_sources(inputs, max_bytes=extractor.settings.max_input_bytes), retry_failed=retry_failed)
             summary.planned = plan.total
             aborted: BatchAborted | None = None
@@ -78,7 +101,8 @@ def batch(
             finally:
                 summary.count_calls(job.meter)
                 summary.wall_seconds = time.perf_counter() - started
-                _report(summary, quiet=quiet, json_path=json_summary)
+                extra = batch_api_summary(job, summary) if via == "batch-api" else None
+                _report(summary, quiet=quiet, json_path=json_summary, extra=extra)
         if aborted is not None:
             raise aborted
         if summary.failed:
@@ -100,15 +124,20 @@ async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
             progress.advance(outcome)
 
 
-def _report(summary, *, quiet: bool, json_path: Path | None) -> None:
+def _report(summary, *, quiet: bool, json_path: Path | None, extra: dict[str, Any] | None = None) -> None:
     from ..batch.summary import render
 
     if json_path is not None:
-        write_atomically(json_path, json.dumps(summary.as_dict(), indent=2) + "\n")
+        data = {**summary.as_dict(), **({"batch_api": extra} if extra else {})}
+        write_atomically(json_path, json.dumps(data, indent=2) + "\n")
     if not quiet:
         from rich.console import Console
 
         Console(stderr=True).print(render(summary))
+        if extra:
+            from .batch_api import render_batch_api
+
+            Console(stderr=True).print(render_batch_api(extra))
 
 
 def export(

@@ -22,6 +22,17 @@ def fault_server(
     rate_malformed: Annotated[float, typer.Option("--rate-malformed", help="share of answers with broken JSON")] = 0.0,
     rate_invalid: Annotated[float, typer.Option("--rate-invalid", help="share of schema-invalid answers")] = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    batch_seconds: Annotated[float, typer.Option("--batch-seconds", help="Batch API: seconds a batch takes")] = 30.0,
+    batch_outcome: Annotated[str, typer.Option("--batch-outcome", help="Batch API: completed | failed | expired")] = "completed",
+    batch_expire_fraction: Annotated[
+        float, typer.Option("--batch-expire-fraction", help="Batch API: share answered before expiry")
+    ] = 0.5,
+    batch_rate_invalid: Annotated[
+        float, typer.Option("--batch-rate-invalid", help="Batch API: share of schema-invalid answers")
+    ] = 0.0,
+    batch_rate_error: Annotated[float, typer.Option("--batch-rate-error", help="Batch API: share of request errors")] = 0.0,
+    upload_delay: Annotated[float, typer.Option("--upload-delay", help="Batch API: hold the upload reply, s")] = 0.0,
+    create_delay: Annotated[float, typer.Option("--create-delay", help="Batch API: hold the create reply, s")] = 0.0,
 ) -> None:
     """Run a local OpenAI-compatible server with injected faults, for trying batch jobs."""
 
@@ -40,6 +51,13 @@ def fault_server(
                 rate_malformed=rate_malformed,
                 rate_invalid=rate_invalid,
                 seed=seed,
+                batch_seconds=batch_seconds,
+                batch_outcome=batch_outcome,
+                batch_expire_fraction=batch_expire_fraction,
+                batch_rate_invalid=batch_rate_invalid,
+                batch_rate_error=batch_rate_error,
+                upload_delay=upload_delay,
+                create_delay=create_delay,
             )
         except ValueError as exc:
             raise InputError(str(exc)) from None

@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 
 from ..errors import ConfigError
-from .keys import FORMAT_VERSION, RequestFacts, parse_body, request_key
+from .keys import FORMAT_VERSION, RequestFacts, keyed_body, parse_body, request_key
 from .redact import kept_response_headers, scrub, secret_values
 
 
@@ -28,7 +28,7 @@ class Exchange:
     @classmethod
     def of(cls, request: httpx2.Request) -> Exchange:
         """`request` must have been read (`read()` / `aread()`) by the caller."""
-        body = parse_body(request.content)
+        body = keyed_body(request.content, request.headers.get("content-type", ""))
         return cls(
             method=request.method,
             path=request.url.path,

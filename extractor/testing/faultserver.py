@@ -21,10 +21,11 @@ from typing import Any
 
 from ..article_block import article_in_messages
 from .completions import answer_for
+from .fault_batches import BATCH_OUTCOMES, BatchBehaviour, FaultBatches
 
 QUOTE_CHARS = 60
 FAULTS = ("429", "500", "hang", "drop", "malformed", "invalid")
-REASONS = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
+REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
 
 
 @dataclass
@@ -42,6 +43,25 @@ class FaultConfig:
     rate_malformed: float = 0.0
     rate_invalid: float = 0.0
     seed: int | None = 0
+    # The Batch API (/v1/files, /v1/batches): see extractor.testing.fault_batches.
+    batch_seconds: float = 0.3
+    batch_outcome: str = "completed"
+    batch_expire_fraction: float = 0.5
+    batch_rate_invalid: float = 0.0
+    batch_rate_error: float = 0.0
+    upload_delay: float = 0.0
+    create_delay: float = 0.0
+
+    def batch_behaviour(self) -> BatchBehaviour:
+        return BatchBehaviour(
+            seconds=self.batch_seconds,
+            outcome=self.batch_outcome,
+            expire_fraction=self.batch_expire_fraction,
+            rate_invalid=self.batch_rate_invalid,
+            rate_error=self.batch_rate_error,
+            upload_delay=self.upload_delay,
+            create_delay=self.create_delay,
+        )
 
     def rates(self) -> list[tuple[str, float]]:
         return [(name, getattr(self, f"rate_{name}")) for name in FAULTS]
@@ -49,6 +69,10 @@ class FaultConfig:
     def __post_init__(self) -> None:
         if sum(rate for _, rate in self.rates()) > 1.0:
             raise ValueError("fault rates add up to more than 1")
+        if self.batch_outcome not in BATCH_OUTCOMES:
+            raise ValueError(f"batch outcome must be one of {', '.join(BATCH_OUTCOMES)}")
+        if self.batch_rate_invalid + self.batch_rate_error > 1.0:
+            raise ValueError("batch fault rates add up to more than 1")
 
 
 @dataclass
@@ -57,9 +81,10 @@ class ServerStats:
     in_flight: int = 0
     max_in_flight: int = 0
     outcomes: Counter = field(default_factory=Counter)
+    batch_calls: Counter = field(default_factory=Counter)  # upload, create, poll, download, cancel, list_*
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "outcomes": dict(self.outcomes)}
+        return {**asdict(self), "outcomes": dict(self.outcomes), "batch_calls": dict(self.batch_calls)}
 
 
 @dataclass
@@ -79,6 +104,9 @@ class FaultServer:
         self.port = port
         self.stats = ServerStats()
         self._rng = random.Random(self.config.seed)
+        self.batches = FaultBatches(
+            self.config.batch_behaviour(), completion, seed=self.config.seed, calls=self.stats.batch_calls
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
@@ -143,6 +171,11 @@ class FaultServer:
         """Answer one request; False closes the connection."""
         if request.method == "GET" and request.path.rstrip("/").endswith("/stats"):
             return await _send(writer, 200, self.stats.as_dict())
+        if FaultBatches.handles(request.path):
+            reply = await self.batches.respond(request.method, request.path, request.headers, request.body)
+            if reply.raw is not None:
+                return await _send_raw(writer, reply.status, reply.raw, "application/octet-stream")
+            return await _send(writer, reply.status, reply.body)
         if request.method != "POST" or not request.path.rstrip("/").endswith("/chat/completions"):
             return await _send(writer, 404, {"error": {"message": f"no route {request.method} {request.path}"}})
         stats = self.stats
@@ -199,8 +232,13 @@ async def _read_request(reader: asyncio.StreamReader) -> Request | None:
 
 
 async def _send(writer: asyncio.StreamWriter, status: int, body: Any, headers: dict[str, str] | None = None) -> bool:
-    payload = json.dumps(body).encode()
-    head = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}", "content-type: application/json"]
+    return await _send_raw(writer, status, json.dumps(body).encode(), "application/json", headers)
+
+
+async def _send_raw(
+    writer: asyncio.StreamWriter, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None
+) -> bool:
+    head = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}", f"content-type: {content_type}"]
     head += [f"content-length: {len(payload)}", "connection: keep-alive"]
     head += [f"{name}: {value}" for name, value in (headers or {}).items()]
     writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
