@@ -43,6 +43,8 @@ def perturbed() -> dict:
     )  # spurious and ungrounded
     doc["exercises"] = [e for e in doc["exercises"] if e["date_text"] not in ("January", "June")]  # miss 2 required
     doc["statements"][0]["stance"] = "criticize"  # wrong stance on the USAF statement
+    doc["statements"][3]["date_text"] = "Jul. 11"  # Lavrov spoke on Jul. 12
+    doc["statements"][2]["date_text"] = None  # agrees with gold: the Trump statement is undated
     doc["meta"] = {"warnings": ["dropped statement 'X': evidence not found: 'y'", "article truncated"]}
     return doc
 
@@ -66,6 +68,7 @@ def test_perturbed_copy_scores_as_computed_by_hand():
     assert (fields["aircraft.count"]["correct"], fields["aircraft.count"]["total"]) == (3, 4)
     assert fields["aircraft.designation"]["accuracy"] == 1.0
     assert (fields["statement.stance"]["correct"], fields["statement.stance"]["total"]) == (4, 5)
+    assert (fields["statement.date_text"]["correct"], fields["statement.date_text"]["total"]) == (4, 5)
     assert score["predicted_items"] == 13
     assert score["grounding_rate"] == pytest.approx(12 / 13)
     assert score["dropped_ungrounded"] == 1

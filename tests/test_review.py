@@ -52,6 +52,13 @@ def test_small_page_structure():
     assert "addEventListener" in page.split("<script>")[1].split("</script>")[0]
 
 
+def test_statement_shows_when_it_was_made():
+    result = small_result()
+    result["statements"][0] |= {"date_text": "Friday", "date": "2025-03-14", "summary": "KCNA condemned it."}
+    page = render_page(result, TEXT)
+    assert "Friday (2025-03-14) · KCNA condemned it." in page
+
+
 def test_missing_count_and_role_show_a_dash_not_none():
     result = small_result()
     result["aircraft"][1] |= {"count": 2, "role": "fighter"}
