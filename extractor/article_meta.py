@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 
 HEADER_KEYS = {"title": "title", "published": "published", "date": "published", "url": "url"}
 _HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z]+):[ \t]*(?P<value>.*?)[ \t]*$")
+_YAML_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w-]*):(?:[ \t]+(?P<value>.*?))?[ \t]*$")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<body>.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 _UNKNOWN = {"", "unknown", "n/a", "none", "null", "~"}
 
 
 @dataclass(frozen=True)
 class TextMetadata:
-    """What the header said (None when absent) and the article text after it."""
+    """The header's fields (title, published, url: those it gave) and the article text after it."""
 
     text: str
     fields: dict[str, str] = field(default_factory=dict)
@@ -48,11 +49,13 @@ def _front_matter(raw: str) -> TextMetadata | None:
         return None
     fields: dict[str, str] = {}
     for line in match.group("body").splitlines():
-        parsed = _HEADER_LINE.match(line)
+        if not line.strip() or line[0] in " \t-#":
+            continue  # nested YAML, list items, comments: not ours to interpret
+        parsed = _YAML_KEY.match(line.rstrip("\r"))
         if parsed is None:
-            continue  # nested YAML or comments: not ours to interpret
+            return None  # prose between two rules ("---") is text, not front matter
         name = HEADER_KEYS.get(parsed.group("key").lower())
-        value = _value(parsed.group("value"))
+        value = _value(parsed.group("value") or "")
         if name and value is not None:
             fields.setdefault(name, value)
     return TextMetadata(text=raw[match.end() :].lstrip("\r\n"), fields=fields)

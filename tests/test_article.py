@@ -141,6 +141,7 @@ def test_metadata_lets_relative_statement_dates_resolve(tmp_path):
         "Washington: the Pentagon said on Friday that bombers flew.\n\nMore text.",  # not a known key
         "Title: only a title line and no body after it",  # no blank line: not a header
         "Two B-52 bombers flew.\nTitle: a line later in the text\n\nMore.",  # not at the start
+        "---\nA paragraph between two rules: not front matter.\n---\nMore text.",  # Markdown rules
     ],
 )
 def test_text_without_a_header_is_kept_whole(tmp_path, text):
