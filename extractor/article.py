@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from .schemas import Article
 
+from .article_meta import split_metadata
 from .errors import InputError
 
 DEFAULT_MAX_BYTES = 2_000_000
@@ -209,13 +210,34 @@ def article_from_bytes(
         if isinstance(record, dict) and not record.get("id") and stem:
             record = {**record, "id": stem}
         return article_from_record(record, where=source, max_bytes=max_bytes)
-    title = None
+    title = url = published = None
     if suffix in (".html", ".htm"):
         raw, title = html_to_text(raw)
+    elif suffix in (".txt", ".md"):
+        header = split_metadata(raw)
+        raw = header.text
+        title, url = header.fields.get("title"), header.fields.get("url")
+        published = _header_date(header.fields.get("published"), source=source)
     try:
-        return make_article(raw, article_id=stem, title=title, max_bytes=max_bytes)
+        return make_article(raw, article_id=stem, title=title, url=url, published=published, max_bytes=max_bytes)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
+
+
+def _header_date(value: str | None, *, source: str) -> dt.date | None:
+    """A header's `Published:`: an ISO date or timestamp, or a full date as written ("March 14, 2025")."""
+    if value is None:
+        return None
+    try:
+        return parse_published(value)
+    except InputError:
+        pass
+    from .dates import resolve_date_text
+
+    resolved = resolve_date_text(value, published=None)
+    if resolved is None or resolved[0] != resolved[1]:
+        raise InputError(f"{source}: Published: {value!r} is not a date (use YYYY-MM-DD)")
+    return resolved[0]
 
 
 def _read_stdin(stdin: Any, max_bytes: int) -> bytes:

@@ -1,4 +1,4 @@
-"""Resolve an exercise's `date_text` into start/end dates.
+"""Resolve a `date_text` (an exercise's or a statement's) into start/end dates.
 
 Explicit full dates ("Jul. 11, 2025", "11 July 2025", "2025-07-11", "July 8-12, 2025") are
 parsed without any reference. Dates missing the year ("Jul. 11", "in January"), weekdays

@@ -97,14 +97,18 @@ def _exercise(item: Exercise, gaz: Gazetteer, published: dt.date | None) -> Exer
     return item.model_copy(update=update)
 
 
-def _statement(item: PoliticalStatement, gaz: Gazetteer) -> PoliticalStatement:
-    return item.model_copy(
-        update={
-            "speaker": normalize_actor(item.speaker, gaz),
-            "on_behalf_of": normalize_actor(item.on_behalf_of, gaz) if item.on_behalf_of else None,
-            "targets": _actors(item.targets, gaz),
-        }
-    )
+def _statement(item: PoliticalStatement, gaz: Gazetteer, published: dt.date | None) -> PoliticalStatement:
+    update: dict = {
+        "speaker": normalize_actor(item.speaker, gaz),
+        "on_behalf_of": normalize_actor(item.on_behalf_of, gaz) if item.on_behalf_of else None,
+        "targets": _actors(item.targets, gaz),
+    }
+    if item.date is None and item.date_text:
+        resolved = resolve_date_text(item.date_text, published=published)
+        # A statement is made on one day: "in January" does not say which.
+        if resolved is not None and resolved[0] == resolved[1]:
+            update["date"] = resolved[0]
+    return item.model_copy(update=update)
 
 
 def normalize_extraction(extraction: ArticleExtraction, *, gazetteer: Gazetteer | None = None) -> ArticleExtraction:
@@ -122,7 +126,7 @@ def normalize_extraction(extraction: ArticleExtraction, *, gazetteer: Gazetteer 
         update={
             "exercises": merge_exercises([_exercise(e, gaz, published) for e in extraction.exercises]),
             "aircraft": merge_aircraft(aircraft),
-            "statements": merge_statements([_statement(s, gaz) for s in extraction.statements]),
+            "statements": merge_statements([_statement(s, gaz, published) for s in extraction.statements]),
             "meta": extraction.meta.model_copy(update={"warnings": warnings}),
         }
     )

@@ -22,15 +22,15 @@ AircraftRole = Literal[
 
 class AircraftDraft(ContractModel):
     designation: Annotated[str, Field(min_length=1, max_length=40)] = Field(
-        description='type designation, e.g. "B-52H", "F-2", "KF-16"'
+        description='normalized type, no plural: "B-52" for "B-52s", "Su-35" for "SU 35"'
     )
-    name: ShortText | None = Field(default=None, description='popular name, e.g. "Stratofortress"')
+    name: ShortText | None = Field(default=None, description='popular name if given, e.g. "Stratofortress"')
     mention: ShortText = Field(description="as written in the article")
-    operator: ActorDraft | None = None
+    operator: ActorDraft | None = Field(default=None, description="who flies it")
     count: Annotated[int, Field(ge=0, le=10_000)] | None = Field(
-        default=None, description="only when the article states a number"
+        default=None, description='a stated number; "both" 2, "a plane" 1; else null'
     )
-    role: AircraftRole | None = None
+    role: AircraftRole | None = Field(default=None, description="its task as the article states it, else null")
     home_base: ShortText | None = None
     deployed_to: ShortText | None = None
     nuclear_capable: bool | None = Field(default=None, description="only when the article says so")

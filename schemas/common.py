@@ -59,7 +59,9 @@ class ActorDraft(ContractModel):
     """An actor as the model reports it."""
 
     name: ShortText = Field(description="as written in the article")
-    country: LenientCountryCode = Field(default=None, description="ISO 3166-1 alpha-3, or null")
+    country: LenientCountryCode = Field(
+        default=None, description='ISO 3166-1 alpha-3 ("USA", "PRK") when the article makes it clear'
+    )
     kind: ActorKind | None = None
 
 

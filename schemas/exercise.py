@@ -25,15 +25,17 @@ ExerciseStatus = Literal["conducted", "ongoing", "planned", "cancelled"]
 class ExerciseDraft(ContractModel):
     name: ShortText | None = Field(default=None, description="official name if the article gives one")
     description: LongText = Field(description="short description")
-    kind: ExerciseKind
-    participants: Annotated[list[ActorDraft], Field(max_length=MAX_ACTORS)] = []
-    start_date: dt.date | None = None
+    kind: ExerciseKind = Field(description="domain; joint = several services, not several countries")
+    participants: Annotated[list[ActorDraft], Field(max_length=MAX_ACTORS)] = Field(
+        default=[], description="forces or states taking part"
+    )
+    start_date: dt.date | None = Field(default=None, description="only if the text and Published fix the day")
     end_date: dt.date | None = None
     date_text: ShortText | None = Field(default=None, description="the date as written")
     location: ShortText | None = Field(default=None, description="as written")
     status: ExerciseStatus
     aircraft: Annotated[list[ShortText], Field(max_length=MAX_ACTORS)] = Field(
-        default=[], description="aircraft type designations that took part"
+        default=[], description="designations of the aircraft items that took part"
     )
     evidence: EvidenceDrafts
 

@@ -22,15 +22,20 @@ Stance = Literal["support", "cooperate", "criticize", "threaten", "reject", "dem
 
 
 class StatementDraft(ContractModel):
-    speaker: ActorDraft
-    speaker_title: ShortText | None = None
-    on_behalf_of: ActorDraft | None = None
-    channel: ShortText | None = Field(default=None, description='"KCNA", "press release", "X"')
-    quote: LongText | None = Field(default=None, description="the direct quote, verbatim, if any")
+    speaker: ActorDraft = Field(description="who speaks: the person, else the body when no person is named")
+    speaker_title: ShortText | None = Field(default=None, description="as written")
+    on_behalf_of: ActorDraft | None = Field(default=None, description="the state or body the speaker speaks for")
+    channel: ShortText | None = Field(
+        default=None, description='medium as written ("KCNA", "a press release", "tweeted")'
+    )
+    quote: LongText | None = Field(
+        default=None, description="the direct quotation verbatim (may span sentences); null if only reported"
+    )
     summary: LongText = Field(description="one-sentence paraphrase")
-    stance: Stance
+    stance: Stance = Field(description="dominant attitude; threaten over criticize, demand over neutral")
     targets: Annotated[list[ActorDraft], Field(max_length=MAX_ACTORS)] = []
-    date: dt.date | None = None
+    date: dt.date | None = Field(default=None, description="when made, only if the text and Published fix the day")
+    date_text: ShortText | None = Field(default=None, description='when made, as written ("Friday", "Dec. 7")')
     evidence: EvidenceDrafts
 
 
@@ -41,8 +46,3 @@ class PoliticalStatement(StatementDraft):
     on_behalf_of: Actor | None = None  # type: ignore[assignment]
     targets: Annotated[list[Actor], Field(max_length=MAX_ACTORS)] = []  # type: ignore[assignment]
     evidence: EvidenceList  # type: ignore[assignment]
-    # Contract 1.1. Only here, not in StatementDraft: the draft's JSON schema is part of every
-    # recorded request (replay keys, fingerprints); the model is asked for it from prompt v2 on.
-    date_text: ShortText | None = Field(
-        default=None, description='when it was made, as written ("Friday", "Dec. 7"); added in 1.1'
-    )

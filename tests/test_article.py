@@ -97,3 +97,73 @@ def test_short_text_is_one_piece():
 def test_html_helper_collapses_whitespace():
     text, title = html_to_text("<div>a   b</div>\n\n\n<div>c</div>")
     assert text == "a b\n\n\nc".replace("\n\n\n", "\n\n") and title is None
+
+
+BODY = "Two B-52 bombers flew over the peninsula on Friday.\nKCNA condemned the flight.\n"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Title: Bombers over the peninsula\nPublished: 2025-03-14\nURL: https://example.org/b52\n\n",
+        "title: Bombers over the peninsula\nDATE: March 14, 2025\nurl: https://example.org/b52\n\n",
+        '---\ntitle: "Bombers over the peninsula"\nlayout: post\npublished: 2025-03-14 20:30:26Z\nurl: https://example.org/b52\ntags:\n  - air\n---\n',
+    ],
+    ids=["header-lines", "header-lines-written-date", "front-matter"],
+)
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_plain_text_metadata_fills_the_article_and_is_not_text(tmp_path, header, suffix):
+    path = tmp_path / f"story{suffix}"
+    path.write_text(header + BODY, encoding="utf-8")
+    article = load_article(path)
+    assert article.text == BODY  # offsets index the body, not the header
+    assert (article.title, article.url, article.published) == (
+        "Bombers over the peninsula", "https://example.org/b52", dt.date(2025, 3, 14))
+    assert article.id == "story"
+
+
+def test_metadata_lets_relative_statement_dates_resolve(tmp_path):
+    from extractor.normalize import normalize_extraction
+    from _evalkit import make
+
+    path = tmp_path / "story.txt"
+    path.write_text("Published: 2025-03-14\n\n" + BODY, encoding="utf-8")
+    article = load_article(path)
+    statement = {"speaker": {"name": "KCNA"}, "summary": "s", "stance": "criticize", "date_text": "Friday",
+                 "evidence": [{"quote": "KCNA condemned the flight."}]}
+    result = normalize_extraction(make(article.text, statements=[statement], published=article.published))
+    assert result.statements[0].date == dt.date(2025, 3, 14)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Washington: the Pentagon said on Friday that bombers flew.\n\nMore text.",  # not a known key
+        "Title: only a title line and no body after it",  # no blank line: not a header
+        "Two B-52 bombers flew.\nTitle: a line later in the text\n\nMore.",  # not at the start
+        "---\nA paragraph between two rules: not front matter.\n---\nMore text.",  # Markdown rules
+    ],
+)
+def test_text_without_a_header_is_kept_whole(tmp_path, text):
+    path = tmp_path / "story.txt"
+    path.write_text(text, encoding="utf-8")
+    article = load_article(path)
+    assert article.text == text and article.title is None and article.published is None
+
+
+def test_unknown_published_is_null_and_a_bad_one_is_an_input_error(tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text("Title: T\nPublished: unknown\n\n" + BODY, encoding="utf-8")
+    article = load_article(path)
+    assert (article.title, article.published, article.text) == ("T", None, BODY)
+    path.write_text("Published: last spring\n\n" + BODY, encoding="utf-8")
+    with pytest.raises(InputError, match="Published: 'last spring' is not a date"):
+        load_article(path)
+
+
+def test_repository_articles_have_no_header():
+    # The seed and corpus files start with the story itself: nothing may be taken for a header.
+    from tests.support.paths import CORPUS
+
+    for path in [SEEDS / "000_dc08afd2001463f6.txt", *sorted(CORPUS.glob("*.txt"))]:
+        assert load_article(path).text == path.read_text(encoding="utf-8")

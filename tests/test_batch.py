@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 from collections import Counter
@@ -173,6 +174,28 @@ def test_export_jsonl_and_csv(tmp_path):
     header, *rows = (tmp_path / "csv" / "aircraft.csv").read_text(encoding="utf-8").splitlines()
     assert header.startswith("article_id,item,designation")
     assert rows[0].startswith("a0000,1,B-52H")
+
+
+def test_csv_statements_carry_date_text_after_date(tmp_path, monkeypatch):
+    from extractor.testing import faultserver
+
+    plain = faultserver.valid_draft
+
+    def dated(text):
+        draft = plain(text)
+        for statement in draft["statements"]:
+            statement["date_text"] = "Friday"
+        return draft
+
+    monkeypatch.setattr(faultserver, "valid_draft", dated)
+    with FaultServer() as server, JobStore(tmp_path / "job.db") as store:
+        batch(make_extractor(server), records(1), store=store)
+        export_csv(store, tmp_path / "csv")
+    with (tmp_path / "csv" / "statements.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    header = list(rows[0])
+    assert header.index("date_text") == header.index("date") + 1
+    assert rows[0]["date_text"] == "Friday" and rows[0]["date"] == ""  # no publication date: not resolved
 
 
 def test_summary_counts_cost_and_percentiles():

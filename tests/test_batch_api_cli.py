@@ -184,9 +184,9 @@ def test_batch_api_refuses_the_local_model(tmp_path):
         check=False,
     )
     assert result.returncode == 3
-    assert (
-        result.stderr.strip()
-        == "extractor: error: --via batch-api needs an OpenAI-compatible server, not the local model"
+    # the demonstration-model notice, then the one error line
+    assert result.stderr.strip().splitlines()[-1] == (
+        "extractor: error: --via batch-api needs an OpenAI-compatible server, not the local model"
     )
 
 

@@ -43,3 +43,22 @@ def test_unknown_fixtures_folder_is_a_replay_miss_not_a_crash(tmp_path):
     )
     assert result.exit_code == 3
     assert "replay miss" in result.stderr
+
+
+def test_the_bundled_model_says_once_that_it_is_a_demonstration(tmp_path):
+    import pytest
+
+    from extractor.local import local_available
+
+    if not local_available():
+        pytest.skip("bundled model not installed")
+    # Replays the bundled model's recorded answers: the notice is about whose answers they are.
+    seed = str(SEEDS / "000_dc08afd2001463f6.txt")
+    options = ["--fixtures-mode", "replay", "--fixtures", str(ROOT / "fixtures")]
+    local = runner.invoke(app, ["extract", seed, "--provider", "local", *options])
+    assert local.exit_code == 0, local.output
+    assert json.loads(local.stdout)["meta"]["provider"] == "local"
+    [notice] = local.stderr.splitlines()
+    assert "demonstration model" in notice and "--base-url" in notice and "OPENAI_API_KEY" in notice
+    replay = runner.invoke(app, ["extract", seed, "--provider", "replay", "--fixtures", str(ROOT / "fixtures")])
+    assert replay.exit_code == 0 and replay.stderr == ""

@@ -43,6 +43,8 @@ def perturbed() -> dict:
     )  # spurious and ungrounded
     doc["exercises"] = [e for e in doc["exercises"] if e["date_text"] not in ("January", "June")]  # miss 2 required
     doc["statements"][0]["stance"] = "criticize"  # wrong stance on the USAF statement
+    doc["statements"][3]["date_text"] = "Jul. 11"  # Lavrov spoke on Jul. 12
+    doc["statements"][2]["date_text"] = None  # agrees with gold: the Trump statement is undated
     doc["meta"] = {"warnings": ["dropped statement 'X': evidence not found: 'y'", "article truncated"]}
     return doc
 
@@ -53,7 +55,7 @@ def test_perturbed_copy_scores_as_computed_by_hand():
     # aircraft: B-52, F-2, KF-16, B-1B found; F-15 missed; F-22 spurious; B-2 optional -> not FN
     assert (types["aircraft"]["tp"], types["aircraft"]["fp"], types["aircraft"]["fn"]) == (4, 1, 1)
     assert types["aircraft"]["f1"] == pytest.approx(0.8)
-    # exercises: 2 of 4 required found; the optional 2023 exercise matched counts for nothing
+    # exercises: 2 of 4 required found; the two optional ones (2023, agreed annual) count for nothing
     assert (types["exercises"]["tp"], types["exercises"]["fp"], types["exercises"]["fn"]) == (2, 0, 2)
     assert types["exercises"]["precision"] == 1.0 and types["exercises"]["recall"] == 0.5
     assert types["exercises"]["f1"] == pytest.approx(2 / 3)
@@ -66,8 +68,9 @@ def test_perturbed_copy_scores_as_computed_by_hand():
     assert (fields["aircraft.count"]["correct"], fields["aircraft.count"]["total"]) == (3, 4)
     assert fields["aircraft.designation"]["accuracy"] == 1.0
     assert (fields["statement.stance"]["correct"], fields["statement.stance"]["total"]) == (4, 5)
-    assert score["predicted_items"] == 13
-    assert score["grounding_rate"] == pytest.approx(12 / 13)
+    assert (fields["statement.date_text"]["correct"], fields["statement.date_text"]["total"]) == (4, 5)
+    assert score["predicted_items"] == 14
+    assert score["grounding_rate"] == pytest.approx(13 / 14)
     assert score["dropped_ungrounded"] == 1
 
 

@@ -134,3 +134,45 @@ def test_local_grammar_choices_are_safe_for_the_grammar_converter(name):
     assert all('"' not in choice and "\\" not in choice for choice in choices)
     evidence = schema["$defs"]["EvidenceDraft"]["properties"]["quote"]["enum"]
     assert evidence and all(quote in text for quote in evidence)
+
+
+def _free_strings(node, path=""):
+    """Paths of string schemas the grammar would let the model fill with anything."""
+    if isinstance(node, dict):
+        found = [path] if node.get("type") == "string" and "enum" not in node else []
+        for key, value in node.items():
+            found += _free_strings(value, f"{path}/{key}")
+        return found
+    if isinstance(node, list):
+        return [p for i, value in enumerate(node) for p in _free_strings(value, f"{path}/{i}")]
+    return []
+
+
+@pytest.mark.parametrize("name", ["seed", "voa-6180015.txt", "voa-6183227.txt", "no-names"])
+def test_local_grammar_leaves_no_string_free_so_prompt_text_cannot_be_copied(name):
+    """The 135M model once answered an exercise description with the prompt's last line."""
+    from extractor.local.constraints import constrain_to_article
+    from extractor.prompting import load_templates
+    from tests.support.paths import CORPUS
+
+    if name == "seed":
+        text = SEED.read_text(encoding="utf-8")
+    elif name == "no-names":
+        text = "troops drilled near the border all week long. nobody said anything about it afterwards."
+    else:
+        text = (CORPUS / name).read_text(encoding="utf-8")
+    schema = constrain_to_article(_draft_schema(), text)
+    defs = schema["$defs"]
+    # A kind of item the grammar forbids (maxItems 0) cannot carry any text.
+    allowed = {"ActorDraft", "EvidenceDraft"} | {
+        {"exercises": "ExerciseDraft", "aircraft": "AircraftDraft", "statements": "StatementDraft"}[key]
+        for key, prop in schema["properties"].items()
+        if prop.get("maxItems") != 0
+    }
+    assert _free_strings({name: d for name, d in defs.items() if name in allowed}) == []
+    for definition, field in [("ExerciseDraft", "description"), ("StatementDraft", "summary"), ("ActorDraft", "name")]:
+        choices = defs[definition]["properties"][field]["enum"]
+        assert choices and all(choice in text for choice in choices)
+    prompt_lines = [line for line in load_templates().system.splitlines() if len(line) > 20]
+    assert not any(line in choices for line in prompt_lines)
+    assert defs["ActorDraft"]["properties"]["country"] == {"type": "null"}

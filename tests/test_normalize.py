@@ -127,6 +127,35 @@ def test_exercise_dates_filled_only_when_known():
     assert known.exercises[0].start_date == dt.date(2025, 1, 1)
 
 
+def _statement(**fields):
+    return {"speaker": {"name": "Hulusi Akar"}, "summary": "s", "stance": "neutral", "evidence": [{"quote": "q"}], **fields}
+
+
+def test_statement_date_resolves_from_date_text_against_published():
+    monday = dt.date(2019, 11, 25)
+    said = [_statement(date_text="Monday"), _statement(date_text="Wednesday", quote="other")]
+    known = normalize_extraction(make("q", statements=said, published=monday))
+    assert [(s.date, s.date_text) for s in known.statements] == [
+        (monday, "Monday"), (dt.date(2019, 11, 20), "Wednesday")]
+    unknown = normalize_extraction(make("q", statements=said))
+    assert [(s.date, s.date_text) for s in unknown.statements] == [(None, "Monday"), (None, "Wednesday")]
+
+
+def test_statement_date_stays_null_when_the_words_do_not_fix_one_day():
+    said = [_statement(date_text="in January"), _statement(date_text="Dec. 7, 2024", quote="x", date=dt.date(2024, 12, 8))]
+    result = normalize_extraction(make("q", statements=said, published=dt.date(2025, 3, 14)))
+    assert result.statements[0].date is None  # a month is not a day
+    assert result.statements[1].date == dt.date(2024, 12, 8)  # a date the model gave is kept
+
+
+def test_duplicate_statements_merge_keeps_a_date_text_from_either():
+    first = _statement(quote="We will respond.", evidence=[{"quote": "a"}])
+    second = _statement(quote="We will respond.", date_text="Friday", evidence=[{"quote": "b"}])
+    result = normalize_extraction(make("ab", statements=[first, second], published=dt.date(2025, 3, 14)))
+    assert len(result.statements) == 1
+    assert (result.statements[0].date_text, result.statements[0].date) == ("Friday", dt.date(2025, 3, 14))
+
+
 def test_duplicate_aircraft_merge():
     text = seed_text()
     usaf = {"name": "U.S. Air Drive"}

@@ -128,14 +128,15 @@ def test_changed_prompt_version_fails_replay_with_an_explanation(tmp_path, monke
         recorder(server, tmp_path).extract(SEED_TEXT, article_id="seed")
     assert [p.name.split(".")[0] for p in fixture_files(tmp_path)] == ["seed"]
     current = load_templates()
-    changed = PromptTemplates(system=current.system + "\n- Prefer precision.", user=current.user, version="2")
+    bumped = str(int(current.version) + 1)
+    changed = PromptTemplates(system=current.system + "\n- Prefer precision.", user=current.user, version=bumped)
     monkeypatch.setattr("extractor.prompting.load_templates", lambda: changed)
     with pytest.raises(ReplayMiss) as caught:
         replayer(tmp_path).extract(SEED_TEXT, article_id="seed")  # outside the scope: named from the fixture
     miss = caught.value
     first, *diff = str(miss).splitlines()
     assert miss.key[:16] in first and miss.article_id == "seed"
-    assert "prompt_version 1 -> 2" in first and "system prompt" in first
+    assert f"prompt_version {current.version} -> {bumped}" in first and "system prompt" in first
     assert any(line.startswith("+") and "Prefer precision." in line for line in diff)
 
 

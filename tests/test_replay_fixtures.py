@@ -122,11 +122,12 @@ def test_prune_lists_stale_fixtures_and_deletes_only_with_yes(tmp_path, monkeypa
     dry = runner.invoke(app, ["fixtures", "prune", "--fixtures", str(tmp_path)])
     assert dry.exit_code == 0 and dry.stdout == ""
     current = load_templates()
+    bumped = str(int(current.version) + 1)
     monkeypatch.setattr(
-        "extractor.prompting.load_templates", lambda: PromptTemplates(current.system, current.user, version="2")
+        "extractor.prompting.load_templates", lambda: PromptTemplates(current.system, current.user, version=bumped)
     )
     dry = runner.invoke(app, ["fixtures", "prune", "--fixtures", str(tmp_path)])
-    assert dry.exit_code == 0 and dry.stdout.count("prompt version 1 (now 2)") == count
+    assert dry.exit_code == 0 and dry.stdout.count(f"prompt version {current.version} (now {bumped})") == count
     assert len(list(tmp_path.glob("*.json"))) == count
     wet = runner.invoke(app, ["fixtures", "prune", "--fixtures", str(tmp_path), "--yes"])
     assert wet.exit_code == 0 and wet.stdout.count("deleted") == count

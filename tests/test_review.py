@@ -52,6 +52,13 @@ def test_small_page_structure():
     assert "addEventListener" in page.split("<script>")[1].split("</script>")[0]
 
 
+def test_statement_shows_when_it_was_made():
+    result = small_result()
+    result["statements"][0] |= {"date_text": "Friday", "date": "2025-03-14", "summary": "KCNA condemned it."}
+    page = render_page(result, TEXT)
+    assert "Friday (2025-03-14) · KCNA condemned it." in page
+
+
 def test_missing_count_and_role_show_a_dash_not_none():
     result = small_result()
     result["aircraft"][1] |= {"count": 2, "role": "fighter"}
@@ -79,7 +86,9 @@ def test_overlapping_spans_are_split_into_segments():
     page = render_page(gold() | {"meta": {"warnings": []}}, seed_text())
     ids = set(re.findall(r'data-items="([^"]+)"', page))
     flat = {i for group in ids for i in group.split()}
-    assert flat == {f"r0-{k}{n}" for k, count in (("e", 5), ("a", 6), ("s", 5)) for n in range(count)}
+    doc = gold()
+    counts = (("e", len(doc["exercises"])), ("a", len(doc["aircraft"])), ("s", len(doc["statements"])))
+    assert flat == {f"r0-{k}{n}" for k, count in counts for n in range(count)}
     assert 'data-items="r0-a3 r0-e3"' in page  # "USAF B-1B Lancers" inside the drill's quote
     text_only = re.sub(r"<[^>]+>", "", page.split('<div class="text">')[1].split("</div>")[0])
     import html
@@ -138,8 +147,9 @@ def test_browser_renders_highlights_and_runs_script(tmp_path):
     dom = _chromium(f"{page.as_uri()}#select=r0-a0", tmp_path, "--virtual-time-budget=2000", "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     html_out = dom.stdout
-    assert html_out.count("<mark ") == expected_marks > 16
-    assert len(re.findall(r'<li class="item t-\w+[^"]*" data-item=', html_out)) == 16
+    items = sum(len(gold()[kind]) for kind in ("exercises", "aircraft", "statements"))
+    assert html_out.count("<mark ") == expected_marks > items
+    assert len(re.findall(r'<li class="item t-\w+[^"]*" data-item=', html_out)) == items
     # the script ran: the B-52 item and its three spans are marked active
     assert re.search(r'<li class="item t-aircraft active" data-item="r0-a0"', html_out)
     assert len(re.findall(r'<mark class="[^"]*\bactive\b[^"]*" data-items="[^"]*r0-a0', html_out)) == 3

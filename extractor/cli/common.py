@@ -102,11 +102,21 @@ def make_extractor(**overrides):
     from ..pipeline import Extractor
 
     try:
-        return Extractor(**overrides)
+        extractor = Extractor(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise InputError(f"invalid setting {field}: {first['msg']}") from None
+    if extractor.provider == "local":
+        typer.echo(LOCAL_MODEL_NOTICE, err=True)
+    return extractor
+
+
+LOCAL_MODEL_NOTICE = (
+    "extractor: note: the bundled SmolLM2-135M is a demonstration model and its items are mostly wrong; "
+    "for real work set OPENAI_API_KEY or use --provider openai --base-url URL --model NAME"
+)
+"""Said once per command whenever the bundled model answers (also when `auto` chose it)."""
 
 
 def _quiet_instructor_logs() -> None:

@@ -18,8 +18,9 @@ no required gold are 1.0 (nothing claimed wrongly / nothing missed). Totals are 
 
 Key-field accuracy is computed on matched pairs: exercise participant countries (as sets),
 aircraft designation, operator (canonical name when both have one, else country), count,
-statement speaker (canonical name, else name containment) and stance (skipped for gold
-statements marked `_stance_ambiguous`). Grounding rate is the share of predicted items with
+statement speaker (canonical name, else name containment), date_text (as written, compared
+after folding case and punctuation; both null agree) and stance (skipped for gold statements
+marked `_stance_ambiguous`). Grounding rate is the share of predicted items with
 at least one evidence `match` that is not null; dropped counts `dropped ... evidence not
 found` warnings in meta.
 """
@@ -232,6 +233,10 @@ def _score_fields(kind: str, gold: Item, pred: Item, score: ArticleScore) -> Non
         score.field("aircraft.count").record(gold.get("count") == pred.get("count"))
     else:
         score.field("statement.speaker").record(_same_actor(gold.get("speaker"), pred.get("speaker")))
+        # Contract 1.1: when it was said, as written; both null (the article does not say) agrees.
+        score.field("statement.date_text").record(
+            alias_key(gold.get("date_text") or "") == alias_key(pred.get("date_text") or "")
+        )
         if not gold.get("_stance_ambiguous"):
             score.field("statement.stance").record(gold.get("stance") == pred.get("stance"))
 

@@ -5,7 +5,10 @@ So for the local provider the grammar only lets it *choose*: evidence among the 
 own sentences, designations among the designations it mentions, names, places and dates
 among the phrases it contains. Values it could only guess (resolved dates, counts,
 nuclear capability) are held at null: normalization resolves dates from `date_text`.
-Whatever it picks is then in the text by construction; grounding still checks it.
+Whatever it picks is then in the text by construction; grounding still checks it. No string
+field is left free: a free field is where a small model copies the prompt itself (it used to
+answer an exercise's description with the prompt's last line), so descriptions and summaries
+are chosen among the article's sentences too.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ PROPER_PHRASE = re.compile(
     rf"{_WORD}(?:[ \t]+(?:of[ \t]+|the[ \t]+)?{_WORD})*(?:[ \t]+\([A-Z]{{2,6}}\))?(?:,[ \t]+{_WORD}(?:[ \t]+{_WORD})*)?"
 )
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)(?:[a-z]+|\.)?"
+_WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
 DATE_PHRASE = re.compile(
     rf"\b{_MONTH}(?:[ \t]+\d{{1,2}}\b)?(?:,?[ \t]+\d{{4}}\b)?|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b(?:19|20)\d{{2}}\b"
+    rf"|\b{_WEEKDAY}\b|\b(?:[Tt]oday|[Yy]esterday)\b"
 )
 
 SENTENCE_END = re.compile(r"(?<=[a-z]{2})\.[ \t]+")
@@ -107,7 +112,7 @@ def constrain_to_article(schema: dict[str, Any], text: str) -> dict[str, Any]:
     if statement is not None:
         quotes = direct_quotes(text)
         statement["properties"]["quote"] = _choice(quotes, nullable=True) if quotes else {"type": "null"}
-    _restrict_strings(defs, text)
+    _restrict_strings(defs, text, found_sentences)
     return schema
 
 
@@ -115,6 +120,10 @@ NULL = {"type": "null"}
 # (definition, field): where the value must come from. "phrase" fields may also be null.
 _FROM_TEXT = {
     ("ActorDraft", "name"): "phrase",
+    ("ExerciseDraft", "description"): "sentence",
+    ("StatementDraft", "summary"): "sentence",
+    ("StatementDraft", "date_text"): "date?",
+    ("AircraftDraft", "name"): "phrase?",
     ("ExerciseDraft", "name"): "phrase?",
     ("ExerciseDraft", "location"): "phrase?",
     ("ExerciseDraft", "date_text"): "date?",
@@ -124,7 +133,10 @@ _FROM_TEXT = {
     ("StatementDraft", "speaker_title"): "phrase?",
     ("StatementDraft", "channel"): "phrase?",
 }
+# Array fields whose items must come from the text.
+_ITEMS_FROM_TEXT = {("ExerciseDraft", "aircraft"): "designation"}
 _HELD_NULL = {
+    ("ActorDraft", "country"),  # a guess for the model; the gazetteer fills known actors' countries
     ("ExerciseDraft", "start_date"),
     ("ExerciseDraft", "end_date"),
     ("AircraftDraft", "count"),
@@ -133,18 +145,31 @@ _HELD_NULL = {
 }
 
 
-def _restrict_strings(defs: dict[str, Any], text: str) -> None:
-    sources = {"phrase": phrases(text), "date": date_phrases(text), "designation": designations(text)}
+def _restrict_strings(defs: dict[str, Any], text: str, found_sentences: list[str]) -> None:
+    sources = {
+        "phrase": phrases(text),
+        "date": date_phrases(text),
+        "designation": designations(text),
+        "sentence": found_sentences,
+    }
     for (definition, field), source in _FROM_TEXT.items():
         properties = defs.get(definition, {}).get("properties", {})
         if field not in properties:
             continue
         nullable = source.endswith("?")
-        values = sources[source.rstrip("?")]
+        # A required field with nothing of its kind in the text still may not be free text.
+        values = sources[source.rstrip("?")] or ([] if nullable else found_sentences)
         if values:
             properties[field] = _choice(values, nullable=nullable)
         elif nullable:
             properties[field] = NULL
+    for (definition, field), source in _ITEMS_FROM_TEXT.items():
+        properties = defs.get(definition, {}).get("properties", {})
+        if field in properties:
+            values = sources[source]
+            properties[field]["items"] = _choice(values) if values else NULL
+            if not values:
+                properties[field]["maxItems"] = 0
     for definition, field in _HELD_NULL:
         properties = defs.get(definition, {}).get("properties", {})
         if field in properties:

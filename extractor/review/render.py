@@ -110,7 +110,12 @@ def _detail(kind: str, item: dict[str, Any]) -> str:
         )
         return f"{item.get('date_text') or item.get('start_date') or 'undated'} · {parties}"
     if kind == "statement":
-        return item.get("summary") or ""
+        # When it was said, as the article words it; the resolved day beside it when known.
+        when = item.get("date_text") or item.get("date")
+        if item.get("date_text") and item.get("date"):
+            when = f"{item['date_text']} ({item['date']})"
+        summary = item.get("summary") or ""
+        return f"{when} · {summary}" if when else summary
     return f"count {_shown(item.get('count'))} · role {_shown(item.get('role'))}"
 
 
