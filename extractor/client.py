@@ -13,6 +13,7 @@ import httpx2
 import instructor
 import openai
 
+from . import instructor_patch
 from .errors import ProviderUnavailable
 from .retry import Throttle
 from .settings import ResolvedProvider, Settings
@@ -103,6 +104,7 @@ def build_client(
     settings: Settings, provider: ResolvedProvider, *, is_async: bool, throttle: Throttle | None = None
 ) -> Any:
     """An instructor client over the openai SDK, with SDK retries off."""
+    instructor_patch.apply()  # instructor re-walks the response model on every call otherwise
     api_key, base_url = _credentials(settings, provider)
     transport = build_transport(settings, provider, is_async=is_async, throttle=throttle)
     timeout = httpx2.Timeout(settings.request_timeout, connect=min(10.0, settings.request_timeout))
