@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .common import make_extractor, run_guarded, with_provider_options, write_atomically
-from ..errors import ExtractorError, InputError
+from ..errors import ConfigError, ExtractorError, InputError
 
 
 class BatchHadFailures(ExtractorError):
@@ -37,12 +37,21 @@ def batch(
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="stop at the first failed article")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar and no summary table")] = False,
     json_summary: Annotated[Optional[Path], typer.Option("--json-summary", help="write the summary as JSON here")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="asyncio (one process) | ray (Ray Data: every core, or a cluster)")] = "asyncio",
+    address: Annotated[Optional[str], typer.Option("--address", help="ray: auto | ray://HOST:10001; default a local Ray")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="ray: actors, each with one Extractor; default every CPU")] = None,
+    format: Annotated[str, typer.Option("--format", help="ray: jsonl | parquet (a directory of part files)")] = "jsonl",
     overrides: dict[str, Any] | None = None,
 ) -> None:
     """Extract many articles; resumable (sqlite job store), results written as they complete.
 
     Exit code 0 when every article is done, 4 when some failed (see the summary), 130 on Ctrl-C.
     """
+
+    if engine != "asyncio":
+        ray_options = dict(address=address, workers=workers, concurrency=concurrency, rpm=rpm, tpm=tpm, fmt=format)
+        run_guarded(lambda: _ray_batch(engine, inputs, out, ray_options, resume, quiet, json_summary, overrides or {}))
+        return
 
     def action() -> None:
         import asyncio
@@ -77,6 +86,28 @@ def batch(
             raise BatchHadFailures(f"{summary.failed} of {summary.total} articles failed")
 
     run_guarded(action)
+
+
+def _ray_batch(engine: str, inputs, out: Path, options: dict[str, Any], resume: bool, quiet: bool, json_summary, overrides) -> None:
+    """`--engine ray`: the same extraction and summary, run by Ray Data (extractor/batch/ray_job.py)."""
+    if engine != "ray":
+        raise InputError(f"--engine must be asyncio or ray, not {engine!r}")
+    try:
+        from ..batch.ray_job import RayOptions, run_ray_batch
+    except ImportError as error:
+        raise ConfigError(f"--engine ray needs Ray: pip install 'extractor[ray]' ({error.name} is missing)") from None
+    from ..batch.summary import Summary
+
+    extractor = make_extractor(**overrides)
+    summary = Summary(model=extractor.model)
+    started = time.perf_counter()
+    try:
+        run_ray_batch(inputs, out, extractor.settings, extractor.fingerprint, RayOptions(resume=resume, quiet=quiet, **options), summary)
+    finally:
+        summary.wall_seconds = time.perf_counter() - started
+        _report(summary, quiet=quiet, json_path=json_summary)
+    if summary.failed:
+        raise BatchHadFailures(f"{summary.failed} of {summary.total} articles failed")
 
 
 async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
