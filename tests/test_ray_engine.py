@@ -220,3 +220,26 @@ def test_known_text_rows_name_the_article_for_the_driver(tmp_path):
     assert result["status"] == ["known"] and requests == 0
     assert json.loads(result["line"][0])["id"] == "twin"
     assert set(result) == set(outcome_row("k", "w", None, status="done"))
+
+
+@pytest.mark.parametrize(
+    ("given", "engine", "message"),
+    [
+        ("in.jsonl", "spark", "--engine must be asyncio or ray, not 'spark'"),
+        ("-", "ray", "reads files or URIs, not stdin"),
+        ("missing.jsonl", "ray", "missing.jsonl: no such file or directory"),
+    ],
+)
+def test_bad_engine_input_is_one_line_and_exit_2_before_ray_starts(tmp_path, monkeypatch, given, engine, message):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.jsonl").write_text(json.dumps(records(1)[0]) + "\n", encoding="utf-8")
+    arguments = ["batch", given, "--out", "out.jsonl", "--provider", "replay", "--engine", engine]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output
+    assert not (tmp_path / "out.jsonl").exists()

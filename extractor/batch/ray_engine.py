@@ -21,7 +21,6 @@ import time
 from collections.abc import Collection
 from typing import Any
 
-from ..errors import ExtractorError
 from ..retry import Throttle
 from ..settings import Settings
 from .limiter import JobLimiter
@@ -194,7 +193,7 @@ def extract_dataset(
     from ray.data import ActorPoolStrategy
 
     if workers < 1 or concurrency < 1:
-        raise ExtractorError("workers and concurrency must be at least 1")
+        raise ValueError("workers and concurrency must be at least 1")
     if settings is None:
         settings = Settings(**overrides)
     elif overrides:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from ..settings import Settings
 from .ray_engine import extract_dataset, outcome_from_row
 from .ray_output import FailureWriter, Finished, ResultWriter, failures_path, read_finished
@@ -47,7 +48,11 @@ def connect(address: str | None, *, quiet: bool = False) -> None:
     if ray.is_initialized():
         return
     local = address is None
-    ray.init(address=address, include_dashboard=False if local else None, log_to_driver=False, logging_level=logging.WARNING)
+    try:
+        ray.init(address=address, include_dashboard=False if local else None, log_to_driver=False, logging_level=logging.WARNING)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ConfigError(f"cannot start or join Ray ({address or 'local'}): {first_line}") from None
 
 
 def default_workers() -> int:

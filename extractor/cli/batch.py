@@ -92,12 +92,15 @@ def _ray_batch(engine: str, inputs, out: Path, options: dict[str, Any], resume: 
     """`--engine ray`: the same extraction and summary, run by Ray Data (extractor/batch/ray_job.py)."""
     if engine != "ray":
         raise InputError(f"--engine must be asyncio or ray, not {engine!r}")
-    try:
-        from ..batch.ray_job import RayOptions, run_ray_batch
-    except ImportError as error:
-        raise ConfigError(f"--engine ray needs Ray: pip install 'extractor[ray]' ({error.name} is missing)") from None
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        raise ConfigError("--engine ray needs Ray: pip install 'extractor[ray]'")
+    from ..batch.ray_job import RayOptions, run_ray_batch
+    from ..batch.ray_sources import check_inputs
     from ..batch.summary import Summary
 
+    check_inputs(inputs)  # before Ray starts and before any summary
     extractor = make_extractor(**overrides)
     summary = Summary(model=extractor.model)
     started = time.perf_counter()
