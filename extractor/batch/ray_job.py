@@ -44,12 +44,13 @@ def connect(address: str | None, *, quiet: bool = False) -> None:
 
     # The summary is the report; Ray's progress lines would bury it (and `--quiet` means quiet).
     ray.data.DataContext.get_current().enable_progress_bars = not quiet
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    level = logging.ERROR if quiet else logging.WARNING
+    logging.getLogger("ray.data").setLevel(level)
     if ray.is_initialized():
         return
     local = address is None
     try:
-        ray.init(address=address, include_dashboard=False if local else None, log_to_driver=False, logging_level=logging.WARNING)
+        ray.init(address=address, include_dashboard=False if local else None, log_to_driver=False, logging_level=level)
     except (ConnectionError, RuntimeError, ValueError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ConfigError(f"cannot start or join Ray ({address or 'local'}): {first_line}") from None
