@@ -248,12 +248,14 @@ def test_a_rerun_keeps_finished_results_of_these_settings_and_drops_a_torn_line(
 
     out = tmp_path / "out.jsonl"
     kept, other, torn = line("a", "first text", "fp1"), line("b", "second text", "fp2"), line("c", "third", "fp1")[:40]
-    out.write_text(f"{kept}\n{other}\n{torn}", encoding="utf-8")
+    twin = line("a-twin", "first text", "fp1")
+    out.write_text(f"{kept}\n{other}\n{twin}\n{kept}\n{torn}", encoding="utf-8")
     finished = read_finished(out, fmt="jsonl", fingerprint="fp1")
-    assert [item.key for item in finished.values()] == ["a"]
-    assert finished[make_article("first text").sha256].outcome(where=None).usage.total_tokens == 6
+    assert list(finished) == [make_article("first text").sha256]
+    assert list(finished[make_article("first text").sha256].lines) == ["a", "a-twin"]
+    assert finished[make_article("first text").sha256].outcome("a", where=None).usage.total_tokens == 6
     ResultWriter(out, fmt="jsonl", keep=finished).close()
-    assert out.read_text(encoding="utf-8") == kept + "\n"
+    assert out.read_text(encoding="utf-8") == f"{kept}\n{twin}\n"
 
 
 def test_known_text_rows_name_the_article_for_the_driver(tmp_path):

@@ -101,7 +101,7 @@ def _outcome(row: dict[str, Any], finished: dict[str, Finished]) -> BatchOutcome
     if row["status"] != "known":
         return outcome_from_row(row)
     earlier = finished[row["sha256"]]
-    if earlier.key == row["key"]:
-        return earlier.outcome(where=row.get("where"))
+    if row["key"] in earlier.lines:
+        return earlier.outcome(row["key"], where=row.get("where"))
     # The same text under another id: its result, copied (no model call), as the local engine does.
     return BatchOutcome(key=row["key"], status="done", where=row.get("where"), line=earlier.copied_for(row["line"]), reused=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +23,21 @@ from ..schemas import Article, ArticleExtraction, Usage
 from .runner import BatchOutcome
 
 
-@dataclass(frozen=True)
+@dataclass
 class Finished:
-    """A result already in the output."""
+    """The results already in the output for one text (sha256): article id → line."""
 
-    key: str
-    line: str
+    lines: dict[str, str] = field(default_factory=dict)
 
-    def outcome(self, *, where: str | None) -> BatchOutcome:
-        meta = json.loads(self.line).get("meta") or {}
+    def outcome(self, key: str, *, where: str | None) -> BatchOutcome:
+        """The earlier result of article `key`, as the local engine reports a resumed one."""
+        line = self.lines[key]
+        meta = json.loads(line).get("meta") or {}
         return BatchOutcome(
-            key=self.key,
+            key=key,
             status="done",
             where=where,
-            line=self.line,
+            line=line,
             attempts=int(meta.get("attempts") or 0),
             usage=Usage.model_validate(meta.get("usage") or {}),
             latency_ms=meta.get("latency_ms"),
@@ -44,8 +45,8 @@ class Finished:
         )
 
     def copied_for(self, header_json: str) -> str:
-        """This result under another article's header (an identical text with another id)."""
-        result = ArticleExtraction.model_validate_json(self.line)
+        """The result under another article's header (an identical text with another id)."""
+        result = ArticleExtraction.model_validate_json(next(iter(self.lines.values())))
         return result.model_copy(update={"article": Article.model_validate_json(header_json)}).model_dump_json()
 
 
@@ -54,7 +55,7 @@ def failures_path(out: Path) -> Path:
 
 
 def read_finished(out: Path, *, fmt: str, fingerprint: str) -> dict[str, Finished]:
-    """sha256 → result, for the output's results made with these settings (first one wins)."""
+    """sha256 → results in the output made with these settings (one per article id)."""
     lines = _parquet_lines(out) if fmt == "parquet" else _jsonl_lines(out)
     finished: dict[str, Finished] = {}
     for line in lines:
@@ -63,8 +64,8 @@ def read_finished(out: Path, *, fmt: str, fingerprint: str) -> dict[str, Finishe
             article, meta = record["article"], record["meta"]
         except (ValueError, KeyError, TypeError):
             continue  # a torn line of a killed run
-        if meta.get("fingerprint") == fingerprint and article.get("sha256") not in finished:
-            finished[article["sha256"]] = Finished(article["id"], line)
+        if meta.get("fingerprint") == fingerprint:
+            finished.setdefault(article["sha256"], Finished()).lines.setdefault(article["id"], line)
     return finished
 
 
@@ -99,7 +100,8 @@ class ResultWriter:
         if fmt == "jsonl":
             if self.out.is_dir():
                 raise InputError(f"{self.out}: is a directory, not an output file (use --format parquet)")
-            write_atomically(self.out, "".join(item.line + "\n" for item in keep.values()))
+            kept = (line for finished in keep.values() for line in finished.lines.values())
+            write_atomically(self.out, "".join(line + "\n" for line in kept))
             self._file: Any = self.out.open("a", encoding="utf-8")
         else:
             if self.out.exists() and not self.out.is_dir():
