@@ -133,12 +133,15 @@ def test_killed_driver_then_rerun_extracts_no_article_twice(ray_session, tmp_pat
     n = 200
     inputs = write_jsonl(tmp_path / "in.jsonl", records(n))
     out = tmp_path / "out.jsonl"
-    with CountingServer(FaultConfig(latency=0.05)) as server:
+    # 500s and no transport retries: a request is one attempt at one article, and failed
+    # articles are recorded (with their reason) rather than retried within the run.
+    with CountingServer(FaultConfig(latency=0.05, rate_500=0.05)) as server:
+        env = {**env_for(server), "EXTRACTOR_TRANSPORT_RETRIES": "0"}
         command = [
             str(Path(sys.executable).parent / "extractor"), "batch", str(inputs), "--out", str(out), "--quiet",
             "--engine", "ray", "--address", ray_session, "--workers", "2", "-c", "8",
         ]  # fmt: skip
-        process = subprocess.Popen(command, env=env_for(server), cwd=ROOT)
+        process = subprocess.Popen(command, env=env, cwd=ROOT)
         deadline = time.monotonic() + 120
         while count_lines(out) < n // 4 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -148,20 +151,28 @@ def test_killed_driver_then_rerun_extracts_no_article_twice(ray_session, tmp_pat
         assert 0 < len(before_kill) < n, "the kill should land midway"
 
         summary_path = tmp_path / "summary.json"
-        rerun = subprocess.run([*command, "--json-summary", str(summary_path)], env=env_for(server), cwd=ROOT, timeout=300)
-        assert rerun.returncode == 0
+        rerun = subprocess.run([*command, "--json-summary", str(summary_path)], env=env, cwd=ROOT, timeout=300)
         per_text = dict(server.per_text)
-    ids = jsonl_ids(out)
-    assert sorted(ids) == sorted(f"a{i:04d}" for i in range(n))  # every article exactly once
-    # No faults, so one request is one extraction. What was written before the kill is never
-    # asked again; only articles in flight when the driver died are (their answers were lost).
+        injected = server.stats.outcomes["500"]
+    done = jsonl_ids(out)
+    failures = [json.loads(line) for line in Path(f"{out}.failures.jsonl").read_text().splitlines()]
+    failed = [failure["id"] for failure in failures]
+    # Every article exactly once: in the output, or in the failures file with its reason.
+    assert len(set(done)) == len(done) and len(set(failed)) == len(failed) and not set(done) & set(failed)
+    assert sorted(done + failed) == sorted(f"a{i:04d}" for i in range(n))
+    assert injected > 0 and failed
+    assert all(failure["cause"] == "http_500" and failure["message"] for failure in failures)
+    assert rerun.returncode == 4  # some articles failed
+    # What was written before the kill is never asked again; only articles in flight when the
+    # driver died, or failed in the first run, are.
     text_of = {record["id"]: record["text"] for record in records(n)}
     assert len(per_text) == n
     assert all(per_text[text_of[article_id]] == 1 for article_id in before_kill)
     summary = json.loads(summary_path.read_text())
-    assert summary["articles"]["total"] == n and summary["articles"]["done"] == n
+    assert summary["articles"]["total"] == n and summary["articles"]["failed"] == len(failed)
     assert summary["articles"]["resumed"] == len(before_kill)
     assert summary["articles"]["resumed"] + summary["articles"]["extracted_now"] == n
+    assert summary["failures_by_reason"] == {"http_500": len(failed)}
 
 
 @pytest.mark.ray
