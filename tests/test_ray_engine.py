@@ -286,6 +286,8 @@ def test_known_text_rows_name_the_article_for_the_driver(tmp_path):
         ("in.jsonl", "spark", "--engine must be asyncio or ray, not 'spark'"),
         ("-", "ray", "reads files or URIs, not stdin"),
         ("missing.jsonl", "ray", "missing.jsonl: no such file or directory"),
+        ("in.jsonl --workers 2", "asyncio", "--workers: only with --engine ray"),
+        ("in.jsonl --format parquet", "asyncio", "--format: only with --engine ray"),
     ],
 )
 def test_bad_engine_input_is_one_line_and_exit_2_before_ray_starts(tmp_path, monkeypatch, given, engine, message):
@@ -295,7 +297,7 @@ def test_bad_engine_input_is_one_line_and_exit_2_before_ray_starts(tmp_path, mon
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "in.jsonl").write_text(json.dumps(records(1)[0]) + "\n", encoding="utf-8")
-    arguments = ["batch", given, "--out", "out.jsonl", "--provider", "replay", "--engine", engine]
+    arguments = ["batch", *given.split(), "--out", "out.jsonl", "--provider", "replay", "--engine", engine]
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()

@@ -52,6 +52,9 @@ def batch(
         ray_options = dict(address=address, workers=workers, concurrency=concurrency, rpm=rpm, tpm=tpm, fmt=format)
         run_guarded(lambda: _ray_batch(engine, inputs, out, ray_options, resume, quiet, json_summary, overrides or {}))
         return
+    ray_only = [name for name, given in (("--address", address), ("--workers", workers), ("--format", format != "jsonl")) if given]
+    if ray_only:
+        run_guarded(lambda: _refuse(InputError(f"{', '.join(ray_only)}: only with --engine ray")))
 
     def action() -> None:
         import asyncio
@@ -86,6 +89,10 @@ def batch(
             raise BatchHadFailures(f"{summary.failed} of {summary.total} articles failed")
 
     run_guarded(action)
+
+
+def _refuse(error: InputError) -> None:
+    raise error
 
 
 def _ray_batch(engine: str, inputs, out: Path, options: dict[str, Any], resume: bool, quiet: bool, json_summary, overrides) -> None:
