@@ -288,6 +288,7 @@ def test_known_text_rows_name_the_article_for_the_driver(tmp_path):
         ("missing.jsonl", "ray", "missing.jsonl: no such file or directory"),
         ("in.jsonl --workers 2", "asyncio", "--workers: only with --engine ray"),
         ("in.jsonl --format parquet", "asyncio", "--format: only with --engine ray"),
+        ("in.jsonl --fail-fast --db job.db", "ray", "--db, --fail-fast: not with --engine ray"),
     ],
 )
 def test_bad_engine_input_is_one_line_and_exit_2_before_ray_starts(tmp_path, monkeypatch, given, engine, message):

@@ -48,16 +48,19 @@ def batch(
     Exit code 0 when every article is done, 4 when some failed (see the summary), 130 on Ctrl-C.
     """
 
+    only_ray = {"--address": address, "--workers": workers, "--format": format != "jsonl"}
+    only_asyncio = {"--db": db, "--retry-failed": retry_failed, "--fail-fast": fail_fast}
+    misplaced = [name for name, given in (only_asyncio if engine == "ray" else only_ray).items() if given]
     if engine != "asyncio":
         ray_options = dict(address=address, workers=workers, concurrency=concurrency, rpm=rpm, tpm=tpm, fmt=format)
-        run_guarded(lambda: _ray_batch(engine, inputs, out, ray_options, resume, quiet, json_summary, overrides or {}))
+        run_guarded(lambda: _ray_batch(engine, misplaced, inputs, out, ray_options, resume, quiet, json_summary, overrides or {}))
         return
-    ray_only = [name for name, given in (("--address", address), ("--workers", workers), ("--format", format != "jsonl")) if given]
-    if ray_only:
-        run_guarded(lambda: _refuse(InputError(f"{', '.join(ray_only)}: only with --engine ray")))
 
     def action() -> None:
         import asyncio
+
+        if misplaced:
+            raise InputError(f"{', '.join(misplaced)}: only with --engine ray")
 
         from ..batch.limiter import JobLimiter
         from ..batch.runner import BatchAborted, BatchJob
@@ -91,14 +94,14 @@ def batch(
     run_guarded(action)
 
 
-def _refuse(error: InputError) -> None:
-    raise error
-
-
-def _ray_batch(engine: str, inputs, out: Path, options: dict[str, Any], resume: bool, quiet: bool, json_summary, overrides) -> None:
+def _ray_batch(
+    engine: str, misplaced: list[str], inputs, out: Path, options: dict[str, Any], resume: bool, quiet: bool, json_summary, overrides
+) -> None:
     """`--engine ray`: the same extraction and summary, run by Ray Data (extractor/batch/ray_job.py)."""
     if engine != "ray":
         raise InputError(f"--engine must be asyncio or ray, not {engine!r}")
+    if misplaced:
+        raise InputError(f"{', '.join(misplaced)}: not with --engine ray (its resume state is the output itself)")
     import importlib.util
 
     if importlib.util.find_spec("ray") is None:
