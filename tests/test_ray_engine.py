@@ -301,3 +301,28 @@ def test_bad_engine_input_is_one_line_and_exit_2_before_ray_starts(tmp_path, mon
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_parquet_parts_gather_results_and_the_last_part_is_written_on_close(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from extractor.batch import ray_output
+    from extractor.batch.runner import BatchOutcome
+
+    def done(article_id: str) -> BatchOutcome:
+        article = make_article(f"text of {article_id}", article_id=article_id).header()
+        line = json.dumps({"article": article.model_dump(mode="json"), "meta": {"fingerprint": "fp"}})
+        return BatchOutcome(key=article_id, status="done", line=line)
+
+    monkeypatch.setattr(ray_output, "PART_ROWS", 3)
+    monkeypatch.setattr(ray_output, "PART_SECONDS", 3600)
+    out = tmp_path / "out"
+    writer = ResultWriter(out, fmt="parquet", keep={})
+    for batch in (["a", "b"], ["c", "d"], ["e"]):
+        writer.write([done(article_id) for article_id in batch], "fp")
+    assert [len(pq.read_table(part)) for part in sorted(out.glob("part-*.parquet"))] == [4]  # a-d, at 3 or more
+    writer.close()
+    parts = sorted(out.glob("part-*.parquet"), key=lambda part: part.name)
+    assert [pq.read_table(part).column("id").to_pylist() for part in parts] == [["a", "b", "c", "d"], ["e"]]
+    assert not list(out.glob(".*.tmp"))
+    assert set(read_finished(out, fmt="parquet", fingerprint="fp")) == {make_article(f"text of {x}").sha256 for x in "abcde"}

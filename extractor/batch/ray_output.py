@@ -1,10 +1,11 @@
 """What `--engine ray` writes, and what a rerun reads back to skip finished articles.
 
-Results go out as they arrive, so a killed driver loses at most the batch in hand:
-* JSONL (default): the local engine's line format, appended one flushed line at a time;
+Results go out as they arrive, so a killed driver loses little:
+* JSONL (default): the local engine's line format, appended and flushed batch by batch;
   a rerun first rewrites the file without a torn last line or results of other settings.
 * Parquet (`--format parquet`): OUT is a directory of part files, each written whole
-  (temporary name, then renamed); columns id, sha256, fingerprint and result (the line).
+  (temporary name, then renamed) every `PART_ROWS` results or `PART_SECONDS`; columns id,
+  sha256, fingerprint and result (the line).
 Failures go to OUT.failures.jsonl (rewritten each run: a rerun tries failed articles again).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,11 @@ from ..errors import InputError
 from ..files import write_atomically
 from ..schemas import Article, ArticleExtraction, Usage
 from .runner import BatchOutcome
+
+# A Parquet part per this many results or seconds, whichever comes first: fewer, larger
+# files than one per batch; a killed driver loses at most that much (it is extracted again).
+PART_ROWS = 1000
+PART_SECONDS = 10.0
 
 
 @dataclass
@@ -97,6 +104,9 @@ class ResultWriter:
             raise InputError(f"{self.out}: output directory does not exist")
         self._run = uuid.uuid4().hex[:8]
         self._parts = 0
+        self._pending: list[tuple[str, str]] = []  # (id, line) not yet in a Parquet part
+        self._fingerprint = ""
+        self._last_part = time.monotonic()
         if fmt == "jsonl":
             if self.out.is_dir():
                 raise InputError(f"{self.out}: is a directory, not an output file (use --format parquet)")
@@ -119,15 +129,24 @@ class ResultWriter:
             self._file.write("".join(outcome.line + "\n" for outcome in done))
             self._file.flush()
             return
+        self._pending.extend((outcome.key, outcome.line) for outcome in done)
+        self._fingerprint = fingerprint
+        if len(self._pending) >= PART_ROWS or time.monotonic() - self._last_part >= PART_SECONDS:
+            self._write_part()
+
+    def _write_part(self) -> None:
+        """The pending results as one Parquet file, which appears whole (renamed into place)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        if not self._pending:
+            return
         table = pa.table(
             {
-                "id": [outcome.key for outcome in done],
-                "sha256": [json.loads(outcome.line)["article"]["sha256"] for outcome in done],
-                "fingerprint": [fingerprint] * len(done),
-                "result": [outcome.line for outcome in done],
+                "id": [key for key, _ in self._pending],
+                "sha256": [json.loads(line)["article"]["sha256"] for _, line in self._pending],
+                "fingerprint": [self._fingerprint] * len(self._pending),
+                "result": [line for _, line in self._pending],
             }
         )
         self._parts += 1
@@ -135,10 +154,13 @@ class ResultWriter:
         temporary = final.with_name("." + final.name + ".tmp")
         pq.write_table(table, temporary)
         os.replace(temporary, final)
+        self._pending, self._last_part = [], time.monotonic()
 
     def close(self) -> None:
         if self.fmt == "jsonl":
             self._file.close()
+        else:
+            self._write_part()
 
 
 class FailureWriter:
