@@ -79,7 +79,9 @@ class ExtractionActor:
 
     async def _one(self, item: SourceItem) -> dict[str, Any]:
         if isinstance(item, InputFailure):
-            return outcome_row(item.key, item.where, None, status="failed", error_class="InputError", cause="input", message=item.message)
+            return outcome_row(
+                item.key, item.where, None, status="failed", error_class="InputError", cause="input", message=item.message
+            )
         sha = item.article.sha256
         if sha in self.known:
             # The header lets the driver copy the earlier result when the id differs.

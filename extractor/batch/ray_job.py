@@ -62,7 +62,9 @@ def default_workers() -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
-def run_ray_batch(inputs: list[str], out: Path, settings: Settings, fingerprint: str, options: RayOptions, summary: Summary) -> None:
+def run_ray_batch(
+    inputs: list[str], out: Path, settings: Settings, fingerprint: str, options: RayOptions, summary: Summary
+) -> None:
     """Run the job, adding every article's outcome to `summary` as it completes."""
     import ray
 
@@ -104,4 +106,5 @@ def _outcome(row: dict[str, Any], finished: dict[str, Finished]) -> BatchOutcome
     if row["key"] in earlier.lines:
         return earlier.outcome(row["key"], where=row.get("where"))
     # The same text under another id: its result, copied (no model call), as the local engine does.
-    return BatchOutcome(key=row["key"], status="done", where=row.get("where"), line=earlier.copied_for(row["line"]), reused=True)
+    line = earlier.copied_for(row["line"])
+    return BatchOutcome(key=row["key"], status="done", where=row.get("where"), line=line, reused=True)

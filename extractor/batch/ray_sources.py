@@ -122,8 +122,8 @@ def _tagged_item(kind: str, where: str, data: bytes, *, max_bytes: int) -> Sourc
     name = posixpath.basename(where)
     stem, suffix = posixpath.splitext(name)
     try:
-        article = article_from_bytes(data, suffix=suffix.lower() or ".txt", source=where, stem=stem, max_bytes=max_bytes)
-        return SourcedArticle(where, article)
+        suffix = suffix.lower() or ".txt"
+        return SourcedArticle(where, article_from_bytes(data, suffix=suffix, source=where, stem=stem, max_bytes=max_bytes))
     except InputError as exc:
         return InputFailure(where, str(exc))
 

@@ -95,7 +95,15 @@ def batch(
 
 
 def _ray_batch(
-    engine: str, misplaced: list[str], inputs, out: Path, options: dict[str, Any], resume: bool, quiet: bool, json_summary, overrides
+    engine: str,
+    misplaced: list[str],
+    inputs: list[str],
+    out: Path,
+    options: dict[str, Any],
+    resume: bool,
+    quiet: bool,
+    json_summary: Path | None,
+    overrides: dict[str, Any],
 ) -> None:
     """`--engine ray`: the same extraction and summary, run by Ray Data (extractor/batch/ray_job.py)."""
     if engine != "ray":
@@ -115,7 +123,8 @@ def _ray_batch(
     summary = Summary(model=extractor.model)
     started = time.perf_counter()
     try:
-        run_ray_batch(inputs, out, extractor.settings, extractor.fingerprint, RayOptions(resume=resume, quiet=quiet, **options), summary)
+        ray_options = RayOptions(resume=resume, quiet=quiet, **options)
+        run_ray_batch(inputs, out, extractor.settings, extractor.fingerprint, ray_options, summary)
     finally:
         summary.wall_seconds = time.perf_counter() - started
         _report(summary, quiet=quiet, json_path=json_summary)
