@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/bench_batch.py                  # N=500, 200 ms, concurrency 1 8 32 128
     .venv/bin/python bench/bench_batch.py --n 200 --n-serial 50 --latency 0.1
+    .venv/bin/python bench/bench_batch.py --concurrency 32 --ray-workers 2   # + --engine ray (needs [ray])
 
 The fault server runs in a subprocess (no faults, fixed latency) so the CPU measured here is
 the client's alone. "ideal" is N × latency / concurrency; "CPU ms/article" is this process's
-CPU time over N; "overhead" is that minus the plain instructor loop's CPU per article.
+CPU time over N (for the Ray rows: this process plus every Ray process: GCS, raylet, actors,
+Ray Data tasks); "overhead" is that minus the plain instructor loop's CPU per article.
 """
 
 from __future__ import annotations
@@ -138,15 +140,78 @@ def run_batch(base_url: str, items: list, concurrency: int, latency: float) -> R
     return row
 
 
+def tree_cpu_seconds(root: int, *, skip: set[int]) -> float:
+    """CPU time of `root`'s descendants (not `skip`'s subtrees), reaped children included.
+
+    A local Ray's GCS, raylet and worker processes descend from the process that called
+    ray.init, so this is Ray's whole CPU bill: actors, Ray Data's tasks and Ray itself.
+    """
+    import os
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        cpu[pid] = sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
+    total, todo = 0.0, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        if pid in skip:
+            continue
+        total += cpu.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def run_ray(base_url: str, items: list, concurrency: int, workers: int, latency: float, server_pid: int) -> Row:
+    """`--engine ray`'s path (extract_dataset over an actor pool); CPU = this process + all of Ray."""
+    import os
+
+    import ray
+
+    from extractor.ray import extract_dataset
+
+    records = [{"id": a.id, "text": a.text, "title": a.title} for a in items]
+    before = time.process_time() + tree_cpu_seconds(os.getpid(), skip={server_pid})
+    wall = time.perf_counter()
+    dataset = extract_dataset(
+        ray.data.from_items(records), provider="openai", base_url=base_url, api_key="bench", fixtures_mode="off",
+        workers=workers, concurrency=concurrency,
+    )  # fmt: skip
+    done = sum(int((batch["status"] == "done").sum()) for batch in dataset.iter_batches(batch_size=None))
+    wall = time.perf_counter() - wall
+    cpu = time.process_time() + tree_cpu_seconds(os.getpid(), skip={server_pid}) - before
+    if done != len(items):
+        raise SystemExit(f"ray: only {done} of {len(items)} articles done")
+    return Row(f"ray ({workers} workers)", concurrency, len(items), wall, cpu, latency)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=500, help="articles per batch run")
     parser.add_argument("--n-serial", type=int, default=None, help="articles for concurrency 1 and plain (default --n)")
     parser.add_argument("--latency", type=float, default=0.2, help="server latency, seconds")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 128])
+    parser.add_argument("--ray-workers", type=int, default=0, help="also run --engine ray with this many actors")
+    parser.add_argument("--ray-n", type=int, default=None, help="articles for the Ray rows (default --n)")
     args = parser.parse_args()
     n_serial = args.n_serial or args.n
     server, base_url = start_server(args.latency)
+    if args.ray_workers:
+        import ray
+
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
     try:
         run_batch(base_url, articles(8), 8, args.latency)  # warm-up: imports, schema caches
         rows = [run_plain(base_url, articles(n_serial), args.latency)]
@@ -155,6 +220,12 @@ def main() -> None:
             n = n_serial if concurrency == 1 else args.n
             rows.append(run_batch(base_url, articles(n), concurrency, args.latency))
             print(f"  done: concurrency {concurrency}", file=sys.stderr)
+        if args.ray_workers:
+            for concurrency in args.concurrency:
+                if concurrency > 1:
+                    n = args.ray_n or args.n
+                    rows.append(run_ray(base_url, articles(n), concurrency, args.ray_workers, args.latency, server.pid))
+                    print(f"  done: ray, concurrency {concurrency}", file=sys.stderr)
     finally:
         server.terminate()
         server.wait()
@@ -171,7 +242,7 @@ def main() -> None:
 
 def _delta(row: Row, loop_cpu_ms: float) -> str:
     """The batch runner's own CPU per article: batch minus the same Extractor called in a loop."""
-    return f"{row.cpu * 1000 / row.n - loop_cpu_ms:+.1f}" if row.runner == "batch" else "–"
+    return f"{row.cpu * 1000 / row.n - loop_cpu_ms:+.1f}" if row.runner != "plain" and row.runner != "extractor loop" else "–"
 
 
 if __name__ == "__main__":

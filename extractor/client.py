@@ -15,6 +15,7 @@ import httpx2
 import instructor
 import openai
 
+from . import instructor_patch
 from .errors import ConfigError, ProviderUnavailable
 from .retry import Throttle
 from .settings import ResolvedProvider, Settings
@@ -226,6 +227,7 @@ def wrap_client(
     client: openai.OpenAI | openai.AsyncOpenAI, settings: Settings, provider: ResolvedProvider
 ) -> instructor.Instructor | instructor.AsyncInstructor:
     """Instructor over an openai client (ours, or a caller's used as it is)."""
+    instructor_patch.apply()  # instructor re-walks the response model on every call otherwise
     return instructor.from_openai(client, mode=instructor_mode(settings, provider))
 
 

@@ -26,6 +26,7 @@ class RateLimit:
     def __init__(self, per_minute: float, *, window: float = WINDOW_SECONDS) -> None:
         if per_minute <= 0 or window <= 0:
             raise ValueError("a rate limit must be positive")
+        self.per_minute = per_minute
         capacity = per_minute * window / 60.0
         if capacity < 1:  # below one unit a window: one unit every 60/per_minute seconds
             capacity, window = 1.0, 60.0 / per_minute

@@ -118,6 +118,16 @@ def failure_cause(error: BaseException) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def describe_failure(error: BaseException) -> tuple[str, str]:
+    """(cause, one-line message) of an article's failure; unexpected errors name their class."""
+    known = isinstance(error, ExtractorError)
+    cause = failure_cause(error) if known else "internal_error"
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if not known:
+        message = f"{type(error).__name__}: {message}"
+    return cause, message
+
+
 class BatchJob:
     def __init__(
         self,
@@ -264,11 +274,7 @@ class BatchJob:
     def _fail(
         self, item: SourcedArticle, error: Exception, *, attempts: int, usage: Usage, latency_ms: float
     ) -> BatchOutcome:
-        known = isinstance(error, ExtractorError)
-        cause = failure_cause(error) if known else "internal_error"
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if not known:
-            message = f"{type(error).__name__}: {message}"
+        cause, message = describe_failure(error)
         self.store.mark_failed(
             item.key,
             error_class=type(error).__name__,

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
-from ..errors import ExtractorError, InputError
+from ..errors import ConfigError, ExtractorError, InputError
 
 
 class BatchHadFailures(ExtractorError):
@@ -48,6 +48,10 @@ def batch(
     poll_interval: Annotated[
         float, typer.Option("--poll-interval", min=0.01, help="batch-api: first wait between polls, s (doubles to 60)")
     ] = 5.0,
+    engine: Annotated[str, typer.Option("--engine", help="asyncio (one process) | ray (Ray Data: every core, or a cluster)")] = "asyncio",
+    address: Annotated[Optional[str], typer.Option("--address", help="ray: auto | ray://HOST:10001; default a local Ray")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="ray: actors, each with one Extractor; default every CPU")] = None,
+    format: Annotated[str, typer.Option("--format", help="ray: jsonl | parquet (a directory of part files)")] = "jsonl",
     overrides: dict[str, Any] | None = None,
 ) -> None:
     """Extract many articles; resumable (sqlite job store), results written as they complete.
@@ -56,8 +60,25 @@ def batch(
     store is in use by another run or the server refused the credentials, 130 on Ctrl-C.
     """
 
+    only_ray = {"--address": address, "--workers": workers, "--format": format != "jsonl"}
+    only_asyncio = {
+        "--db": db,
+        "--retry-failed": retry_failed,
+        "--fail-fast": fail_fast,
+        "--via batch-api": via != "live",
+        "--cancel": cancel,
+    }
+    misplaced = [name for name, given in (only_asyncio if engine == "ray" else only_ray).items() if given]
+    if engine != "asyncio":
+        ray_options = dict(address=address, workers=workers, concurrency=concurrency, rpm=rpm, tpm=tpm, fmt=format)
+        run_guarded(lambda: _ray_batch(engine, misplaced, inputs, out, ray_options, resume, quiet, json_summary, overrides or {}))
+        return
+
     def action() -> None:
         import asyncio
+
+        if misplaced:
+            raise InputError(f"{', '.join(misplaced)}: only with --engine ray")
 
         from ..batch.limiter import JobLimiter
         from ..batch.runner import BatchAborted, BatchJob
@@ -109,6 +130,47 @@ def batch(
             raise BatchHadFailures(f"{summary.failed} of {summary.total} articles failed")
 
     run_guarded(action)
+
+
+def _ray_batch(
+    engine: str,
+    misplaced: list[str],
+    inputs: list[str],
+    out: Path,
+    options: dict[str, Any],
+    resume: bool,
+    quiet: bool,
+    json_summary: Path | None,
+    overrides: dict[str, Any],
+) -> None:
+    """`--engine ray`: the same extraction and summary, run by Ray Data (extractor/batch/ray_job.py)."""
+    if engine != "ray":
+        raise InputError(f"--engine must be asyncio or ray, not {engine!r}")
+    if misplaced:
+        raise InputError(f"{', '.join(misplaced)}: not with --engine ray (its resume state is the output itself)")
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        raise ConfigError("--engine ray needs Ray: pip install 'extractor[ray]'")
+    from ..batch.ray_job import RayOptions, run_ray_batch
+    from ..batch.ray_sources import check_inputs
+    from ..batch.summary import Summary
+
+    for target in (out if options.get("fmt") == "jsonl" else None, json_summary):
+        if target is not None:
+            check_output_path(target)
+    check_inputs(inputs)  # before Ray starts and before any summary
+    extractor = make_extractor(**overrides)
+    summary = Summary(model=extractor.model)
+    started = time.perf_counter()
+    try:
+        ray_options = RayOptions(resume=resume, quiet=quiet, **options)
+        run_ray_batch(inputs, out, extractor.settings, extractor.fingerprint, ray_options, summary)
+    finally:
+        summary.wall_seconds = time.perf_counter() - started
+        _report(summary, quiet=quiet, json_path=json_summary)
+    if summary.failed:
+        raise BatchHadFailures(f"{summary.failed} of {summary.total} articles failed")
 
 
 async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
