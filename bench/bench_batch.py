@@ -242,7 +242,11 @@ def main() -> None:
 
 def _delta(row: Row, loop_cpu_ms: float) -> str:
     """The batch runner's own CPU per article: batch minus the same Extractor called in a loop."""
-    return f"{row.cpu * 1000 / row.n - loop_cpu_ms:+.1f}" if row.runner != "plain" and row.runner != "extractor loop" else "–"
+    return (
+        f"{row.cpu * 1000 / row.n - loop_cpu_ms:+.1f}"
+        if row.runner != "plain" and row.runner != "extractor loop"
+        else "–"
+    )
 
 
 if __name__ == "__main__":

@@ -85,7 +85,9 @@ def rows(fixtures: Path) -> list[dict[str, Any]]:
 
 def main() -> None:
     fixtures = Path(sys.argv[1] if len(sys.argv) > 1 else "fixtures")
-    print("| article | fixture | model | prompt tokens | completion tokens | system | schema | per article | answer | static share |")
+    print(
+        "| article | fixture | model | prompt tokens | completion tokens | system | schema | per article | answer | static share |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows(fixtures):
         reported = [row["prompt_tokens"], row["completion_tokens"]]

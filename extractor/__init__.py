@@ -70,8 +70,6 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-
-
 __all__ = [
     "Actor",
     "Aircraft",

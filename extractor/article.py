@@ -16,10 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .schemas import Article
-
 from .article_meta import split_metadata
 from .errors import InputError
+from .schemas import Article
 
 DEFAULT_MAX_BYTES = 2_000_000
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
@@ -247,7 +246,8 @@ def _read_stdin(stdin: Any, max_bytes: int) -> bytes:
     if stream is None:
         raise InputError("<stdin>: stdin is closed; give an article file or pipe one in")
     try:
-        return stream.read(max_bytes + 1)
+        data: bytes = stream.read(max_bytes + 1)
+        return data
     except (OSError, ValueError) as exc:  # ValueError: reading a closed file
         raise InputError(f"<stdin>: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
 

@@ -138,7 +138,9 @@ def checked_base_url(url: str) -> str:
     except (httpx2.InvalidURL, TypeError, ValueError) as exc:
         raise ConfigError(f"base URL {url!r} (--base-url or OPENAI_BASE_URL) is not a valid URL ({exc})") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigError(f"base URL {url!r} (--base-url or OPENAI_BASE_URL) is not a valid URL (use http://host[:port]/v1 or https://...)")
+        raise ConfigError(
+            f"base URL {url!r} (--base-url or OPENAI_BASE_URL) is not a valid URL (use http://host[:port]/v1 or https://...)"
+        )
     return url
 
 
@@ -157,7 +159,9 @@ def _credentials(settings: Settings, provider: ResolvedProvider, *, own_transpor
             # a caller's transport answers however it likes.
             key = "no-key"
         elif settings.fixtures_mode != "replay":
-            raise ProviderUnavailable("the openai provider needs OPENAI_API_KEY (or --base-url for a compatible server)")
+            raise ProviderUnavailable(
+                "the openai provider needs OPENAI_API_KEY (or --base-url for a compatible server)"
+            )
         else:
             key = IN_PROCESS_API_KEY
     return key, settings.base_url or OPENAI_DEFAULT_BASE_URL

@@ -19,10 +19,10 @@ flag keeps everything, unfound evidence with `match` null. off leaves the extrac
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -163,7 +163,9 @@ def _ground_items(kind: str, items: list[Any], finder: SpanFinder, mode: str, wa
         evidence = [_ground(ev, finder) for ev in item.evidence]
         found = [ev for ev in evidence if ev.match is not None]
         if mode == "strict" and not found:
-            warnings.append(f"dropped {kind} {_label(kind, item)!r}: evidence not found: {item.evidence[0].quote[:120]!r}")
+            warnings.append(
+                f"dropped {kind} {_label(kind, item)!r}: evidence not found: {item.evidence[0].quote[:120]!r}"
+            )
             continue
         update: dict[str, Any] = {"evidence": found if mode == "strict" else evidence}
         if kind == "statement" and item.quote is not None:

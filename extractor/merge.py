@@ -13,12 +13,12 @@ the duplicates agree.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, Sequence, TypeVar
-
-from .schemas import Actor, Aircraft, Evidence, Exercise, PoliticalStatement
-from .schemas.common import MAX_EVIDENCE
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
 from .gazetteer import alias_key
+from .schemas import Actor, Aircraft, Evidence, Exercise, PoliticalStatement
+from .schemas.common import MAX_EVIDENCE
 
 T = TypeVar("T", Aircraft, Exercise, PoliticalStatement)
 

@@ -8,13 +8,12 @@ gazetteer does not know keeps its name as written with `canonical_name` null; fi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
-
-from .schemas import Actor, Aircraft, ArticleExtraction, Exercise, PoliticalStatement
+from collections.abc import Sequence
 
 from .dates import resolve_date_text
 from .gazetteer import AircraftEntry, Gazetteer, alias_key, designation_key, load_gazetteer, parse_designation
 from .merge import merge_aircraft, merge_exercises, merge_statements
+from .schemas import Actor, Aircraft, ArticleExtraction, Exercise, PoliticalStatement
 
 NOT_AIRCRAFT_PREFIX = "removed aircraft"
 

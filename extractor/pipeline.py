@@ -287,7 +287,9 @@ class Extractor:
         )
         return draft
 
-    def _finish(self, article: ArticleInput, drafts: list[ExtractionDraft], meter: CallMeter, started: float) -> ArticleExtraction:
+    def _finish(
+        self, article: ArticleInput, drafts: list[ExtractionDraft], meter: CallMeter, started: float
+    ) -> ArticleExtraction:
         warnings: list[str] = []
         if len(drafts) > 1:
             warnings.append(f"article split into {len(drafts)} parts for the context budget; results merged")
@@ -301,7 +303,7 @@ class Extractor:
                 model=self.model,
                 prompt_version=prompt_version(),
                 fingerprint=self.fingerprint,
-                extracted_at=dt.datetime.now(dt.timezone.utc),
+                extracted_at=dt.datetime.now(dt.UTC),
                 warnings=warnings,
             ),
         )

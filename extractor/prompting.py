@@ -9,10 +9,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from .schemas import ExtractionDraft
-
 from .article import ArticleInput
 from .article_block import encode_article
+from .schemas import ExtractionDraft
 
 
 @dataclass(frozen=True)
@@ -36,9 +35,7 @@ def prompt_version() -> str:
     return load_templates().version
 
 
-def render_messages(
-    article: ArticleInput, text: str, *, part: int = 1, parts: int = 1
-) -> list[dict[str, str]]:
+def render_messages(article: ArticleInput, text: str, *, part: int = 1, parts: int = 1) -> list[dict[str, str]]:
     """The system and user messages for one piece of an article.
 
     Title and text are encoded so that nothing in them can open or close the article block

@@ -139,7 +139,13 @@ def async_transport_retrying(**kwargs: Any) -> AsyncRetrying:
 
 # Only an answer that failed to parse or validate is worth a paid re-ask. A bare ValueError
 # is not one: it may come from our own code, and asking the model again cannot fix that.
-REASK_ERRORS = (ValidationError, json.JSONDecodeError, InstructorValidationError, AsyncValidationError, ResponseParsingError)
+REASK_ERRORS = (
+    ValidationError,
+    json.JSONDecodeError,
+    InstructorValidationError,
+    AsyncValidationError,
+    ResponseParsingError,
+)
 
 
 def reask_policy_kwargs(max_reasks: int) -> dict[str, Any]:

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 
 import httpx2
 
-from .schemas import Usage
-
 from .retry import MAX_RETRY_AFTER, Throttle, async_transport_retrying, retry_after_seconds, transport_retrying
+from .schemas import Usage
 from .settings import Settings
 
 

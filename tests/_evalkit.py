@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 from extractor.schemas import ArticleExtraction
-
 from tests.support.paths import GOLD, SEEDS  # noqa: E402
+
 GOLD_DIR = GOLD
 SEED_STEM = "000_dc08afd2001463f6"
 SEED_TEXT_PATH = SEEDS / f"{SEED_STEM}.txt"

@@ -2,10 +2,9 @@
 `extractor_fixtures = "replay"` in pyproject's pytest options, puts every test in replay mode
 with the network shut; pytester lets plugin tests run pytest."""
 
-pytest_plugins = ["pytester"]
-
-
 import pytest
+
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(scope="session")

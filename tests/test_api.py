@@ -71,11 +71,7 @@ def opened(monkeypatch) -> list[openai.OpenAI | openai.AsyncOpenAI]:
 
 def test_extract_from_the_package_is_the_function_even_after_the_pipeline_loaded():
     importlib.import_module("extractor.pipeline")
-    assert (
-        extractor.extract is extract
-        and callable(extract)
-        and extract.__name__ == "extract"
-    )
+    assert extractor.extract is extract and callable(extract) and extract.__name__ == "extract"
 
 
 # -- keyword arguments ----------------------------------------------------------------------
@@ -84,9 +80,7 @@ def test_extract_from_the_package_is_the_function_even_after_the_pipeline_loaded
 def test_misspelt_setting_is_a_type_error_naming_it():
     with pytest.raises(TypeError) as caught:
         Extractor(provider="replay", temprature=0.9)
-    assert "'temprature'" in str(caught.value) and "did you mean 'temperature'" in str(
-        caught.value
-    )
+    assert "'temprature'" in str(caught.value) and "did you mean 'temperature'" in str(caught.value)
 
 
 def test_one_shot_extract_rejects_unknown_arguments_before_any_call():
@@ -107,9 +101,7 @@ def test_settings_itself_rejects_unknown_arguments():
 
 
 def test_every_setting_is_a_typed_keyword_argument():
-    assert set(SettingsOverrides.__annotations__) | {"provider", "model"} == set(
-        Settings.model_fields
-    )
+    assert set(SettingsOverrides.__annotations__) | {"provider", "model"} == set(Settings.model_fields)
 
 
 def test_an_override_on_given_settings_is_validated():
@@ -140,11 +132,7 @@ async def test_async_one_shot_closes_its_client(opened):
     with ScriptedServer([valid_reply()]) as server:
         result = await aextract(SEED_TEXT, article_id="seed", **offline(server))
     assert result.article.id == "seed"
-    assert (
-        len(opened) == 1
-        and isinstance(opened[0], openai.AsyncOpenAI)
-        and opened[0].is_closed()
-    )
+    assert len(opened) == 1 and isinstance(opened[0], openai.AsyncOpenAI) and opened[0].is_closed()
 
 
 # -- closing --------------------------------------------------------------------------------
@@ -166,11 +154,7 @@ async def test_async_with_closes_the_async_client(opened):
     with ScriptedServer([valid_reply()]) as server:
         async with Extractor(**offline(server)) as ex:
             await ex.aextract(SEED_TEXT)
-    assert (
-        len(opened) == 1
-        and isinstance(opened[0], openai.AsyncOpenAI)
-        and opened[0].is_closed()
-    )
+    assert len(opened) == 1 and isinstance(opened[0], openai.AsyncOpenAI) and opened[0].is_closed()
 
 
 def test_close_outside_a_loop_closes_an_async_client_too(opened):
@@ -211,13 +195,8 @@ def test_callers_own_client_is_used_and_left_open():
             result = ex.extract(SEED_TEXT, article_id="own")
         assert not mine.is_closed()
         mine.close()
-    assert result.meta.provider == "openai" and [
-        a.designation for a in result.aircraft
-    ] == ["B-52"]
-    assert (
-        len(server.seen) == 1
-        and server.seen[0].headers.get("authorization") == f"Bearer {KEY}"
-    )
+    assert result.meta.provider == "openai" and [a.designation for a in result.aircraft] == ["B-52"]
+    assert len(server.seen) == 1 and server.seen[0].headers.get("authorization") == f"Bearer {KEY}"
 
 
 async def test_callers_own_async_client_is_used_and_left_open():
@@ -253,9 +232,7 @@ class CountingTransport(httpx2.MockTransport):
     def _answer(self, request: httpx2.Request) -> httpx2.Response:
         with self._lock:
             self.requests.append(json.loads(request.content))
-            status, body = (
-                self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-            )
+            status, body = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
         return httpx2.Response(status, json=body)
 
     def close(self) -> None:
@@ -266,9 +243,7 @@ class CountingTransport(httpx2.MockTransport):
 
 
 def test_callers_transport_keeps_retries_and_metering_and_stays_open():
-    transport = CountingTransport(
-        [(500, {"error": {"message": "boom"}}), (200, tool_call_completion(VALID))]
-    )
+    transport = CountingTransport([(500, {"error": {"message": "boom"}}), (200, tool_call_completion(VALID))])
     with Extractor(
         http_transport=transport,
         fixtures_mode="off",
@@ -338,10 +313,7 @@ def test_batch_returns_typed_outcomes_carrying_the_extraction():
 async def test_abatch_is_the_async_iterator():
     transport = CountingTransport([(200, tool_call_completion(VALID))])
     async with Extractor(http_transport=transport, fixtures_mode="off") as ex:
-        ids = [
-            outcome.article_id
-            async for outcome in ex.abatch(articles(3), concurrency=3)
-        ]
+        ids = [outcome.article_id async for outcome in ex.abatch(articles(3), concurrency=3)]
     assert sorted(ids) == ["a0", "a1", "a2"]
 
 
@@ -378,17 +350,13 @@ def test_every_public_name_and_method_has_a_docstring():
     undocumented = []
     for name in extractor.__all__:
         value = getattr(extractor, name)
-        if name.startswith("__") or not (
-            inspect.isclass(value) or inspect.isfunction(value)
-        ):
+        if name.startswith("__") or not (inspect.isclass(value) or inspect.isfunction(value)):
             continue
         if not inspect.getdoc(value):
             undocumented.append(name)
         if inspect.isclass(value) and value.__module__.startswith("extractor"):
             for member, attribute in vars(value).items():
-                if member.startswith("_") or not callable(
-                    getattr(attribute, "__func__", attribute)
-                ):
+                if member.startswith("_") or not callable(getattr(attribute, "__func__", attribute)):
                     continue
                 if not (attribute.__doc__ or "").strip():
                     undocumented.append(f"{name}.{member}")

@@ -11,7 +11,6 @@ import pytest
 
 from extractor import InputError
 from extractor.article import html_to_text, load_article, make_article, split_paragraphs
-
 from tests.support.paths import GOLD, SEEDS  # noqa: E402
 
 
@@ -30,7 +29,11 @@ def test_text_is_kept_byte_for_byte_so_gold_offsets_hold():
 
 def test_json_record_with_timestamped_published(tmp_path):
     path = tmp_path / "story.json"
-    path.write_text(json.dumps({"id": "8011115", "title": "T", "url": "https://x", "published": "2025-03-14 20:30:26Z", "text": "Body."}))
+    path.write_text(
+        json.dumps(
+            {"id": "8011115", "title": "T", "url": "https://x", "published": "2025-03-14 20:30:26Z", "text": "Body."}
+        )
+    )
     article = load_article(path)
     assert (article.id, article.title, article.published) == ("8011115", "T", dt.date(2025, 3, 14))
 
@@ -118,19 +121,28 @@ def test_plain_text_metadata_fills_the_article_and_is_not_text(tmp_path, header,
     article = load_article(path)
     assert article.text == BODY  # offsets index the body, not the header
     assert (article.title, article.url, article.published) == (
-        "Bombers over the peninsula", "https://example.org/b52", dt.date(2025, 3, 14))
+        "Bombers over the peninsula",
+        "https://example.org/b52",
+        dt.date(2025, 3, 14),
+    )
     assert article.id == "story"
 
 
 def test_metadata_lets_relative_statement_dates_resolve(tmp_path):
-    from extractor.normalize import normalize_extraction
     from _evalkit import make
+
+    from extractor.normalize import normalize_extraction
 
     path = tmp_path / "story.txt"
     path.write_text("Published: 2025-03-14\n\n" + BODY, encoding="utf-8")
     article = load_article(path)
-    statement = {"speaker": {"name": "KCNA"}, "summary": "s", "stance": "criticize", "date_text": "Friday",
-                 "evidence": [{"quote": "KCNA condemned the flight."}]}
+    statement = {
+        "speaker": {"name": "KCNA"},
+        "summary": "s",
+        "stance": "criticize",
+        "date_text": "Friday",
+        "evidence": [{"quote": "KCNA condemned the flight."}],
+    }
     result = normalize_extraction(make(article.text, statements=[statement], published=article.published))
     assert result.statements[0].date == dt.date(2025, 3, 14)
 

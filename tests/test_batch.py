@@ -8,13 +8,13 @@ import logging
 from collections import Counter
 
 import pytest
-from extractor.schemas import Usage
 
 from extractor import Extractor
 from extractor.batch import BatchAborted, JobStore, abatch, batch, iter_sources
 from extractor.batch.export import export_csv, export_jsonl
 from extractor.batch.limiter import JobLimiter
 from extractor.batch.summary import Summary, estimated_cost, percentile
+from extractor.schemas import Usage
 from extractor.testing.faultserver import FaultConfig, FaultServer
 
 PARAGRAPH = (
@@ -31,7 +31,13 @@ RECORDS = [
     for i in range(89)
 ]
 ALL_FAULTS = dict(
-    rate_429=0.04, retry_after=0.01, rate_500=0.04, rate_hang=0.03, rate_drop=0.04, rate_malformed=0.04, rate_invalid=0.04
+    rate_429=0.04,
+    retry_after=0.01,
+    rate_500=0.04,
+    rate_hang=0.03,
+    rate_drop=0.04,
+    rate_malformed=0.04,
+    rate_invalid=0.04,
 )
 
 logging.getLogger("instructor").disabled = True
@@ -121,7 +127,14 @@ async def test_changed_settings_redo_the_article(tmp_path):
 def test_bad_inputs_are_recorded_with_their_line(tmp_path):
     good = records(3)
     jsonl = tmp_path / "in.jsonl"
-    lines = [json.dumps(good[0]), json.dumps(good[1]), "{not json", "", json.dumps({"id": "no-text"}), json.dumps(good[2])]
+    lines = [
+        json.dumps(good[0]),
+        json.dumps(good[1]),
+        "{not json",
+        "",
+        json.dumps({"id": "no-text"}),
+        json.dumps(good[2]),
+    ]
     jsonl.write_text("\n".join(lines) + "\n", encoding="utf-8")
     folder = tmp_path / "dir"
     folder.mkdir()

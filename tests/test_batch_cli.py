@@ -16,9 +16,8 @@ from typer.testing import CliRunner
 
 from extractor.cli import app
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from tests.test_batch import ALL_FAULTS, records
-
 from tests.support.paths import ROOT
+from tests.test_batch import ALL_FAULTS, records
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

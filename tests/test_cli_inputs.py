@@ -16,8 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from extractor.cli import app
-
-from tests.support.paths import ROOT, SEEDS
+from tests.support.paths import SEEDS
 
 SEED = SEEDS / "000_dc08afd2001463f6.txt"
 
@@ -152,8 +151,16 @@ def test_openai_without_key_is_a_configuration_error():
 def test_unreachable_server_fails_with_exit_4_and_no_output_file(workdir):
     out = workdir / "out.json"
     result = run_cli(
-        "extract", str(SEED), "--provider", "openai", "--base-url", "http://127.0.0.1:9/v1",
-        "--fixtures-mode", "off", "--output", str(out),
+        "extract",
+        str(SEED),
+        "--provider",
+        "openai",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--fixtures-mode",
+        "off",
+        "--output",
+        str(out),
         env={"EXTRACTOR_TRANSPORT_RETRIES": "1", "EXTRACTOR_BACKOFF_INITIAL": "0.01"},
     )
     assert_one_line_error(result, 4, "could not reach")
@@ -175,12 +182,19 @@ def test_version_and_schema():
 
 
 def test_always_invalid_answers_exit_4_with_the_last_output_on_one_line():
-    from tests.support.answers import INVALID
     from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
+    from tests.support.answers import INVALID
 
     with ScriptedServer([Reply(body=tool_call_completion(INVALID))]) as server:
         result = run_cli(
-            "extract", str(SEED), "--provider", "openai", "--base-url", server.base_url, "--fixtures-mode", "off",
+            "extract",
+            str(SEED),
+            "--provider",
+            "openai",
+            "--base-url",
+            server.base_url,
+            "--fixtures-mode",
+            "off",
             env={"OPENAI_API_KEY": "sk-test-secret-value"},
         )
     line = assert_one_line_error(result, 4, "no valid answer after 3 attempts", "last output:", "underwater")
@@ -195,7 +209,14 @@ def test_refused_key_is_exit_3_and_never_printed():
     refusal = {"error": {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}}
     with ScriptedServer([Reply(401, refusal)]) as server:
         result = run_cli(
-            "extract", str(SEED), "--provider", "openai", "--base-url", server.base_url, "--fixtures-mode", "off",
+            "extract",
+            str(SEED),
+            "--provider",
+            "openai",
+            "--base-url",
+            server.base_url,
+            "--fixtures-mode",
+            "off",
             env={"OPENAI_API_KEY": key},
         )
     assert_one_line_error(result, 3, "401")

@@ -28,7 +28,17 @@ def test_batch_with_replay_provider_uses_the_given_fixtures(tmp_path, monkeypatc
     out = tmp_path / "results.jsonl"
     result = runner.invoke(
         app,
-        ["batch", str(SEEDS), "--out", str(out), "--provider", "replay", "--fixtures", str(ROOT / "fixtures"), "--quiet"],
+        [
+            "batch",
+            str(SEEDS),
+            "--out",
+            str(out),
+            "--provider",
+            "replay",
+            "--fixtures",
+            str(ROOT / "fixtures"),
+            "--quiet",
+        ],
     )
     assert result.exit_code == 0, result.output
     [line] = out.read_text().splitlines()

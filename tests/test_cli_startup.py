@@ -25,8 +25,8 @@ except SystemExit as exit:
     code = exit.code
 else:
     code = 0
-print(json.dumps({"code": code, "loaded": [name for name in %r if name in sys.modules]}))
-""" % (HEAVY,)
+print(json.dumps({"code": code, "loaded": [name for name in HEAVY if name in sys.modules]}))
+""".replace("HEAVY", repr(HEAVY))
 
 
 def run_cli(*args: str) -> dict:

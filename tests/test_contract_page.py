@@ -49,7 +49,7 @@ def test_render_rebuilds_a_table_and_keeps_the_written_meanings():
     page = PAGE.replace(DATE_TEXT_ROW + "\n", "").replace("| mention | `str` |", "| mention | `int` |")
     rendered = render(page)
     assert rendered == PAGE  # the row comes back with the model's description; the type is fixed
-    assert "| mention | `str` | as written (\"B-52s\", \"KF-16 Combating Falcons\") |" in rendered
+    assert '| mention | `str` | as written ("B-52s", "KF-16 Combating Falcons") |' in rendered
 
 
 def test_types_are_spelled_as_the_contract_spells_them():

@@ -5,17 +5,14 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from pathlib import Path
 
 import pytest
+from _evalkit import GOLD_DIR, SEED_STEM, article_text, as_extraction, gold, seed_text
 from typer.testing import CliRunner
 
 from extractor import Extractor
 from extractor.cli import app
-from extractor.evaluation import run_eval
-from extractor.evaluation import score_article
-
-from _evalkit import GOLD_DIR, SEED_STEM, article_text, as_extraction, gold, seed_text
+from extractor.evaluation import run_eval, score_article
 from tests.support.paths import FIXTURES, SEEDS
 
 
@@ -35,11 +32,17 @@ def perturbed() -> dict:
     """Seed gold with hand-made errors; expected figures worked out in the test below."""
     doc = copy.deepcopy(gold())
     by_designation = {a["designation"]: a for a in doc["aircraft"]}
-    doc["aircraft"] = [a for a in doc["aircraft"] if a["designation"] not in ("F-15", "B-2")]  # miss F-15 (req), B-2 (opt)
+    doc["aircraft"] = [
+        a for a in doc["aircraft"] if a["designation"] not in ("F-15", "B-2")
+    ]  # miss F-15 (req), B-2 (opt)
     by_designation["B-52"]["count"] = 3  # wrong count
     doc["aircraft"].append(
-        {**by_designation["B-1B"], "designation": "F-22", "mention": "F-22s",
-         "evidence": [{"quote": "F-22 Raptors escorted", "start": None, "end": None, "match": None}]}
+        {
+            **by_designation["B-1B"],
+            "designation": "F-22",
+            "mention": "F-22s",
+            "evidence": [{"quote": "F-22 Raptors escorted", "start": None, "end": None, "match": None}],
+        }
     )  # spurious and ungrounded
     doc["exercises"] = [e for e in doc["exercises"] if e["date_text"] not in ("January", "June")]  # miss 2 required
     doc["statements"][0]["stance"] = "criticize"  # wrong stance on the USAF statement
@@ -87,7 +90,12 @@ def test_ambiguous_stance_is_not_scored():
 
 def test_optional_only_prediction_is_neither_tp_nor_fp():
     doc = gold()
-    only_optional = {**doc, "exercises": [e for e in doc["exercises"] if not e["_required"]], "aircraft": [], "statements": []}
+    only_optional = {
+        **doc,
+        "exercises": [e for e in doc["exercises"] if not e["_required"]],
+        "aircraft": [],
+        "statements": [],
+    }
     ex = score_article(doc, only_optional).as_dict()["types"]["exercises"]
     assert (ex["tp"], ex["fp"], ex["fn"]) == (0, 0, 4)
 
@@ -99,7 +107,9 @@ def test_cli_eval_json_with_predictions(tmp_path):
     preds = tmp_path / "preds"
     preds.mkdir()
     (preds / f"{SEED_STEM}.json").write_text(json.dumps(perturbed()), encoding="utf-8")
-    result = CliRunner().invoke(app, ["eval", str(gold_dir), "--predictions", str(preds), "--articles", str(SEEDS), "--json"])
+    result = CliRunner().invoke(
+        app, ["eval", str(gold_dir), "--predictions", str(preds), "--articles", str(SEEDS), "--json"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["total"]["overall"]["f1"] == pytest.approx(20 / 24)

@@ -78,11 +78,10 @@ def test_folder_of_json_and_batch_records(tmp_path):
 
 
 def test_batch_job_store(tmp_path):
-    from extractor.schemas import Usage
-
     from extractor.article import make_article
     from extractor.batch.sources import SourcedArticle
     from extractor.batch.store import JobStore
+    from extractor.schemas import Usage
 
     db = tmp_path / "job.db"
     with JobStore(db) as store:
@@ -226,11 +225,10 @@ def test_reading_a_store_leaves_it_alone(tmp_path):
     """A running job's articles stay `running`, and an unrelated SQLite file gets no tables."""
     import sqlite3
 
-    from extractor.schemas import Usage
-
     from extractor.article import make_article
     from extractor.batch.sources import SourcedArticle
     from extractor.batch.store import JobStore
+    from extractor.schemas import Usage
 
     db = tmp_path / "job.db"
     with JobStore(db) as store:

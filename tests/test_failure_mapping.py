@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
+from tenacity import RetryError
 from typer.testing import CliRunner
 
 from extractor import Extractor
@@ -68,7 +69,7 @@ def test_a_validation_error_is_re_asked():
         calls.append(1)
         return Draft.model_validate({"n": "x"})
 
-    with pytest.raises(Exception):
+    with pytest.raises(RetryError):  # every attempt re-asked, then tenacity gives up
         reask_retrying(2)(invalid)
     assert len(calls) == 3
 

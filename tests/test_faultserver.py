@@ -8,8 +8,8 @@ import json
 import httpx2
 import pytest
 
-from extractor.testing.faultserver import FaultConfig, FaultServer, article_text, valid_draft
 from extractor.schemas import ExtractionDraft
+from extractor.testing.faultserver import FaultConfig, FaultServer, article_text, valid_draft
 
 TEXT = "Two B-52H bombers flew over the Korean Peninsula on Friday.\nSouth Korea joined the drill."
 
@@ -39,7 +39,9 @@ def test_valid_answer_is_a_tool_call_quoting_the_article():
     assert call["name"] == "ExtractionDraft"
     draft = ExtractionDraft.model_validate_json(call["arguments"])
     assert all(ev.quote in TEXT for item in draft.exercises + draft.aircraft + draft.statements for ev in item.evidence)
-    assert answer["usage"]["total_tokens"] == answer["usage"]["prompt_tokens"] + answer["usage"]["completion_tokens"] > 0
+    assert (
+        answer["usage"]["total_tokens"] == answer["usage"]["prompt_tokens"] + answer["usage"]["completion_tokens"] > 0
+    )
 
 
 def test_without_tools_the_answer_is_json_content():

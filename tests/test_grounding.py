@@ -5,11 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from _evalkit import aircraft, as_extraction, gold, make, seed_text
 
 from extractor.grounding import MIN_FUZZY_CHARS, find_span, ground_extraction, is_drop_warning, make_grounding_check
 from extractor.schemas import ExtractionDraft
-
-from _evalkit import aircraft, as_extraction, gold, make, seed_text
 
 TEXT = (
     "Two U.S. Air Force B-52 bombers flew over the Korean Peninsula on Monday.\n"
@@ -150,7 +149,11 @@ def test_offsets_already_on_a_repeated_quote_are_kept():
 def test_grounding_check_reasks_once():
     check = make_grounding_check(TEXT, threshold=90, reasks=1)
     draft = ExtractionDraft.model_validate(
-        {"aircraft": [{"designation": "B-1B", "mention": "B-1B", "evidence": [{"quote": "a B-1B landed in Guam yesterday"}]}]}
+        {
+            "aircraft": [
+                {"designation": "B-1B", "mention": "B-1B", "evidence": [{"quote": "a B-1B landed in Guam yesterday"}]}
+            ]
+        }
     )
     with pytest.raises(ValueError, match="B-1B landed"):
         check(draft)

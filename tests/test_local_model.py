@@ -6,13 +6,10 @@ contract-valid and grounded in the article text.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from extractor import ArticleExtraction, Extractor
 from extractor.local import adapt_request, constrain_schema, local_available
-
 from tests.support.paths import SEEDS
 
 SEED = SEEDS / "000_dc08afd2001463f6.txt"
@@ -25,7 +22,10 @@ def test_llama_cpp_request_adaptation_uses_json_object_with_schema():
         "max_tokens": 99_999,
         "response_format": {
             "type": "json_schema",
-            "json_schema": {"name": "X", "schema": {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}}}}},
+            "json_schema": {
+                "name": "X",
+                "schema": {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}}}},
+            },
         },
     }
     kwargs = adapt_request(body, max_tokens=512)
@@ -36,7 +36,10 @@ def test_llama_cpp_request_adaptation_uses_json_object_with_schema():
 
 
 def test_constrain_schema_keeps_enums_and_tighter_caps():
-    schema = {"type": "object", "properties": {"k": {"type": "string", "enum": ["a", "b"]}, "s": {"type": "string", "maxLength": 20}}}
+    schema = {
+        "type": "object",
+        "properties": {"k": {"type": "string", "enum": ["a", "b"]}, "s": {"type": "string", "maxLength": 20}},
+    }
     tightened = constrain_schema(schema)
     assert "maxLength" not in tightened["properties"]["k"]
     assert tightened["properties"]["s"]["maxLength"] == 20
@@ -104,7 +107,10 @@ def test_local_transport_applies_the_article_constraints():
     body = {
         "model": "m",
         "messages": render_messages(make_article(text), text),
-        "response_format": {"type": "json_schema", "json_schema": {"name": "ExtractionDraft", "schema": _draft_schema()}},
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "ExtractionDraft", "schema": _draft_schema()},
+        },
     }
     schema = adapt_request(body, max_tokens=256)["response_format"]["schema"]
     assert all(q in text for q in schema["$defs"]["EvidenceDraft"]["properties"]["quote"]["enum"])

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from extractor import ExtractionFailed, Extractor, ProviderUnavailable
 from extractor.schemas import ExtractionDraft
-from tests.support.answers import INVALID, VALID
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
-
+from tests.support.answers import INVALID, VALID
 from tests.support.paths import SEEDS
 
 SEED = SEEDS / "000_dc08afd2001463f6.txt"
@@ -173,7 +171,9 @@ async def test_async_extract_matches_sync():
 def test_long_article_is_split_on_paragraphs_and_merged():
     paragraphs = [f"Paragraph {i}. " + "Filler text about nothing. " * 40 for i in range(6)]
     text = "\n\n".join(paragraphs)
-    with ScriptedServer([Reply(body=tool_call_completion({"exercises": [], "aircraft": [], "statements": []}))]) as server:
+    with ScriptedServer(
+        [Reply(body=tool_call_completion({"exercises": [], "aircraft": [], "statements": []}))]
+    ) as server:
         result = make(server, chunk_chars=1500).extract(text)
     assert len(server.seen) >= 4
     for seen in server.seen:

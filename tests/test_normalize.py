@@ -7,14 +7,13 @@ import json
 from importlib import resources
 
 import pytest
+from _evalkit import aircraft, as_extraction, gold, make, seed_text, strip_private
 
 from extractor.dates import resolve_date_text
 from extractor.gazetteer import load_gazetteer
 from extractor.grounding import ground_extraction
 from extractor.normalize import NOT_AIRCRAFT_PREFIX, normalize_actor, normalize_designation, normalize_extraction
 from extractor.schemas import Actor
-
-from _evalkit import aircraft, as_extraction, gold, make, seed_text, strip_private
 
 
 def test_gazetteer_is_versioned():
@@ -38,14 +37,28 @@ def test_gazetteer_is_versioned():
 )
 def test_known_actors(name, canonical, abbreviation, country):
     actor = normalize_actor(Actor(name=name))
-    assert (actor.name, actor.canonical_name, actor.abbreviation, actor.country) == (name, canonical, abbreviation, country)
+    assert (actor.name, actor.canonical_name, actor.abbreviation, actor.country) == (
+        name,
+        canonical,
+        abbreviation,
+        country,
+    )
 
 
 @pytest.mark.parametrize(
     "name, canonical, country",
-    [("U.S.", "United States", "USA"), ("US", "United States", "USA"), ("United States", "United States", "USA"),
-     ("South Korea", "South Korea", "KOR"), ("North Korea", "North Korea", "PRK"), ("Russia", "Russia", "RUS"),
-     ("Taiwan", "Taiwan", "TWN"), ("Turkey", "Turkey", "TUR"), ("Japan", "Japan", "JPN"), ("Norway", "Norway", "NOR")],
+    [
+        ("U.S.", "United States", "USA"),
+        ("US", "United States", "USA"),
+        ("United States", "United States", "USA"),
+        ("South Korea", "South Korea", "KOR"),
+        ("North Korea", "North Korea", "PRK"),
+        ("Russia", "Russia", "RUS"),
+        ("Taiwan", "Taiwan", "TWN"),
+        ("Turkey", "Turkey", "TUR"),
+        ("Japan", "Japan", "JPN"),
+        ("Norway", "Norway", "NOR"),
+    ],
 )
 def test_states(name, canonical, country):
     actor = normalize_actor(Actor(name=name))
@@ -67,9 +80,19 @@ def test_person_is_not_a_place_and_demonym_gives_country_only():
 
 @pytest.mark.parametrize(
     "given, expected",
-    [("B-52s", "B-52"), ("B-52H", "B-52H"), ("B-1Bs", "B-1B"), ("KF-16 Combating Falcons", "KF-16"),
-     ("Mitsubishi F-2s", "F-2"), ("SU 35", "Su-35"), ("F-35A", "F-35A"), ("F-15K", "F-15K"),
-     ("Tu-22M3", "Tu-22M3"), ("Gripen", "JAS 39"), ("XQ-58s", "XQ-58")],
+    [
+        ("B-52s", "B-52"),
+        ("B-52H", "B-52H"),
+        ("B-1Bs", "B-1B"),
+        ("KF-16 Combating Falcons", "KF-16"),
+        ("Mitsubishi F-2s", "F-2"),
+        ("SU 35", "Su-35"),
+        ("F-35A", "F-35A"),
+        ("F-15K", "F-15K"),
+        ("Tu-22M3", "Tu-22M3"),
+        ("Gripen", "JAS 39"),
+        ("XQ-58s", "XQ-58"),
+    ],
 )
 def test_designations(given, expected):
     assert normalize_designation(given) == expected
@@ -120,7 +143,13 @@ def test_dates_resolve_against_published():
 
 
 def test_exercise_dates_filled_only_when_known():
-    ex = {"description": "d", "kind": "air", "status": "conducted", "date_text": "January", "evidence": [{"quote": "q"}]}
+    ex = {
+        "description": "d",
+        "kind": "air",
+        "status": "conducted",
+        "date_text": "January",
+        "evidence": [{"quote": "q"}],
+    }
     unknown = normalize_extraction(make("q", exercises=[ex]))
     assert unknown.exercises[0].start_date is None and unknown.exercises[0].date_text == "January"
     known = normalize_extraction(make("q", exercises=[ex], published=dt.date(2025, 7, 14)))
@@ -128,7 +157,13 @@ def test_exercise_dates_filled_only_when_known():
 
 
 def _statement(**fields):
-    return {"speaker": {"name": "Hulusi Akar"}, "summary": "s", "stance": "neutral", "evidence": [{"quote": "q"}], **fields}
+    return {
+        "speaker": {"name": "Hulusi Akar"},
+        "summary": "s",
+        "stance": "neutral",
+        "evidence": [{"quote": "q"}],
+        **fields,
+    }
 
 
 def test_statement_date_resolves_from_date_text_against_published():
@@ -136,13 +171,18 @@ def test_statement_date_resolves_from_date_text_against_published():
     said = [_statement(date_text="Monday"), _statement(date_text="Wednesday", quote="other")]
     known = normalize_extraction(make("q", statements=said, published=monday))
     assert [(s.date, s.date_text) for s in known.statements] == [
-        (monday, "Monday"), (dt.date(2019, 11, 20), "Wednesday")]
+        (monday, "Monday"),
+        (dt.date(2019, 11, 20), "Wednesday"),
+    ]
     unknown = normalize_extraction(make("q", statements=said))
     assert [(s.date, s.date_text) for s in unknown.statements] == [(None, "Monday"), (None, "Wednesday")]
 
 
 def test_statement_date_stays_null_when_the_words_do_not_fix_one_day():
-    said = [_statement(date_text="in January"), _statement(date_text="Dec. 7, 2024", quote="x", date=dt.date(2024, 12, 8))]
+    said = [
+        _statement(date_text="in January"),
+        _statement(date_text="Dec. 7, 2024", quote="x", date=dt.date(2024, 12, 8)),
+    ]
     result = normalize_extraction(make("q", statements=said, published=dt.date(2025, 3, 14)))
     assert result.statements[0].date is None  # a month is not a day
     assert result.statements[1].date == dt.date(2024, 12, 8)  # a date the model gave is kept
@@ -172,20 +212,35 @@ def test_duplicate_aircraft_merge():
     )
     result = normalize_extraction(ground_extraction(extraction, text, mode="strict", threshold=90))
     assert [(a.designation, a.operator and a.operator.name) for a in result.aircraft] == [
-        ("B-52", "U.S. Air Drive"), ("B-52", "Freedonia Air Drive"), ("KF-16", None)]
+        ("B-52", "U.S. Air Drive"),
+        ("B-52", "Freedonia Air Drive"),
+        ("KF-16", None),
+    ]
     b52 = result.aircraft[0]
     assert b52.count == 2 and b52.home_base == "Minot"
     assert [ev.quote for ev in b52.evidence] == [
-        "U.S. Air Drive B-52s deployed to Andersen AFB", "A number of B-52s from Minot Air Drive Base"]
+        "U.S. Air Drive B-52s deployed to Andersen AFB",
+        "A number of B-52s from Minot Air Drive Base",
+    ]
     assert result.aircraft[2].count is None  # 3 vs 4: inconsistent
 
 
 def test_duplicate_exercises_merge_and_aircraft_designations_normalize():
-    ex = {"description": "escort flight", "kind": "air", "status": "conducted", "date_text": "Jul. 11, 2025",
-          "participants": [{"name": "U.S. Air Drive"}, {"name": "ROKAF"}], "aircraft": ["B-52s"],
-          "evidence": [{"quote": "a"}]}
-    other = {**ex, "participants": [{"name": "USAF"}, {"name": "Republic of Korea Air Drive"}],
-             "aircraft": ["KF-16 Combating Falcons", "B-52"], "evidence": [{"quote": "b"}]}
+    ex = {
+        "description": "escort flight",
+        "kind": "air",
+        "status": "conducted",
+        "date_text": "Jul. 11, 2025",
+        "participants": [{"name": "U.S. Air Drive"}, {"name": "ROKAF"}],
+        "aircraft": ["B-52s"],
+        "evidence": [{"quote": "a"}],
+    }
+    other = {
+        **ex,
+        "participants": [{"name": "USAF"}, {"name": "Republic of Korea Air Drive"}],
+        "aircraft": ["KF-16 Combating Falcons", "B-52"],
+        "evidence": [{"quote": "b"}],
+    }
     june = {**ex, "date_text": "June", "evidence": [{"quote": "c"}]}
     result = normalize_extraction(make("abc", exercises=[ex, other, june]))
     assert len(result.exercises) == 2

@@ -13,9 +13,10 @@ def _setuptools() -> dict:
 
 def test_every_package_folder_is_listed():
     listed = set(_setuptools()["packages"])
-    on_disk = {
-        ".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "extractor").rglob("__init__.py")
-    } | {"extractor.schemas", "extractor.prompts"}
+    on_disk = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "extractor").rglob("__init__.py")} | {
+        "extractor.schemas",
+        "extractor.prompts",
+    }
     assert on_disk == listed
 
 

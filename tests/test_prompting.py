@@ -10,7 +10,10 @@ from extractor.article_block import ARTICLE_CLOSE, article_in_messages
 from extractor.prompting import load_templates, render_messages
 from extractor.schemas import ExtractionDraft
 
-TEXTS = ["Two B-52 bombers flew over the peninsula on Friday.", "KCNA condemned the drill.\n\nIt called it a provocation."]
+TEXTS = [
+    "Two B-52 bombers flew over the peninsula on Friday.",
+    "KCNA condemned the drill.\n\nIt called it a provocation.",
+]
 
 
 def _descriptions(node: object) -> list[str]:
@@ -27,7 +30,7 @@ def test_the_static_part_comes_first_and_the_article_last():
     second = render_messages(make_article(TEXTS[1]), TEXTS[1])
     assert [m["role"] for m in first] == ["system", "user"]
     assert first[0] == second[0]  # byte-identical system prompt: a cacheable prefix
-    for messages, text in zip((first, second), TEXTS):
+    for messages, text in zip((first, second), TEXTS, strict=True):
         user = messages[-1]["content"]
         assert user.endswith(ARTICLE_CLOSE)  # nothing per-request after the article
         assert article_in_messages(messages) == text

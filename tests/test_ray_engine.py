@@ -177,7 +177,8 @@ def test_summary_matches_the_asyncio_engine_and_parquet_round_trips(ray_session,
     import pyarrow.parquet as pq
 
     from extractor import Extractor
-    from extractor.batch import batch as local_batch, iter_sources
+    from extractor.batch import batch as local_batch
+    from extractor.batch import iter_sources
     from extractor.batch.ray_job import RayOptions, run_ray_batch
     from extractor.batch.summary import Summary
 
@@ -194,7 +195,9 @@ def test_summary_matches_the_asyncio_engine_and_parquet_round_trips(ray_session,
         options = RayOptions(workers=2, concurrency=4, fmt="parquet", quiet=True)
         run_ray_batch(inputs, out, settings, extractor.fingerprint, options, on_ray)
     a, b = local.as_dict(), on_ray.as_dict()
-    assert set(a) == set(b) and set(a["articles"]) == set(b["articles"]) and set(a["latency_ms"]) == set(b["latency_ms"])
+    assert (
+        set(a) == set(b) and set(a["articles"]) == set(b["articles"]) and set(a["latency_ms"]) == set(b["latency_ms"])
+    )
     assert a["articles"]["total"] == b["articles"]["total"] == 25
     assert a["failures_by_reason"]["input"] == b["failures_by_reason"]["input"] == 1
     assert set(b["failures_by_reason"]) == {"input", "http_500"}  # the server's 500s, out of retries
@@ -202,7 +205,9 @@ def test_summary_matches_the_asyncio_engine_and_parquet_round_trips(ray_session,
 
     table = pq.read_table(out)
     assert len(table) == b["articles"]["done"]
-    assert table.column("id").to_pylist() == [json.loads(line)["article"]["id"] for line in table.column("result").to_pylist()]
+    assert table.column("id").to_pylist() == [
+        json.loads(line)["article"]["id"] for line in table.column("result").to_pylist()
+    ]
     failures = [json.loads(line) for line in (tmp_path / "out.failures.jsonl").read_text().splitlines()]
     assert len(failures) == b["articles"]["failed"]
     assert all(failure["cause"] in ("input", "http_500") and failure["message"] for failure in failures)
@@ -251,7 +256,11 @@ def test_rows_read_by_ray_become_the_local_engines_articles_and_input_failures()
 def test_a_rerun_keeps_finished_results_of_these_settings_and_drops_a_torn_line(tmp_path):
     def line(article_id: str, text: str, fingerprint: str) -> str:
         article = make_article(text, article_id=article_id).header()
-        meta = {"fingerprint": fingerprint, "attempts": 1, "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}
+        meta = {
+            "fingerprint": fingerprint,
+            "attempts": 1,
+            "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+        }
         return json.dumps({"article": article.model_dump(mode="json"), "meta": meta})
 
     out = tmp_path / "out.jsonl"
@@ -325,4 +334,6 @@ def test_parquet_parts_gather_results_and_the_last_part_is_written_on_close(tmp_
     parts = sorted(out.glob("part-*.parquet"), key=lambda part: part.name)
     assert [pq.read_table(part).column("id").to_pylist() for part in parts] == [["a", "b", "c", "d"], ["e"]]
     assert not list(out.glob(".*.tmp"))
-    assert set(read_finished(out, fmt="parquet", fingerprint="fp")) == {make_article(f"text of {x}").sha256 for x in "abcde"}
+    assert set(read_finished(out, fmt="parquet", fingerprint="fp")) == {
+        make_article(f"text of {x}").sha256 for x in "abcde"
+    }

@@ -11,16 +11,14 @@ import pytest
 
 from extractor import Extractor
 from extractor.errors import ReplayMiss
-from extractor.replay import article_scope
 from extractor.prompting import PromptTemplates, load_templates
-from tests.support.answers import INVALID, VALID
+from extractor.replay import article_scope
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
-
-from tests.support.paths import ROOT, SEEDS
+from tests.support.answers import INVALID, VALID
+from tests.support.paths import SEEDS
 
 SEED_TEXT = (SEEDS / "000_dc08afd2001463f6.txt").read_text(encoding="utf-8")
 SECRET = "sk-live-DO-NOT-STORE-0123456789abcdef"
-
 
 
 def recorder(server: ScriptedServer, fixtures: Path, mode: str = "record") -> Extractor:
@@ -85,7 +83,11 @@ def test_record_missing_answers_from_fixtures_and_records_only_new_articles(tmp_
 def test_recorded_fixtures_hold_no_credentials(tmp_path):
     echo = tool_call_completion(VALID)
     echo["id"] = f"echo {SECRET}"  # a server echoing the key must not leak it either
-    headers = {"set-cookie": "session=cookie-secret-value-123", "x-request-id": "req_1", "openai-organization": "org-secret-456789"}
+    headers = {
+        "set-cookie": "session=cookie-secret-value-123",
+        "x-request-id": "req_1",
+        "openai-organization": "org-secret-456789",
+    }
     with ScriptedServer([Reply(body=echo, headers=headers)]) as server:
         recorder(server, tmp_path).extract(SEED_TEXT)
     text = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
@@ -114,7 +116,10 @@ def test_redaction_at_the_transport_covers_every_credential_header(tmp_path):
         lambda: httpx2.MockTransport(handle), mode="record", fixtures_dir=tmp_path, provider="openai", is_async=False
     )
     with httpx2.Client(transport=transport) as client:
-        assert client.post("https://api.example/v1/chat/completions", json={"model": "m"}, headers=secrets).status_code == 200
+        assert (
+            client.post("https://api.example/v1/chat/completions", json={"model": "m"}, headers=secrets).status_code
+            == 200
+        )
     files = fixture_files(tmp_path)
     text = "".join(p.read_text() for p in files)
     assert len(files) == 1 and "chat/completions" in text  # the exchange was stored, minus the secrets

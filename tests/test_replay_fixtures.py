@@ -12,10 +12,9 @@ from typer.testing import CliRunner
 from extractor import Extractor
 from extractor.cli import app
 from extractor.prompting import PromptTemplates, load_templates
-from tests.support.answers import INVALID
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
-
-from tests.support.paths import CORPUS, FIXTURES, GOLD, ROOT, SEEDS
+from tests.support.answers import INVALID
+from tests.support.paths import CORPUS, FIXTURES, GOLD, SEEDS
 
 SEED = SEEDS / "000_dc08afd2001463f6.txt"
 GOLD_ARTICLES = ["000_dc08afd2001463f6", "voa-6180015", "voa-6183227"]
@@ -33,7 +32,11 @@ def article_path(stem: str) -> Path:
 # What identifies an item independently of wording: the gold file and the pipeline must agree on it.
 IDENTITY = {
     "aircraft": lambda a: (a["designation"], (a.get("operator") or {}).get("country"), a.get("count")),
-    "exercises": lambda e: (e["kind"], e.get("start_date"), tuple(sorted(p.get("country") or "" for p in e["participants"]))),
+    "exercises": lambda e: (
+        e["kind"],
+        e.get("start_date"),
+        tuple(sorted(p.get("country") or "" for p in e["participants"])),
+    ),
     "statements": lambda s: (s["speaker"]["name"], s["speaker"].get("country"), s["stance"]),
 }
 
@@ -90,7 +93,11 @@ def test_cli_prints_a_replay_miss_as_one_line_with_exit_code_3(tmp_path):
 def record_seed(fixtures: Path, replies: list[Reply]) -> None:
     with ScriptedServer(replies) as server:
         Extractor(
-            provider="openai", base_url=server.base_url, api_key="sk-test", fixtures_mode="record", fixtures_dir=fixtures
+            provider="openai",
+            base_url=server.base_url,
+            api_key="sk-test",
+            fixtures_mode="record",
+            fixtures_dir=fixtures,
         ).extract(SEED.read_text(encoding="utf-8"))
 
 
@@ -140,7 +147,18 @@ def test_author_rejects_evidence_that_is_not_verbatim(tmp_path):
     draft["aircraft"][0]["evidence"][0]["quote"] = "A quote the article never had."
     answer.write_text(json.dumps(draft))
     shutil.copy(SEED, tmp_path / "seed.txt")
-    result = runner.invoke(app, ["fixtures", "author", str(tmp_path / "seed.txt"), "--answers", str(tmp_path), "--fixtures", str(tmp_path / "out")])
+    result = runner.invoke(
+        app,
+        [
+            "fixtures",
+            "author",
+            str(tmp_path / "seed.txt"),
+            "--answers",
+            str(tmp_path),
+            "--fixtures",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 2 and "not verbatim" in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -149,12 +167,29 @@ def test_author_writes_the_request_the_default_replay_extractor_sends(tmp_path):
     shutil.copy(SEED, tmp_path / "seed.txt")
     result = runner.invoke(
         app,
-        ["fixtures", "author", str(tmp_path / "seed.txt"), "--answers", str(FIXTURES / "reference"), "--fixtures", str(tmp_path / "out")],
+        [
+            "fixtures",
+            "author",
+            str(tmp_path / "seed.txt"),
+            "--answers",
+            str(FIXTURES / "reference"),
+            "--fixtures",
+            str(tmp_path / "out"),
+        ],
     )
     assert result.exit_code == 2  # the answer file is looked up by stem: seed.json does not exist
     shutil.copy(FIXTURES / "reference" / f"{SEED.stem}.json", tmp_path / "seed.json")
     result = runner.invoke(
-        app, ["fixtures", "author", str(tmp_path / "seed.txt"), "--answers", str(tmp_path), "--fixtures", str(tmp_path / "out")]
+        app,
+        [
+            "fixtures",
+            "author",
+            str(tmp_path / "seed.txt"),
+            "--answers",
+            str(tmp_path),
+            "--fixtures",
+            str(tmp_path / "out"),
+        ],
     )
     assert result.exit_code == 0, result.stderr
     [written] = (tmp_path / "out").glob("seed.*.json")

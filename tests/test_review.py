@@ -8,12 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from _evalkit import gold, seed_text
 from typer.testing import CliRunner
 
 from extractor.cli import app
 from extractor.review import render_batch, render_page
-
-from _evalkit import gold, seed_text
 
 CHROMIUM = Path("/usr/bin/chromium")
 TEXT = "Two B-52 bombers flew with F-16 jets. KCNA condemned the drill."
@@ -23,13 +22,26 @@ def small_result() -> dict:
     ev = lambda quote, start, match="exact": {"quote": quote, "start": start, "end": start + len(quote), "match": match}  # noqa: E731
     return {
         "article": {"id": "small", "title": "Small <test>"},
-        "exercises": [{"name": None, "description": "joint flight", "participants": [], "evidence": [ev("flew with", 17)]}],
+        "exercises": [
+            {"name": None, "description": "joint flight", "participants": [], "evidence": [ev("flew with", 17)]}
+        ],
         "aircraft": [
             {"designation": "B-52", "mention": "B-52 bombers", "evidence": [ev("B-52 bombers", 4)]},
             {"designation": "F-16", "mention": "F-16 jets", "evidence": [ev("F-16 jets", 27)]},
-            {"designation": "B-21", "mention": "B-21", "evidence": [{"quote": "B-21 Raider", "start": None, "end": None, "match": None}]},
+            {
+                "designation": "B-21",
+                "mention": "B-21",
+                "evidence": [{"quote": "B-21 Raider", "start": None, "end": None, "match": None}],
+            },
         ],
-        "statements": [{"speaker": {"name": "KCNA"}, "stance": "criticize", "summary": "s", "evidence": [ev("KCNA condemned the drill", 38)]}],
+        "statements": [
+            {
+                "speaker": {"name": "KCNA"},
+                "stance": "criticize",
+                "summary": "s",
+                "evidence": [ev("KCNA condemned the drill", 38)],
+            }
+        ],
         "meta": {"warnings": ["dropped aircraft 'Tu-95': evidence not found: 'Tu-95 bears'", "article truncated"]},
     }
 
@@ -118,7 +130,9 @@ def test_cli_review_json_and_jsonl(tmp_path):
     assert run.exit_code == 0, run.output
     assert out.read_text(encoding="utf-8").count("<mark ") == 4
     batch = tmp_path / "r.jsonl"
-    batch.write_text(json.dumps({"result": small_result()}) + "\n" + json.dumps({"error": "x"}) + "\n", encoding="utf-8")
+    batch.write_text(
+        json.dumps({"result": small_result()}) + "\n" + json.dumps({"error": "x"}) + "\n", encoding="utf-8"
+    )
     run = CliRunner().invoke(app, ["review", str(batch), "--articles", str(tmp_path), "--html", str(out)])
     assert run.exit_code == 0, run.output
     assert "Index (1 articles)" in out.read_text(encoding="utf-8")
@@ -128,9 +142,16 @@ def test_cli_review_json_and_jsonl(tmp_path):
 
 def _chromium(url: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,900",
     ]
     return subprocess.run([str(CHROMIUM), *flags, *extra, url], capture_output=True, text=True, timeout=120)
 

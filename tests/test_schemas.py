@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from extractor.schemas import Actor, ArticleExtraction, ExtractionDraft
 from extractor.schemas.common import LONG_TEXT
-
 from tests.support.paths import GOLD  # noqa: E402
+
 GOLD_FILES = sorted(GOLD.glob("*.json"))
 META = {
     "provider": "replay",
@@ -90,9 +90,24 @@ def test_model_side_country_is_resolved_or_nulled_never_guessed():
     draft = ExtractionDraft.model_validate(
         {
             "aircraft": [
-                {"designation": "F-2", "mention": "F-2s", "operator": {"name": "JASDF", "country": "JP"}, "evidence": [{"quote": "q"}]},
-                {"designation": "F-16", "mention": "F-16s", "operator": {"name": "X", "country": "Atlantis"}, "evidence": [{"quote": "q"}]},
-                {"designation": "F-15", "mention": "F-15s", "operator": {"name": "ROKAF", "country": "South Korea"}, "evidence": [{"quote": "q"}]},
+                {
+                    "designation": "F-2",
+                    "mention": "F-2s",
+                    "operator": {"name": "JASDF", "country": "JP"},
+                    "evidence": [{"quote": "q"}],
+                },
+                {
+                    "designation": "F-16",
+                    "mention": "F-16s",
+                    "operator": {"name": "X", "country": "Atlantis"},
+                    "evidence": [{"quote": "q"}],
+                },
+                {
+                    "designation": "F-15",
+                    "mention": "F-15s",
+                    "operator": {"name": "ROKAF", "country": "South Korea"},
+                    "evidence": [{"quote": "q"}],
+                },
             ]
         }
     )

@@ -96,7 +96,10 @@ def test_env_example_documents_every_setting_and_loads_as_is(monkeypatch, tmp_pa
     documented = set(re.findall(r"^([A-Z_]+)=", example, re.M))
     # the service's own settings are checked with ServiceSettings (tests/test_service.py)
     documented = {name for name in documented if not name.startswith("EXTRACTOR_SERVICE_")} - {"EXTRACTOR_API_KEYS"}
-    expected = {f"EXTRACTOR_{name.upper()}" for name in Settings.model_fields} - {"EXTRACTOR_API_KEY", "EXTRACTOR_BASE_URL"}
+    expected = {f"EXTRACTOR_{name.upper()}" for name in Settings.model_fields} - {
+        "EXTRACTOR_API_KEY",
+        "EXTRACTOR_BASE_URL",
+    }
     assert documented == expected | {"OPENAI_API_KEY", "OPENAI_BASE_URL"}
     (tmp_path / ".env").write_text(example)
     settings = Settings()  # the empty placeholders must not break loading

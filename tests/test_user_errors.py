@@ -241,7 +241,9 @@ def test_a_file_that_is_not_a_job_store_is_one_line_exit_2(tmp_path, monkeypatch
     assert "notes.db: not a job store" in exported.output
     article = tmp_path / "a.txt"
     article.write_text("NATO allies flew B-52 bombers over the Baltic Sea on Monday.", encoding="utf-8")
-    batched = CliRunner().invoke(app, ["batch", str(article), "--out", "r.jsonl", "--db", "notes.db", "--provider", "replay"])
+    batched = CliRunner().invoke(
+        app, ["batch", str(article), "--out", "r.jsonl", "--db", "notes.db", "--provider", "replay"]
+    )
     assert batched.exit_code == 2
     assert "notes.db: not a job store" in batched.output
 

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
-
 from ..errors import InputError
+from ..schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
 from .store import JobStore
 
 TABLES: dict[str, type] = {"exercises": Exercise, "aircraft": Aircraft, "statements": PoliticalStatement}

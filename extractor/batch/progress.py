@@ -14,7 +14,7 @@ from .runner import BatchOutcome
 
 
 def pause_note(throttle: Throttle | None) -> str:
-    """"paused by the server until HH:MM:SS" while a Retry-After pause holds every request."""
+    """ "paused by the server until HH:MM:SS" while a Retry-After pause holds every request."""
     until = throttle.paused_until() if throttle is not None else None
     return f"paused by the server until {until:%H:%M:%S}" if until is not None else ""
 
@@ -80,6 +80,8 @@ class BatchProgress:
             self._progress.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._progress is not None:
             self._progress.stop()

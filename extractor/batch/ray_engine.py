@@ -22,11 +22,11 @@ from collections.abc import Collection
 from typing import Any
 
 from ..retry import Throttle
+from ..schemas import Usage
 from ..settings import Settings
 from .limiter import JobLimiter
 from .runner import BatchOutcome, describe_failure
 from .sources import InputFailure, SourcedArticle, SourceItem
-from ..schemas import Usage
 
 CALLS_PER_ACTOR = 4
 # An actor mostly waits on the model server; half a CPU each leaves room for Ray Data's own
@@ -80,7 +80,13 @@ class ExtractionActor:
     async def _one(self, item: SourceItem) -> dict[str, Any]:
         if isinstance(item, InputFailure):
             return outcome_row(
-                item.key, item.where, None, status="failed", error_class="InputError", cause="input", message=item.message
+                item.key,
+                item.where,
+                None,
+                status="failed",
+                error_class="InputError",
+                cause="input",
+                message=item.message,
             )
         sha = item.article.sha256
         if sha in self.known:

@@ -92,7 +92,7 @@ def _tag(kind: str, column: str) -> Any:
 def items_from_batch(batch: dict[str, Any], *, max_bytes: int) -> Iterator[SourceItem]:
     """The articles (or input failures) of one batch of rows, as the local engine sees them."""
     if KIND in batch:
-        for kind, where, data in zip(batch[KIND], batch[WHERE], batch[DATA]):
+        for kind, where, data in zip(batch[KIND], batch[WHERE], batch[DATA], strict=True):
             yield _tagged_item(str(kind), str(where), bytes(data), max_bytes=max_bytes)
         return
     columns = list(batch)
@@ -123,7 +123,9 @@ def _tagged_item(kind: str, where: str, data: bytes, *, max_bytes: int) -> Sourc
     stem, suffix = posixpath.splitext(name)
     try:
         suffix = suffix.lower() or ".txt"
-        return SourcedArticle(where, article_from_bytes(data, suffix=suffix, source=where, stem=stem, max_bytes=max_bytes))
+        return SourcedArticle(
+            where, article_from_bytes(data, suffix=suffix, source=where, stem=stem, max_bytes=max_bytes)
+        )
     except InputError as exc:
         return InputFailure(where, str(exc))
 

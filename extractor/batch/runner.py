@@ -21,10 +21,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
-from ..schemas import ArticleExtraction, Usage
-
 from ..errors import ConfigError, ExtractionFailed, ExtractorError, ProviderUnavailable
 from ..retry import Throttle
+from ..schemas import ArticleExtraction, Usage
 from ..transport import CallMeter, start_metering, stop_metering
 from .limiter import JobLimiter
 from .reuse import reuse_key

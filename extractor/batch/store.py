@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
 from ..schemas import Usage
-
 from .lease import Lease
 from .sources import InputFailure, SourcedArticle, SourceItem
 
@@ -229,9 +228,7 @@ class JobStore:
 
     def mark_running(self, key: str) -> None:
         with self._transaction():
-            self.db.execute(
-                "UPDATE articles SET status = 'running', updated_at = ? WHERE key = ?", (time.time(), key)
-            )
+            self.db.execute("UPDATE articles SET status = 'running', updated_at = ? WHERE key = ?", (time.time(), key))
 
     def mark_done(
         self,

@@ -15,7 +15,6 @@ from importlib import resources
 from typing import Any
 
 from ..schemas import Usage
-
 from ..transport import CallMeter
 from .runner import BatchOutcome
 
@@ -140,7 +139,9 @@ def render(summary: Summary) -> Any:
     for reason, count in data["failures_by_reason"].items():
         table.add_row(f"failed: {reason}", str(count))
     tokens = data["tokens"]
-    table.add_row("tokens", f"{tokens['total_tokens']:,} ({tokens['prompt_tokens']:,} in, {tokens['completion_tokens']:,} out)")
+    table.add_row(
+        "tokens", f"{tokens['total_tokens']:,} ({tokens['prompt_tokens']:,} in, {tokens['completion_tokens']:,} out)"
+    )
     cost = data["estimated_cost_usd"]
     table.add_row("estimated cost", f"${cost:.4f}" if cost is not None else f"unknown (no price for {summary.model!r})")
     latency = data["latency_ms"]

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
 from ..errors import ConfigError, ExtractorError, InputError
+from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
 
 
 class BatchHadFailures(ExtractorError):
@@ -39,18 +39,28 @@ def batch(
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="on resume, try failed articles again")] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="stop at the first failed article")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar and no summary table")] = False,
-    json_summary: Annotated[Optional[Path], typer.Option("--json-summary", help="write the summary as JSON here")] = None,
+    json_summary: Annotated[
+        Optional[Path], typer.Option("--json-summary", help="write the summary as JSON here")
+    ] = None,
     via: Annotated[str, typer.Option("--via", help="live | batch-api (OpenAI Batch API: half price, hours)")] = "live",
     live_fallback: Annotated[
         bool, typer.Option("--live-fallback/--no-live-fallback", help="batch-api: finish what the batch did not, live")
     ] = True,
-    cancel: Annotated[bool, typer.Option("--cancel", help="batch-api: cancel this job's remote batches and stop")] = False,
+    cancel: Annotated[
+        bool, typer.Option("--cancel", help="batch-api: cancel this job's remote batches and stop")
+    ] = False,
     poll_interval: Annotated[
         float, typer.Option("--poll-interval", min=0.01, help="batch-api: first wait between polls, s (doubles to 60)")
     ] = 5.0,
-    engine: Annotated[str, typer.Option("--engine", help="asyncio (one process) | ray (Ray Data: every core, or a cluster)")] = "asyncio",
-    address: Annotated[Optional[str], typer.Option("--address", help="ray: auto | ray://HOST:10001; default a local Ray")] = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="ray: actors, each with one Extractor; default every CPU")] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="asyncio (one process) | ray (Ray Data: every core, or a cluster)")
+    ] = "asyncio",
+    address: Annotated[
+        Optional[str], typer.Option("--address", help="ray: auto | ray://HOST:10001; default a local Ray")
+    ] = None,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", min=1, help="ray: actors, each with one Extractor; default every CPU")
+    ] = None,
     format: Annotated[str, typer.Option("--format", help="ray: jsonl | parquet (a directory of part files)")] = "jsonl",
     overrides: dict[str, Any] | None = None,
 ) -> None:
@@ -71,7 +81,11 @@ def batch(
     misplaced = [name for name, given in (only_asyncio if engine == "ray" else only_ray).items() if given]
     if engine != "asyncio":
         ray_options = dict(address=address, workers=workers, concurrency=concurrency, rpm=rpm, tpm=tpm, fmt=format)
-        run_guarded(lambda: _ray_batch(engine, misplaced, inputs, out, ray_options, resume, quiet, json_summary, overrides or {}))
+        run_guarded(
+            lambda: _ray_batch(
+                engine, misplaced, inputs, out, ray_options, resume, quiet, json_summary, overrides or {}
+            )
+        )
         return
 
     def action() -> None:
@@ -112,7 +126,9 @@ def batch(
                 job = batch_api_run(
                     job, live_fallback=live_fallback, poll_interval=poll_interval, quiet=quiet, fresh=not resume
                 )
-            plan = job.plan(iter_sources(inputs, max_bytes=extractor.settings.max_input_bytes), retry_failed=retry_failed)
+            plan = job.plan(
+                iter_sources(inputs, max_bytes=extractor.settings.max_input_bytes), retry_failed=retry_failed
+            )
             summary.planned = plan.total
             aborted: BatchAborted | None = None
             try:
@@ -205,7 +221,9 @@ def _report(summary, *, quiet: bool, json_path: Path | None, extra: dict[str, An
 def export(
     db: Annotated[Path, typer.Argument(help="a batch job store (sqlite)")],
     format: Annotated[str, typer.Option("--format", "-f", help="jsonl | csv")] = "jsonl",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="JSONL file, or directory for the CSV tables")] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="JSONL file, or directory for the CSV tables")
+    ] = None,
 ) -> None:
     """Export a job's results: JSONL, or CSV tables exercises.csv, aircraft.csv, statements.csv."""
 

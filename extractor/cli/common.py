@@ -139,6 +139,6 @@ def run_guarded(action: Callable[[], None]) -> None:
         fail(error, error.exit_code)
     except KeyboardInterrupt:
         typer.echo("extractor: interrupted", err=True)
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     except BrokenPipeError:
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None

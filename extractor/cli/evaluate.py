@@ -27,7 +27,9 @@ def print_report(report: dict[str, Any]) -> None:
     for column in ("type", "TP", "FP", "FN", "precision", "recall", "F1"):
         table.add_column(column, justify="left" if column == "type" else "right")
     for name, s in [*total["types"].items(), ("overall", total["overall"])]:
-        table.add_row(name, str(s["tp"]), str(s["fp"]), str(s["fn"]), _fmt(s["precision"]), _fmt(s["recall"]), _fmt(s["f1"]))
+        table.add_row(
+            name, str(s["tp"]), str(s["fp"]), str(s["fn"]), _fmt(s["precision"]), _fmt(s["recall"]), _fmt(s["f1"])
+        )
     console.print(table)
     fields = Table(title="Key fields on matched pairs")
     for column in ("field", "correct", "total", "accuracy"):
@@ -43,7 +45,11 @@ def print_report(report: dict[str, Any]) -> None:
     console.print(per)
     console.print(
         f"grounding rate {_fmt(total['grounding_rate'])} · dropped as ungrounded {total['dropped_ungrounded']}"
-        + (f" · missing predictions: {', '.join(report['missing_predictions'])}" if report["missing_predictions"] else "")
+        + (
+            f" · missing predictions: {', '.join(report['missing_predictions'])}"
+            if report["missing_predictions"]
+            else ""
+        )
     )
 
 

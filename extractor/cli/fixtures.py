@@ -12,7 +12,8 @@ from .common import run_guarded
 fixtures_app = typer.Typer(no_args_is_help=True, help="Recorded model responses for offline runs and tests.")
 
 DirOpt = Annotated[
-    Optional[Path], typer.Option("--fixtures", help="fixtures directory (default: EXTRACTOR_FIXTURES_DIR or ./fixtures)")
+    Optional[Path],
+    typer.Option("--fixtures", help="fixtures directory (default: EXTRACTOR_FIXTURES_DIR or ./fixtures)"),
 ]
 
 
@@ -32,6 +33,7 @@ def check(fixtures_dir: DirOpt = None) -> None:
 
     Exits 1 when an answer no longer validates; stale fixtures alone are reported, not failed.
     """
+
     def action() -> None:
         from ..replay.tools.check import check_fixtures
 
@@ -59,6 +61,7 @@ def prune(
     yes: Annotated[bool, typer.Option("--yes", help="delete; without it only list what would go")] = False,
 ) -> None:
     """List stale fixtures (their prompt version, system prompt or schema is no longer current); --yes deletes them."""
+
     def action() -> None:
         from ..replay.tools.check import check_fixtures, stale_fixtures
 
@@ -76,10 +79,13 @@ def prune(
 @fixtures_app.command()
 def author(
     articles: Annotated[list[Path], typer.Argument(help="article files; the answer is <answers>/<file stem>.json")],
-    answers: Annotated[Path, typer.Option("--answers", help="folder of reference answers")] = Path("fixtures/reference"),
+    answers: Annotated[Path, typer.Option("--answers", help="folder of reference answers")] = Path(
+        "fixtures/reference"
+    ),
     fixtures_dir: Annotated[Optional[Path], typer.Option("--fixtures", help="fixtures directory")] = None,
 ) -> None:
     """Write authored reference fixtures: the request the default extractor sends, answered by hand."""
+
     def action() -> None:
         from ..replay.tools.author import author_fixture
         from ..settings import Settings

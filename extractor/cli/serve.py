@@ -45,7 +45,9 @@ def serve(
             from ..service import create_app
             from ..service.auth import is_loopback
         except ImportError as exc:
-            raise ConfigError(f"the service needs its extra ({exc.name} is missing): pip install 'extractor[service]'")
+            raise ConfigError(
+                f"the service needs its extra ({exc.name} is missing): pip install 'extractor[service]'"
+            ) from None
         settings, service = _settings(overrides or {}, state_dir)
         if not service.api_keys and not is_loopback(host):
             raise ConfigError(

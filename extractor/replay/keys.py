@@ -21,7 +21,6 @@ FORMAT_VERSION = 1
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
 
 
-
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

@@ -68,7 +68,7 @@ def build_record(
         "origin": origin,
         "note": note,
         "meta": {
-            "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "provider": provider,
             "model": facts.model,
             "mode": facts.mode,

@@ -61,7 +61,9 @@ def read_fixture(path: Path) -> Fixture:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"bad fixture {path}: not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"bad fixture {path}: malformed JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise ConfigError(
+            f"bad fixture {path}: malformed JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"bad fixture {path}: expected a JSON object, found {type(data).__name__}")
     return Fixture(Path(path), data)

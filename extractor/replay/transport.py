@@ -47,7 +47,9 @@ class Recorder:
             if self._inner is None:
                 self._inner = self._inner_factory()
                 if self._inner is None:
-                    raise ConfigError(f"provider {self.provider!r} cannot answer requests in fixtures mode {self.mode!r}")
+                    raise ConfigError(
+                        f"provider {self.provider!r} cannot answer requests in fixtures mode {self.mode!r}"
+                    )
             return self._inner
 
     def answer(self, request: httpx2.Request, exchange: Exchange) -> httpx2.Response | None:
@@ -86,7 +88,9 @@ def _label(exchange: Exchange) -> str:
 
 def _detached(response: httpx2.Response, request: httpx2.Request) -> httpx2.Response:
     """A read copy of the provider's response, so the stored and returned bodies are the same bytes."""
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")]
+    headers = [
+        (k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")
+    ]
     return httpx2.Response(response.status_code, headers=headers, content=response.content, request=request)
 
 

@@ -78,9 +78,7 @@ class IndexEntry:
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("extractor.review", "templates"),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html.j2",), default_for_string=True
-        ),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
@@ -94,9 +92,7 @@ def _label(kind: str, item: dict[str, Any]) -> str:
     if kind == "aircraft":
         operator = item.get("operator") or {}
         name = operator.get("abbreviation") or operator.get("name")
-        return f"{item.get('designation')} ({item.get('mention')})" + (
-            f" — {name}" if name else ""
-        )
+        return f"{item.get('designation')} ({item.get('mention')})" + (f" — {name}" if name else "")
     if kind == "statement":
         return f"{(item.get('speaker') or {}).get('name')} [{item.get('stance')}]"
     return item.get("name") or item.get("description") or "exercise"
@@ -104,10 +100,7 @@ def _label(kind: str, item: dict[str, Any]) -> str:
 
 def _detail(kind: str, item: dict[str, Any]) -> str:
     if kind == "exercise":
-        parties = ", ".join(
-            a.get("abbreviation") or a.get("name", "")
-            for a in item.get("participants", [])
-        )
+        parties = ", ".join(a.get("abbreviation") or a.get("name", "") for a in item.get("participants", []))
         return f"{item.get('date_text') or item.get('start_date') or 'undated'} · {parties}"
     if kind == "statement":
         # When it was said, as the article words it; the resolved day beside it when known.
@@ -135,18 +128,12 @@ def _grounded(item: dict[str, Any], text: str | None) -> list[tuple[int, int]]:
 
 def _segments(text: str, spans: list[Span]) -> list[Segment]:
     """The text cut at every span boundary; a segment lists every item whose span covers it."""
-    cuts = sorted(
-        {0, len(text), *(s for s, _, _, _ in spans), *(e for _, e, _, _ in spans)}
-    )
+    cuts = sorted({0, len(text), *(s for s, _, _, _ in spans), *(e for _, e, _, _ in spans)})
     innermost_first = sorted(spans, key=lambda span: span[1] - span[0])
     segments = []
     for a, b in pairwise(cuts):
         # Innermost span first: its colour shows (an aircraft inside an exercise's quote).
-        covering = [
-            (item_id, kind)
-            for s, e, item_id, kind in innermost_first
-            if s <= a and b <= e
-        ]
+        covering = [(item_id, kind) for s, e, item_id, kind in innermost_first if s <= a and b <= e]
         ids = list(dict.fromkeys(item_id for item_id, _ in covering))
         segments.append(Segment(text[a:b], covering[0][1] if covering else None, ids))
     return segments
@@ -172,22 +159,14 @@ def _section(result: dict[str, Any], text: str | None, prefix: str) -> SectionVi
             found = _grounded(item, text)
             spans += [(s, e, view.item_id, kind) for s, e in found]
             (section.listed if found else section.ungrounded).append(view)
-    section.dropped = [
-        w for w in (result.get("meta") or {}).get("warnings", []) if is_drop_warning(w)
-    ]
+    section.dropped = [w for w in (result.get("meta") or {}).get("warnings", []) if is_drop_warning(w)]
     if text is not None:
         section.segments = _segments(text, spans)
     return section
 
 
-def _page(
-    title: str, sections: list[SectionView], index: list[IndexEntry] | None = None
-) -> str:
-    return (
-        _environment()
-        .get_template("page.html.j2")
-        .render(title=title, sections=sections, index=index)
-    )
+def _page(title: str, sections: list[SectionView], index: list[IndexEntry] | None = None) -> str:
+    return _environment().get_template("page.html.j2").render(title=title, sections=sections, index=index)
 
 
 def render_page(result: dict[str, Any], text: str | None) -> str:
@@ -204,10 +183,6 @@ def render_batch(results: list[tuple[dict[str, Any], str | None]]) -> str:
     for n, (result, text) in enumerate(results):
         article = result.get("article") or {}
         count = sum(len(result.get(name, [])) for name, _ in _KINDS)
-        index.append(
-            IndexEntry(
-                f"r{n}", article.get("title") or article.get("id") or str(n), count
-            )
-        )
+        index.append(IndexEntry(f"r{n}", article.get("title") or article.get("id") or str(n), count))
         sections.append(_section(result, text, f"r{n}-"))
     return _page("Review: batch", sections, index)

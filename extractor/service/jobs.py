@@ -30,8 +30,8 @@ from ..batch.sources import InputFailure, SourcedArticle, SourceItem
 from ..batch.store import JobStore, Plan
 from ..batch.summary import estimated_cost
 from ..errors import ConfigError, ExtractorError, InputError
-from ..pipeline import Extractor
 from ..files import write_atomically, write_json_atomically
+from ..pipeline import Extractor
 from ..retry import Throttle
 from ..review.render import render_batch
 from ..schemas import ArticleExtraction, Usage

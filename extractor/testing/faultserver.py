@@ -189,7 +189,7 @@ class FaultServer:
                 # Until the client gives up (its timeout closes the connection) or hang_seconds.
                 try:
                     await asyncio.wait_for(reader.read(), self.config.hang_seconds)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 return False
             await asyncio.sleep(self._latency())
@@ -266,7 +266,12 @@ def valid_draft(text: str) -> dict[str, Any]:
     evidence = [{"quote": quote}]
     return {
         "exercises": [
-            {"description": "activity reported by the fault server", "kind": "other", "status": "conducted", "evidence": evidence}
+            {
+                "description": "activity reported by the fault server",
+                "kind": "other",
+                "status": "conducted",
+                "evidence": evidence,
+            }
         ],
         "aircraft": [{"designation": "B-52H", "mention": "B-52", "role": "bomber", "evidence": evidence}],
         "statements": [
@@ -305,7 +310,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="extractor.testing.faultserver")
     parser.add_argument("--port", type=int, default=0)
     for name, value in asdict(FaultConfig()).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value) if value is not None else int, default=value)
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", type=type(value) if value is not None else int, default=value
+        )
     args = vars(parser.parse_args(argv))
     port = args.pop("port")
     run_forever(FaultServer(FaultConfig(**args), port=port))

@@ -11,16 +11,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ...schemas import ExtractionDraft
-
 from ...article import load_article
 from ...client import IN_PROCESS_BASE_URL
 from ...errors import InputError
+from ...schemas import ExtractionDraft
 from ..context import Answerer, answered_by, article_scope
-from .answers import answering_transport, draft_quotes
 from ..keys import request_key
-from .render import RENDER_API_KEY
 from ..store import store_for
+from .answers import answering_transport, draft_quotes
+from .render import RENDER_API_KEY
 
 CHAT_PATH = "/v1/chat/completions"  # the path under IN_PROCESS_BASE_URL
 AUTHORED_NOTE = "authored reference answer: written by hand from the article (and its gold file), not a model output"
@@ -44,7 +43,9 @@ def unquoted_evidence(answer: str, article_text: str) -> list[str]:
     return [quote for quote in draft_quotes(draft) if quote not in article_text]
 
 
-def author_fixture(article_path: Path, answer_path: Path, fixtures_dir: Path, *, note: str = AUTHORED_NOTE) -> list[Path]:
+def author_fixture(
+    article_path: Path, answer_path: Path, fixtures_dir: Path, *, note: str = AUTHORED_NOTE
+) -> list[Path]:
     """Write the fixture(s) answering `article_path` with `answer_path`; returns their paths."""
     from ...pipeline import Extractor
 

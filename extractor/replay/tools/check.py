@@ -19,13 +19,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ...schemas import ExtractionDraft
-
 from ...article_block import article_in_messages
 from ...grounding import span_finder
-from .answers import answer_text, asked_answers, draft_quotes
+from ...schemas import ExtractionDraft
 from ..keys import RequestFacts, sha256_hex
 from ..store import Fixture, FixtureStore
+from .answers import answer_text, asked_answers, draft_quotes
 
 # instructor modes as they show in a request body -> the settings mode that produces them.
 SETTINGS_MODE = {"tools": "tools", "json_schema": "json_schema", "json_object": "json"}
