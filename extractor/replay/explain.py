@@ -87,7 +87,7 @@ def article_label(exchange: Exchange, article_id: str | None, candidates: list[F
 
 def rejected_fixture(candidates: list[Fixture], exchange: Exchange) -> Fixture | None:
     """The fixture whose stored answer this request re-asks about (it quotes that answer back)."""
-    from .tools.answers import answer_text, asked_answers
+    from .answer_check import answer_text, asked_answers
 
     quoted = asked_answers(exchange.body)
     for fixture in candidates:
@@ -98,7 +98,7 @@ def rejected_fixture(candidates: list[Fixture], exchange: Exchange) -> Fixture |
 
 
 def _rejected_message(head: str, fixture: Fixture) -> str:
-    from .tools.check import validation_error
+    from .answer_check import validation_error
 
     reason = validation_error(fixture) or "rejected by the extractor's checks"
     return f"{head}: the stored answer in {fixture.path} was rejected ({reason}) and its re-ask was never recorded; fix that answer or record again"

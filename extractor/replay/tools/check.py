@@ -17,14 +17,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from ...article_block import article_in_messages
-from ...grounding import span_finder
-from ...schemas import ExtractionDraft
+from ..answer_check import answer_text, asked_answers, validation_error
 from ..keys import RequestFacts, sha256_hex
 from ..store import Fixture, FixtureStore
-from .answers import answer_text, asked_answers, draft_quotes
 
 # instructor modes as they show in a request body -> the settings mode that produces them.
 SETTINGS_MODE = {"tools": "tools", "json_schema": "json_schema", "json_object": "json"}
@@ -69,40 +64,6 @@ def stale_reasons(fixture: Fixture, current: CurrentRequests) -> list[str]:
     if expected is not None and meta.get("schema_hash") != expected:
         reasons.append("answer schema changed")
     return reasons
-
-
-def validation_error(fixture: Fixture) -> str | None:
-    """Why the stored exchange is not a usable model answer, or None when it is."""
-    response = fixture.response
-    status = response.get("status")
-    if not isinstance(status, int) or not 200 <= status < 300:
-        return f"stored HTTP {status} response, not a model answer: delete it and record again"
-    if not str((fixture.data.get("request") or {}).get("path", "")).endswith("/chat/completions"):
-        return None  # a Batch API exchange (upload, create, poll, download) holds no answer of its own
-    text = answer_text(response.get("body"))
-    if text is None:
-        return "no answer in the stored response (no tool call and no content)"
-    try:
-        draft = ExtractionDraft.model_validate_json(text)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "answer"
-        return f"{where}: {first['msg']} ({exc.error_count()} error(s))"
-    return _ungrounded(fixture, draft_quotes(draft))
-
-
-def _ungrounded(fixture: Fixture, quotes: list[str]) -> str | None:
-    body = fixture.request_body
-    messages = body.get("messages") if isinstance(body, dict) else None
-    article = article_in_messages(messages) if isinstance(messages, list) else None
-    if article is None or not quotes:
-        return None
-    # The same matcher grounding uses: what the pipeline would drop, check reports.
-    finder = span_finder(article)
-    missing = [quote for quote in quotes if finder.find(quote) is None]
-    if not missing:
-        return None
-    return f"evidence not in the article: {missing[0][:80]!r} ({len(missing)} of {len(quotes)} quote(s))"
 
 
 @dataclass
