@@ -11,14 +11,13 @@ of failing the job.
 from __future__ import annotations
 
 import hashlib
-import json
 import posixpath
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..article import SUPPORTED_SUFFIXES, article_from_bytes, article_from_record
 from ..errors import InputError
-from .sources import JSONL_SUFFIXES, InputFailure, SourcedArticle, SourceItem
+from .sources import JSONL_SUFFIXES, InputFailure, SourcedArticle, SourceItem, jsonl_item
 
 # Rows the CLI reads carry where they came from and what they are; a user's own dataset
 # (the Python API) has plain record columns instead: text, id, title, url, published.
@@ -109,16 +108,7 @@ def items_from_batch(batch: dict[str, Any], *, max_bytes: int) -> Iterator[Sourc
 def _tagged_item(kind: str, where: str, data: bytes, *, max_bytes: int) -> SourceItem:
     if kind == "line":
         # Ray does not number lines; a digest of the line tells bad lines of one file apart.
-        where = f"{where}#{hashlib.sha1(data).hexdigest()[:12]}"
-        try:
-            record = json.loads(data.decode("utf-8"))
-            return SourcedArticle(where, article_from_record(record, where=where, max_bytes=max_bytes))
-        except UnicodeDecodeError as exc:
-            return InputFailure(where, f"{where}: not valid UTF-8 (byte {exc.start})")
-        except json.JSONDecodeError as exc:
-            return InputFailure(where, f"{where}: malformed JSON (column {exc.colno}: {exc.msg})")
-        except InputError as exc:
-            return InputFailure(where, str(exc))
+        return jsonl_item(data, where=f"{where}#{hashlib.sha1(data).hexdigest()[:12]}", max_bytes=max_bytes)
     name = posixpath.basename(where)
     stem, suffix = posixpath.splitext(name)
     try:

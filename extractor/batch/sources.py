@@ -93,16 +93,20 @@ def iter_jsonl(stream: IO[bytes], *, where: str, max_bytes: int) -> Iterator[Sou
     for number, raw in enumerate(stream, start=1):
         if not raw.strip():
             continue
-        line_where = f"{where}:{number}"
-        try:
-            record = json.loads(raw.decode("utf-8"))
-            yield SourcedArticle(line_where, article_from_record(record, where=line_where, max_bytes=max_bytes))
-        except UnicodeDecodeError as exc:
-            yield InputFailure(line_where, f"{line_where}: not valid UTF-8 (byte {exc.start})")
-        except json.JSONDecodeError as exc:
-            yield InputFailure(line_where, f"{line_where}: malformed JSON (column {exc.colno}: {exc.msg})")
-        except InputError as exc:
-            yield InputFailure(line_where, str(exc))
+        yield jsonl_item(raw, where=f"{where}:{number}", max_bytes=max_bytes)
+
+
+def jsonl_item(raw: bytes, *, where: str, max_bytes: int) -> SourceItem:
+    """One JSONL line as an article, or the input failure that names what is wrong with it."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+        return SourcedArticle(where, article_from_record(record, where=where, max_bytes=max_bytes))
+    except UnicodeDecodeError as exc:
+        return InputFailure(where, f"{where}: not valid UTF-8 (byte {exc.start})")
+    except json.JSONDecodeError as exc:
+        return InputFailure(where, f"{where}: malformed JSON (column {exc.colno}: {exc.msg})")
+    except InputError as exc:
+        return InputFailure(where, str(exc))
 
 
 def as_source_items(articles: Iterable[Any], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[SourceItem]:
