@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypedDict, Unpack
 
 import instructor
 import openai
@@ -23,6 +23,7 @@ from .prompting import fingerprint, prompt_version, render_messages
 from .replay import article_scope
 from .retry import Throttle, async_reask_retrying, reask_retrying
 from .schemas import (
+    DRAFT_CHECK,
     Aircraft,
     ArticleExtraction,
     Exercise,
@@ -46,6 +47,14 @@ if TYPE_CHECKING:
 # Wrapped once: instructor wraps a plain model anew on every call and so rebuilds its JSON
 # schema each time (~8 ms of CPU an article); a pre-wrapped model hits instructor's cache.
 DRAFT_MODEL = instructor.openai_schema(ExtractionDraft)
+
+
+class ModelRequest(NamedTuple):
+    """One model call: the keyword arguments for instructor, and the evidence check of its
+    article piece (None with grounding off), which validation reads from `DRAFT_CHECK`."""
+
+    kwargs: dict[str, Any]
+    check: Callable[[Any], None] | None
 
 
 class ArticleFields(TypedDict, total=False):
@@ -256,35 +265,43 @@ class Extractor:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def _requests(self, article: ArticleInput) -> list[dict[str, Any]]:
+    def _requests(self, article: ArticleInput) -> list[ModelRequest]:
         pieces = split_paragraphs(article.text, self.settings.context_chars(self.provider))
         requests = []
         for number, (_, piece) in enumerate(pieces, start=1):
-            check = make_grounding_check(piece, threshold=self.settings.fuzzy_threshold, reasks=1)
-            requests.append(
-                dict(
-                    model=self.model,
-                    messages=render_messages(article, piece, part=number, parts=len(pieces)),
-                    response_model=DRAFT_MODEL,
-                    context={"grounding_check": check} if self.settings.grounding != "off" else None,
-                    strict=False,
-                    temperature=self.settings.temperature,
-                    max_tokens=self.settings.max_tokens,
-                    **({"seed": self.settings.seed} if self.settings.seed is not None else {}),
-                )
+            check = None
+            if self.settings.grounding != "off":
+                check = make_grounding_check(piece, threshold=self.settings.fuzzy_threshold, reasks=1)
+            kwargs = dict(
+                model=self.model,
+                messages=render_messages(article, piece, part=number, parts=len(pieces)),
+                response_model=DRAFT_MODEL,
+                strict=False,
+                temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens,
+                **({"seed": self.settings.seed} if self.settings.seed is not None else {}),
             )
+            requests.append(ModelRequest(kwargs, check))
         return requests
 
-    def _call(self, request: dict[str, Any]) -> ExtractionDraft:
-        draft: ExtractionDraft = self._clients.sync().chat.completions.create(
-            max_retries=reask_retrying(self.settings.max_reasks), **request
-        )
+    def _call(self, request: ModelRequest) -> ExtractionDraft:
+        token = DRAFT_CHECK.set(request.check)
+        try:
+            draft: ExtractionDraft = self._clients.sync().chat.completions.create(
+                max_retries=reask_retrying(self.settings.max_reasks), **request.kwargs
+            )
+        finally:
+            DRAFT_CHECK.reset(token)
         return draft
 
-    async def _acall(self, request: dict[str, Any]) -> ExtractionDraft:
-        draft: ExtractionDraft = await (await self._clients.async_()).chat.completions.create(
-            max_retries=async_reask_retrying(self.settings.max_reasks), **request
-        )
+    async def _acall(self, request: ModelRequest) -> ExtractionDraft:
+        token = DRAFT_CHECK.set(request.check)
+        try:
+            draft: ExtractionDraft = await (await self._clients.async_()).chat.completions.create(
+                max_retries=async_reask_retrying(self.settings.max_reasks), **request.kwargs
+            )
+        finally:
+            DRAFT_CHECK.reset(token)
         return draft
 
     def _finish(

@@ -2,6 +2,7 @@
 
 from .aircraft import Aircraft, AircraftDraft, AircraftRole
 from .article import (
+    DRAFT_CHECK,
     SCHEMA_VERSION,
     Article,
     ArticleExtraction,
@@ -14,6 +15,7 @@ from .exercise import Exercise, ExerciseDraft, ExerciseKind, ExerciseStatus
 from .statement import PoliticalStatement, Stance, StatementDraft
 
 __all__ = [
+    "DRAFT_CHECK",
     "SCHEMA_VERSION",
     "Actor",
     "ActorDraft",

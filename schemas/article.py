@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Final, Literal, Self
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import Field, ValidationInfo, model_validator
 
@@ -13,6 +15,11 @@ from .exercise import Exercise, ExerciseDraft
 from .statement import PoliticalStatement, StatementDraft
 
 SCHEMA_VERSION: Final = "1"
+
+# The check of a draft's evidence against the article being extracted, set by the extractor
+# around each model call. A context variable rather than instructor's `context=`: that also
+# renders every message as a Jinja template, which would rewrite article text holding `{{`.
+DRAFT_CHECK: ContextVar[Callable[[Any], None] | None] = ContextVar("extractor_draft_check", default=None)
 
 
 class Article(ContractModel):
@@ -58,9 +65,9 @@ class ExtractionDraft(ContractModel):
 
     @model_validator(mode="after")
     def _evidence_is_in_the_text(self, info: ValidationInfo) -> Self:
-        # The check itself lives in the extractor's grounding step; it arrives through the
-        # validation context so that a failed quote is re-asked through instructor.
-        check = (info.context or {}).get("grounding_check")
+        # The check itself lives in the extractor's grounding step; raising here lets instructor
+        # re-ask a failed quote. It comes from the validation context or from DRAFT_CHECK.
+        check = (info.context or {}).get("grounding_check") or DRAFT_CHECK.get()
         if check is not None:
             check(self)
         return self

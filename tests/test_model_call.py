@@ -179,3 +179,39 @@ def test_long_article_is_split_on_paragraphs_and_merged():
     for seen in server.seen:
         assert len(seen.body["messages"][1]["content"]) < 1500 + 400
     assert any("split into" in warning for warning in result.meta.warnings)
+
+
+def test_article_text_with_template_syntax_is_sent_verbatim_and_still_grounded():
+    # Jinja syntax, a comment block and leading indentation: a templating step would render,
+    # drop or dedent them, and the evidence below would no longer be in what the model saw.
+    text = (
+        "    Pilots painted {{ squadron }} and {# not a comment #} on the hangar.\n\n"
+        "U.S. Air Drive B-52s deployed to Andersen AFB, Guam, for {% raw %}a drill{% endraw %}."
+    )
+    answer = {
+        "exercises": [],
+        "aircraft": [
+            {
+                "designation": "B-52",
+                "mention": "B-52s",
+                "evidence": [{"quote": "U.S. Air Drive B-52s deployed to Andersen AFB, Guam, for {% raw %}a drill"}],
+            }
+        ],
+        "statements": [],
+    }
+    with ScriptedServer([Reply(body=tool_call_completion(answer))]) as server:
+        result = make(server).extract(text, article_id="templated")
+    assert text in server.seen[0].body["messages"][1]["content"]
+    (aircraft,) = result.aircraft
+    (evidence,) = aircraft.evidence
+    assert text[evidence.start : evidence.end] == evidence.quote
+
+
+def test_an_ungrounded_quote_is_still_reasked_through_the_draft_check():
+    bad = {**VALID, "aircraft": [{**VALID["aircraft"][0], "evidence": [{"quote": "B-52s landed on the Moon"}]}]}
+    replies = [Reply(body=tool_call_completion(bad)), Reply(body=tool_call_completion(VALID))]
+    with ScriptedServer(replies) as server:
+        result = make(server).extract(SEED_TEXT, article_id="seed")
+    assert len(server.seen) == 2  # the quote not in the article was re-asked once
+    assert "B-52s landed on the Moon" in json.dumps(server.seen[1].body["messages"])
+    assert [a.designation for a in result.aircraft] == ["B-52"]
