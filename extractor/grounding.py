@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -67,7 +67,20 @@ class SpanFinder:
     def __init__(self, text: str, *, threshold: float = 90.0) -> None:
         self.text = text
         self.threshold = threshold
-        self._folded, self._origin = _fold(text)
+
+    @cached_property
+    def _folding(self) -> tuple[str, list[int]]:
+        # Built on the first quote that is not verbatim: most quotes are, and folding a whole
+        # article character by character is the costliest step of grounding.
+        return _fold(self.text)
+
+    @property
+    def _folded(self) -> str:
+        return self._folding[0]
+
+    @property
+    def _origin(self) -> list[int]:
+        return self._folding[1]
 
     def find(self, quote: str) -> Span | None:
         if not quote:
