@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
-from .store import JobStore
+from .store import StoreReader
 
 TABLES: dict[str, type] = {"exercises": Exercise, "aircraft": Aircraft, "statements": PoliticalStatement}
 LIST_SEPARATOR = "; "
@@ -24,14 +24,14 @@ QUOTE_SEPARATOR = " | "
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def iter_results(store: JobStore) -> Iterator[tuple[str, str]]:
+def iter_results(store: StoreReader) -> Iterator[tuple[str, str]]:
     """(key, result JSON) of every done article, in input order."""
     for row in store.rows(status="done"):
         if row.result is not None:
             yield row.key, row.result
 
 
-def export_jsonl(store: JobStore, path: Path) -> int:
+def export_jsonl(store: StoreReader, path: Path) -> int:
     from ..files import write_atomically
 
     lines = [result for _, result in iter_results(store)]
@@ -39,7 +39,7 @@ def export_jsonl(store: JobStore, path: Path) -> int:
     return len(lines)
 
 
-def export_csv(store: JobStore, directory: Path) -> dict[str, int]:
+def export_csv(store: StoreReader, directory: Path) -> dict[str, int]:
     """Write the three tables into `directory` (created if needed); returns rows per table."""
     from ..files import write_atomically
 

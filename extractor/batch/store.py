@@ -89,7 +89,54 @@ class Plan:
         return len(self.work) + len(self.finished)
 
 
-class JobStore:
+class StoreReader:
+    """Reading a job store: shared by its one writer (`JobStore`) and by readers beside it
+    (`export` of a running job, the service's status and result routes, `events`)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def get(self, key: str) -> Row | None:
+        row = self.db.execute(f"SELECT {COLUMNS} FROM articles WHERE key = ?", (key,)).fetchone()
+        return Row(*row) if row else None
+
+    def rows(
+        self, *, status: str | None = None, after_seq: int | None = None, limit: int | None = None
+    ) -> Iterator[Row]:
+        """Rows in input order; `after_seq` and `limit` page through them."""
+        conditions, params = [], []
+        if status:
+            conditions.append("status = ?")
+            params.append(status)
+        if after_seq is not None:
+            conditions.append("seq > ?")
+            params.append(after_seq)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        page = f"LIMIT {int(limit)}" if limit is not None else ""
+        for row in self.db.execute(f"SELECT {COLUMNS} FROM articles {where} ORDER BY seq, key {page}", params):
+            yield Row(*row)
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM articles GROUP BY status").fetchall())
+
+    def usage(self) -> Usage:
+        """Tokens of every article, failed ones included: they were paid for."""
+        sums = self.db.execute(
+            "SELECT SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens) FROM articles"
+        ).fetchone()
+        prompt, completion, total = (value or 0 for value in sums)
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+
+def open_reader(path: str | Path) -> StoreReader:
+    """A job store opened read-only: it creates nothing and never takes the writer's lease."""
+    return StoreReader(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5))
+
+
+class JobStore(StoreReader):
     """A batch job's SQLite store: one row per article, with its status, usage and result."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
@@ -97,7 +144,7 @@ class JobStore:
         if self.path != ":memory:" and Path(self.path).is_dir():
             raise InputError(f"{self.path}: is a directory, not a job store")
         # isolation_level=None: transactions are explicit (`with self._transaction()`).
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        super().__init__(sqlite3.connect(self.path, isolation_level=None, check_same_thread=False))
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -288,17 +335,3 @@ class JobStore:
                     key,
                 ),
             )
-
-    # -- reading ----------------------------------------------------------------------------
-
-    def get(self, key: str) -> Row | None:
-        row = self.db.execute(f"SELECT {COLUMNS} FROM articles WHERE key = ?", (key,)).fetchone()
-        return Row(*row) if row else None
-
-    def rows(self, *, status: str | None = None) -> Iterator[Row]:
-        where, params = ("WHERE status = ?", (status,)) if status else ("", ())
-        for row in self.db.execute(f"SELECT {COLUMNS} FROM articles {where} ORDER BY seq, key", params):
-            yield Row(*row)
-
-    def counts(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT status, COUNT(*) FROM articles GROUP BY status").fetchall())

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..batch.store import JobStore
+from ..batch.store import open_reader
 from ..errors import InputError
 from ..results import load_results
 from ..schemas import ArticleExtraction
@@ -28,30 +28,13 @@ def is_job_store(path: Path) -> bool:
         return False
 
 
-class _ReadOnlyStore:
-    """A batch job store opened read-only, for `iter_results`.
-
-    `JobStore()` prepares a store for work: it creates its tables and puts `running` articles
-    back to `pending`. Reading results must do neither, to a job still running or to some
-    other SQLite file given by mistake.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-
-    rows = JobStore.rows
-
-    def close(self) -> None:
-        self.db.close()
-
-
 def _from_store(path: Path) -> list[dict[str, Any]]:
     from ..batch.export import iter_results
 
     store = None
     try:
-        store = _ReadOnlyStore(path)
-        return [json.loads(result) for _, result in iter_results(store)]  # type: ignore[arg-type]
+        store = open_reader(path)  # reading must not prepare the store for work, nor wait on it
+        return [json.loads(result) for _, result in iter_results(store)]
     except (sqlite3.Error, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a readable batch job store ({exc})") from None
     finally:

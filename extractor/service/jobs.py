@@ -16,18 +16,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..article import ArticleInput, article_from_record
 from ..batch.runner import BatchJob, failure_cause
 from ..batch.sources import InputFailure, SourcedArticle, SourceItem
-from ..batch.store import JobStore, Plan
+from ..batch.store import JobStore, Plan, StoreReader, open_reader
 from ..batch.summary import estimated_cost
 from ..errors import ConfigError, ExtractorError, InputError
 from ..files import write_atomically, write_json_atomically
@@ -165,15 +164,18 @@ class Job:
         write_json_atomically(self.folder / "job.json", self.meta)
 
 
-def _read(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """A short-lived reading connection: the job's own store stays with its runner."""
+T = TypeVar("T")
+
+
+def _read(db: Path, read: Callable[[StoreReader], T], empty: T) -> T:
+    """`read` over a short-lived read-only connection: the job's store stays with its runner."""
     if not db.exists():
-        return []
-    connection = sqlite3.connect(db, timeout=5)
+        return empty
+    reader = open_reader(db)
     try:
-        return connection.execute(sql, params).fetchall()
+        return read(reader)
     finally:
-        connection.close()
+        reader.close()
 
 
 class JobManager:
@@ -296,7 +298,7 @@ class JobManager:
     # -- reading ----------------------------------------------------------------------------
 
     def counts(self, job: Job) -> dict[str, int]:
-        by_status = dict(_read(job.db, "SELECT status, COUNT(*) FROM articles GROUP BY status"))
+        by_status = _read(job.db, StoreReader.counts, {})
         done, failed = by_status.get("done", 0), by_status.get("failed", 0)
         pending = by_status.get("pending", 0) + by_status.get("running", 0)
         return {"total": done + failed + pending, "done": done, "failed": failed, "pending": pending}
@@ -313,9 +315,7 @@ class JobManager:
     def describe(self, job: Job) -> dict[str, Any]:
         """The job's public status document."""
         counts = self.counts(job)
-        sums = _read(job.db, "SELECT SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens) FROM articles")
-        prompt, completion, total = (value or 0 for value in (sums[0] if sums else (0, 0, 0)))
-        usage = Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+        usage = _read(job.db, StoreReader.usage, Usage())
         cost = estimated_cost(self.engine.settings.resolved_model(self._provider()), usage)
         return {
             "id": job.id,
@@ -354,26 +354,22 @@ class JobManager:
             active = job.active
             after = -1
             while rows := _read(
-                job.db,
-                "SELECT seq, key, result FROM articles WHERE status = 'done' AND seq > ? ORDER BY seq LIMIT ?",
-                (after, READ_PAGE),
+                job.db, lambda store, after=after: list(store.rows(status="done", after_seq=after, limit=READ_PAGE)), []
             ):
-                for seq, key, result in rows:
-                    after = seq
-                    if key not in seen:
-                        seen.add(key)
-                        yield result.encode("utf-8") + b"\n"
+                for row in rows:
+                    after = row.seq
+                    if row.key not in seen and row.result is not None:
+                        seen.add(row.key)
+                        yield row.result.encode("utf-8") + b"\n"
                 await asyncio.sleep(0)  # let the runner write between pages
             if not (follow and active):
                 return
             await asyncio.sleep(0.25)
 
     def failures(self, job: Job) -> Iterator[bytes]:
-        rows = _read(
-            job.db, "SELECT key, error_cause, error_message FROM articles WHERE status = 'failed' ORDER BY seq"
-        )
-        for key, cause, message in rows:
-            yield json.dumps({"id": key, "reason": cause, "message": message}, ensure_ascii=False).encode() + b"\n"
+        for row in _read(job.db, lambda store: list(store.rows(status="failed")), []):
+            failure = {"id": row.key, "reason": row.error_cause, "message": row.error_message}
+            yield json.dumps(failure, ensure_ascii=False).encode() + b"\n"
 
     def review(self, job: Job) -> str:
         """The review page of the job's finished articles, each with its text highlighted."""
@@ -381,5 +377,5 @@ class JobManager:
         texts = {
             item.key: item.article.text for item in source_items(lines, self.engine) if isinstance(item, SourcedArticle)
         }
-        rows = _read(job.db, "SELECT key, result FROM articles WHERE status = 'done' ORDER BY seq")
-        return render_batch([(json.loads(result), texts.get(key)) for key, result in rows])
+        rows = _read(job.db, lambda store: list(store.rows(status="done")), [])
+        return render_batch([(json.loads(row.result), texts.get(row.key)) for row in rows if row.result is not None])
