@@ -94,9 +94,12 @@ def _base_transport(
         return AsyncLocalTransport(model) if is_async else LocalTransport(model)
     if provider == "replay":
         return None
-    # Concurrency is bounded by the caller (batch --concurrency), not by a hidden pool limit.
-    limits = httpx2.Limits(max_connections=None, max_keepalive_connections=None)
-    return httpx2.AsyncHTTPTransport(limits=limits) if is_async else httpx2.HTTPTransport(limits=limits)
+    if is_async:
+        from .aiohttp_transport import AsyncAiohttpTransport
+
+        return AsyncAiohttpTransport()
+    # Concurrency is bounded by the caller, not by a hidden pool limit.
+    return httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=None, max_keepalive_connections=None))
 
 
 def build_transport(
@@ -218,21 +221,36 @@ def open_openai(
 
 
 @overload
-def wrap_client(client: openai.OpenAI, settings: Settings, provider: ResolvedProvider) -> instructor.Instructor: ...
+def wrap_client(
+    client: openai.OpenAI, settings: Settings, provider: ResolvedProvider, *, direct: bool = False
+) -> instructor.Instructor: ...
 
 
 @overload
 def wrap_client(
-    client: openai.AsyncOpenAI, settings: Settings, provider: ResolvedProvider
+    client: openai.AsyncOpenAI, settings: Settings, provider: ResolvedProvider, *, direct: bool = False
 ) -> instructor.AsyncInstructor: ...
 
 
 def wrap_client(
-    client: openai.OpenAI | openai.AsyncOpenAI, settings: Settings, provider: ResolvedProvider
+    client: openai.OpenAI | openai.AsyncOpenAI,
+    settings: Settings,
+    provider: ResolvedProvider,
+    *,
+    direct: bool = False,
 ) -> instructor.Instructor | instructor.AsyncInstructor:
-    """Instructor over an openai client (ours, or a caller's used as it is)."""
+    """Instructor over an openai client: a caller's calls its own `create`; `direct` (ours) posts
+    instructor's JSON without the SDK's transform (see `chat_call`)."""
     instructor_patch.apply()  # instructor re-walks the response model on every call otherwise
-    return instructor.from_openai(client, mode=instructor_mode(settings, provider))
+    wrapped = instructor.from_openai(client, mode=instructor_mode(settings, provider))
+    if not direct:
+        return wrapped
+    from .chat_call import async_direct_create, direct_create
+
+    create = async_direct_create(client) if isinstance(client, openai.AsyncOpenAI) else direct_create(client)
+    # from_openai has checked and normalized the mode; the same handlers patch our create.
+    patched = instructor.patch(create=create, mode=wrapped.mode, provider=wrapped.provider)
+    return type(wrapped)(client=client, create=patched, mode=wrapped.mode, provider=wrapped.provider)
 
 
 class ModelClients:
@@ -277,7 +295,7 @@ class ModelClients:
                 self._opened = open_openai(
                     self.settings, self.provider, is_async=False, throttle=self.throttle, http_transport=self._transport
                 )
-                self._sync = wrap_client(self._opened, self.settings, self.provider)
+                self._sync = wrap_client(self._opened, self.settings, self.provider, direct=True)
         return self._sync
 
     async def async_(self) -> instructor.AsyncInstructor:
@@ -297,7 +315,7 @@ class ModelClients:
                 self._opened_async = open_openai(
                     self.settings, self.provider, is_async=True, throttle=self.throttle, http_transport=self._transport
                 )
-                self._async = wrap_client(self._opened_async, self.settings, self.provider)
+                self._async = wrap_client(self._opened_async, self.settings, self.provider, direct=True)
             self._async_loop = loop
         return self._async
 

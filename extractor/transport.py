@@ -1,4 +1,4 @@
-"""HTTP transports under the openai SDK: transport retries and per-call metering.
+"""HTTP transports under the openai SDK: transport retries, per-call metering, a batch's gate.
 
 Everything the SDK sends passes through here, whatever the provider (a real server, the
 in-process local model, or recorded fixtures), so retries and accounting behave the same
@@ -7,6 +7,7 @@ for all of them.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import threading
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx2
 
+from .gate import STOPPING_STATUS, current_gate
 from .retry import MAX_RETRY_AFTER, Throttle, async_transport_retrying, retry_after_seconds, transport_retrying
 from .schemas import Usage
 from .settings import Settings
@@ -148,6 +150,19 @@ class AsyncRetryingTransport(httpx2.AsyncBaseTransport):
         self.throttle = throttle
 
     async def _send_once(self, request: httpx2.Request) -> httpx2.Response:
+        gate = current_gate()
+        if gate is None:
+            return await self._send_now(request)
+        async with gate.slot():
+            response = await self._send_now(request)
+            if response.status_code in STOPPING_STATUS:
+                gate.close()  # before the slot is free: a waiting request must not follow it
+        # The request that takes the freed slot was woken behind us: let it be sent before this
+        # answer is validated, grounded and stored, so the slot is not idle meanwhile.
+        await asyncio.sleep(0)
+        return response
+
+    async def _send_now(self, request: httpx2.Request) -> httpx2.Response:
         if self.throttle is not None:
             await self.throttle.await_clear()
         try:

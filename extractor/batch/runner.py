@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 from ..errors import ConfigError, ExtractionFailed, ExtractorError, ProviderUnavailable
+from ..gate import RequestGate, prepared_ahead, use_gate
 from ..retry import Throttle
 from ..schemas import ArticleExtraction, Usage
 from ..transport import CallMeter, start_metering, stop_metering
@@ -153,6 +154,7 @@ class BatchJob:
         self.meter = CallMeter()  # every request this run sent, calls cancelled in flight included
         self._twins: dict[str, list[SourcedArticle]] = {}
         self._stopping = False
+        self._gate: RequestGate | None = None
 
     def plan(self, items: Iterable[SourceItem], *, retry_failed: bool = False) -> Plan:
         return self.store.register(items, fingerprint=self.fingerprint, retry_failed=retry_failed)
@@ -168,7 +170,10 @@ class BatchJob:
                 raise BatchAborted(f"{row.error_message} (--fail-fast)")
         queue = deque(plan.work)
         outcomes: asyncio.Queue[Any] = asyncio.Queue()
-        workers = [asyncio.create_task(self._worker(queue, outcomes)) for _ in range(min(self.concurrency, len(queue)))]
+        # `concurrency` requests in flight, a few more articles in process (see extractor/gate.py).
+        self._gate = gate = RequestGate(self.concurrency)
+        size = min(self.concurrency + prepared_ahead(self.concurrency), len(queue))
+        workers = [asyncio.create_task(self._worker(queue, outcomes, gate)) for _ in range(size)]
         watcher = asyncio.create_task(_signal_end(workers, outcomes))
         stopped: ExtractorError | None = None
         try:
@@ -183,7 +188,7 @@ class BatchJob:
                 except JobStopped as error:
                     stopped = error
         finally:
-            self._stopping = True
+            self._stop()
             for task in (*workers, watcher):
                 task.cancel()
             await asyncio.gather(*workers, watcher, return_exceptions=True)
@@ -196,7 +201,14 @@ class BatchJob:
         if stopped is not None:
             raise stopped
 
-    async def _worker(self, queue: deque[SourcedArticle], outcomes: asyncio.Queue[Any]) -> None:
+    def _stop(self) -> None:
+        """Send nothing more: articles not yet sent stay pending."""
+        self._stopping = True
+        if self._gate is not None:
+            self._gate.close()
+
+    async def _worker(self, queue: deque[SourcedArticle], outcomes: asyncio.Queue[Any], gate: RequestGate) -> None:
+        use_gate(gate)  # this worker's task context: its requests take the job's slots
         while queue and not self._stopping:
             todo = [queue.popleft()]
             while todo:
@@ -239,9 +251,16 @@ class BatchJob:
         meter, token = start_metering(parent=self.meter)
         try:
             result = await self.extractor.aextract_article(item.article)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self._gate is not None and self._gate.closed and task is not None and not task.cancelling():
+                # Not a cancellation: the gate closed while this request waited for a slot.
+                self.store.requeue(item.key)
+                return None
+            raise
         except ProviderUnavailable as error:
             # Every further request would be refused the same way: stop sending, keep it pending.
-            self._stopping = True
+            self._stop()
             self.store.requeue(item.key)
             raise JobStopped(f"{error}; the job stopped sending, unfinished articles stay pending") from error
         except Exception as error:  # one bad article never aborts the job

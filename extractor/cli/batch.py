@@ -194,12 +194,15 @@ async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
     from ..batch.progress import BatchProgress
 
     progress = BatchProgress(plan.total, enabled=None if show_progress else False, throttle=job.extractor.throttle)
-    with JsonlWriter(out) as writer, progress:
-        async for outcome in job.run(plan):
-            if outcome.line is not None:
-                writer.write(outcome.line)
-            summary.add(outcome)
-            progress.advance(outcome)
+    try:
+        with JsonlWriter(out) as writer, progress:
+            async for outcome in job.run(plan):
+                if outcome.line is not None:
+                    writer.write(outcome.line)
+                summary.add(outcome)
+                progress.advance(outcome)
+    finally:
+        await job.extractor._aclose_async_client()  # its connections belong to this loop
 
 
 def _report(summary, *, quiet: bool, json_path: Path | None, extra: dict[str, Any] | None = None) -> None:
