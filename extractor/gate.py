@@ -28,12 +28,17 @@ def prepared_ahead(concurrency: int) -> int:
 
 
 class RequestGate:
-    """At most `limit` requests in flight; closed, it sends nothing more."""
+    """At most `limit` requests in flight; closed, it sends nothing more.
 
-    def __init__(self, limit: int) -> None:
+    An answer with a status in `close_on` closes it before its slot is freed (the local
+    engine stops its job on a refusal; a Ray actor records each article's failure instead).
+    """
+
+    def __init__(self, limit: int, *, close_on: frozenset[int] = STOPPING_STATUS) -> None:
         if limit < 1:
             raise ValueError("a request gate needs at least one slot")
         self.limit = limit
+        self.close_on = close_on
         self.closed = False
         self._slots = asyncio.Semaphore(limit)  # made inside the job's running loop
 

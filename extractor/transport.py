@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx2
 
-from .gate import STOPPING_STATUS, current_gate
+from .gate import current_gate
 from .retry import MAX_RETRY_AFTER, Throttle, async_transport_retrying, retry_after_seconds, transport_retrying
 from .schemas import Usage
 from .settings import Settings
@@ -155,7 +155,7 @@ class AsyncRetryingTransport(httpx2.AsyncBaseTransport):
             return await self._send_now(request)
         async with gate.slot():
             response = await self._send_now(request)
-            if response.status_code in STOPPING_STATUS:
+            if response.status_code in gate.close_on:
                 gate.close()  # before the slot is free: a waiting request must not follow it
         # The request that takes the freed slot was woken behind us: let it be sent before this
         # answer is validated, grounded and stored, so the slot is not idle meanwhile.

@@ -28,6 +28,7 @@ from extractor.batch.sources import InputFailure, SourcedArticle  # noqa: E402
 from extractor.schemas import ArticleExtraction  # noqa: E402
 from extractor.settings import Settings  # noqa: E402
 from extractor.testing.faultserver import FaultConfig, FaultServer, article_text  # noqa: E402
+from extractor.testing.scripted_server import Reply, ScriptedServer  # noqa: E402
 from tests.support.paths import ROOT  # noqa: E402
 from tests.test_batch import ALL_FAULTS, records  # noqa: E402
 from tests.test_batch_cli import count_lines, env_for, jsonl_ids, write_jsonl  # noqa: E402
@@ -236,6 +237,30 @@ def test_a_429_with_retry_after_slows_only_the_actor_that_saw_it():
     assert time.monotonic() - started < 4  # out of retries: the actor does not sleep it out itself
     assert hit.throttle.remaining() > 3  # its next requests wait for the Retry-After…
     assert other.throttle.remaining() == 0  # …another actor's do not
+
+
+def test_an_actor_keeps_its_concurrency_in_flight_and_prepares_a_few_more_articles():
+    from extractor.gate import prepared_ahead
+
+    with FaultServer(FaultConfig(latency=0.05)) as server:
+        actor = ExtractionActor(settings_for(server), concurrency=4)
+        rows = records(24)
+        result = actor({"text": [row["text"] for row in rows], "id": [row["id"] for row in rows]})
+        stats = server.stats
+    assert result["status"] == ["done"] * 24
+    assert stats.max_in_flight == 4 and stats.requests == 24
+    assert actor._slots._value == 4 + prepared_ahead(4)  # every article slot free again
+
+
+def test_a_refused_key_fails_each_article_of_an_actor_and_sends_them_all():
+    """A Ray actor has no job to stop: every article records the refusal, none hangs."""
+    refusal = Reply(401, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}})
+    with ScriptedServer([refusal]) as server:
+        actor = ExtractionActor(settings_for(server), concurrency=2)
+        rows = records(6)
+        result = actor({"text": [row["text"] for row in rows], "id": [row["id"] for row in rows]})
+    assert result["status"] == ["failed"] * 6 and len(server.seen) == 6
+    assert all("refused the credentials" in message for message in result["message"])
 
 
 def test_rows_read_by_ray_become_the_local_engines_articles_and_input_failures():

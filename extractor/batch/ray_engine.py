@@ -21,6 +21,7 @@ import time
 from collections.abc import Collection
 from typing import Any
 
+from ..gate import RequestGate, prepared_ahead, use_gate
 from ..retry import Throttle
 from ..schemas import Usage
 from ..settings import Settings
@@ -65,7 +66,9 @@ class ExtractionActor:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="extractor-actor-loop")
         self._thread.start()
-        self._slots = asyncio.run_coroutine_threadsafe(_semaphore(concurrency), self.loop).result()
+        # `concurrency` requests in flight and a few more articles in process, as in the local
+        # engine (extractor/gate.py); a refusal fails each article here instead of closing the gate.
+        self._slots, self._gate = asyncio.run_coroutine_threadsafe(_slots_and_gate(concurrency), self.loop).result()
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         from .ray_sources import items_from_batch
@@ -93,6 +96,7 @@ class ExtractionActor:
             # The header lets the driver copy the earlier result when the id differs.
             return outcome_row(item.key, item.where, sha, status="known", line=item.article.header().model_dump_json())
         async with self._slots:
+            use_gate(self._gate)  # this article's own task: its requests take the actor's slots
             return await self._extract(item)
 
     async def _extract(self, item: SourcedArticle) -> dict[str, Any]:
@@ -119,8 +123,9 @@ class ExtractionActor:
         )  # fmt: skip
 
 
-async def _semaphore(size: int) -> asyncio.Semaphore:
-    return asyncio.Semaphore(size)  # made on the actor's loop, where it is awaited
+async def _slots_and_gate(concurrency: int) -> tuple[asyncio.Semaphore, RequestGate]:
+    """Made on the actor's loop, where they are awaited."""
+    return asyncio.Semaphore(concurrency + prepared_ahead(concurrency)), RequestGate(concurrency, close_on=frozenset())
 
 
 def _resolve(known: Any) -> Collection[str]:
