@@ -9,6 +9,11 @@ is ready, instead of waiting behind that answer's processing on the one event lo
 The gate sits in the transport (`AsyncRetryingTransport`), so each attempt of a retry takes a
 slot of its own and a backoff sleep holds none. Tasks find their job's gate in a context
 variable, as they find their meter.
+
+One event loop serves every article, first come first served: a stretch of CPU delays every
+wake-up queued behind it. Two yields put ready requests first: after an answer frees its
+slot (the transport) and before an answer is grounded and normalized (the pipeline). With
+them, concurrency 32 at 200 ms went from 85 % to 90 % of ideal (bench/bench_batch.py).
 """
 
 from __future__ import annotations

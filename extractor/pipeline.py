@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import datetime as dt
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -207,6 +209,10 @@ class Extractor:
         started = time.perf_counter()
         with self._model_calls(article) as meter:
             drafts = [await self._acall(request) for request in self._requests(article)]
+        # Grounding and normalizing are the article's longest stretch of CPU: on one event loop
+        # every wake-up queued meanwhile (an answer arriving, a slot freed) waits for it, so
+        # let those run first (extractor/gate.py).
+        await asyncio.sleep(0)
         return self._finish(article, drafts, meter, started)
 
     def abatch(self, articles: Iterable[Any], **options: Unpack[BatchOptions]) -> AsyncIterator[BatchOutcome]:
