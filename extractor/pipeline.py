@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 import datetime as dt
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator

@@ -29,7 +29,7 @@ from .limiter import JobLimiter
 from .runner import BatchOutcome, describe_failure
 from .sources import InputFailure, SourcedArticle, SourceItem
 
-CALLS_PER_ACTOR = 4
+CALLS_PER_ACTOR = 8
 # An actor mostly waits on the model server; half a CPU each leaves room for Ray Data's own
 # read tasks, so `--workers` equal to the core count does not starve them.
 ACTOR_CPUS = 0.5
@@ -227,7 +227,10 @@ def extract_dataset(
         # an actor would wait for the slowest article of each batch. Calls only hand work
         # to the actor's own loop, so running them side by side is safe.
         compute=ActorPoolStrategy(
-            size=workers, max_concurrent_calls_per_actor=CALLS_PER_ACTOR, enable_true_multi_threading=True
+            size=workers,
+            max_concurrent_calls_per_actor=CALLS_PER_ACTOR,
+            max_tasks_in_flight_per_actor=CALLS_PER_ACTOR + CALLS_PER_ACTOR // 2,
+            enable_true_multi_threading=True,
         ),
         num_cpus=ACTOR_CPUS,
     )
