@@ -3,9 +3,11 @@
 Each actor runs its own asyncio loop (a background thread) with its own concurrency, its
 own `Throttle` (a 429's Retry-After pauses the actor that saw it) and its share of the
 job's rate limits: `--rpm`/`--tpm` divided evenly by the number of actors, so the whole
-pool stays under them even when every actor runs flat out. Ray hands each actor a few
-batches at once (`CALLS_PER_ACTOR`); they share the actor's loop and concurrency, so a slow
-article holds one slot, not a whole batch.
+pool stays under them even when every actor runs flat out. Ray hands each actor several
+batches at once (`CALLS_PER_ACTOR`, and half as many again queued); they share the actor's
+loop and its request gate, so a slow article holds one slot, not a whole batch. Fewer
+queued batches left actors idle while Ray dispatched the next; more made the end of a job
+one actor's backlog (bench/README.md).
 
 Every input row becomes exactly one outcome row (see `OUTCOME_COLUMNS`): "done" with the
 same ArticleExtraction line the local engine writes, "failed" with a reason, or "known"
