@@ -25,8 +25,6 @@ from openai.types.chat import ChatCompletion
 _PATH = "/chat/completions"
 _OPTION_NAMES = ("extra_headers", "extra_query", "extra_body", "timeout")
 _SECURITY = {"bearer_auth": True}  # as the SDK's create: the client adds its API key
-
-
 _JSON_SHAPED = (dict, list, str, bool, int, float, type(None))
 
 
