@@ -337,7 +337,7 @@ class Extractor:
             update={
                 "usage": meter.usage,
                 "attempts": meter.attempts,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+                "latency_ms": round((time.perf_counter() - started - meter.waiting) * 1000, 3),
             }
         )
         # Grounding and normalization build copies without re-validating; what we emit must

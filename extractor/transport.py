@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 
 import httpx2
@@ -32,6 +33,8 @@ class CallMeter:
 
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
+    # Seconds its requests waited for a slot of a batch's gate: queueing, not latency.
+    waiting: float = 0.0
     parent: CallMeter | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -41,6 +44,13 @@ class CallMeter:
         meter: CallMeter | None = self
         while meter is not None:
             meter._add(usage)
+            meter = meter.parent
+
+    def waited(self, seconds: float) -> None:
+        meter: CallMeter | None = self
+        while meter is not None:
+            with meter._lock:
+                meter.waiting += seconds
             meter = meter.parent
 
     def _add(self, usage: Usage) -> None:
@@ -153,7 +163,10 @@ class AsyncRetryingTransport(httpx2.AsyncBaseTransport):
         gate = current_gate()
         if gate is None:
             return await self._send_now(request)
+        queued = time.perf_counter()
         async with gate.slot():
+            if (meter := _current_meter.get()) is not None:
+                meter.waited(time.perf_counter() - queued)
             response = await self._send_now(request)
             if response.status_code in gate.close_on:
                 gate.close()  # before the slot is free: a waiting request must not follow it

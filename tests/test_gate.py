@@ -89,3 +89,19 @@ async def test_a_closed_gate_sends_nothing_more():
 def test_a_gate_needs_a_slot():
     with pytest.raises(ValueError):
         RequestGate(0)
+
+
+async def test_time_spent_waiting_for_a_slot_is_not_an_articles_latency():
+    """At concurrency 1 the third article waits for two 200 ms answers before it is sent: its
+    latency is its own request's, not 600 ms of queueing; the job's meter holds the wait."""
+    from extractor.batch.runner import BatchJob
+    from extractor.batch.sources import as_source_items
+
+    with FaultServer(FaultConfig(latency=0.2)) as server:
+        extractor = make_extractor(server)
+        job = BatchJob(extractor, JobStore(), concurrency=1)
+        plan = job.plan(as_source_items(records(3), max_bytes=10**6))
+        outcomes = [outcome async for outcome in job.run(plan)]
+    assert [outcome.status for outcome in outcomes] == ["done"] * 3
+    assert job.meter.waiting >= 0.2 + 0.4  # the second waited one answer, the third two
+    assert all(200 <= outcome.latency_ms < 600 for outcome in outcomes), [o.latency_ms for o in outcomes]

@@ -27,6 +27,7 @@ from ..gate import RequestGate, prepared_ahead, use_gate
 from ..retry import Throttle
 from ..schemas import Usage
 from ..settings import Settings
+from ..transport import start_metering, stop_metering
 from .limiter import JobLimiter
 from .runner import BatchOutcome, describe_failure
 from .sources import InputFailure, SourcedArticle, SourceItem
@@ -104,6 +105,7 @@ class ExtractionActor:
     async def _extract(self, item: SourcedArticle) -> dict[str, Any]:
         reservation = await self.limiter.reserve(item.article.text) if self.limiter else None
         started = time.perf_counter()
+        meter, token = start_metering()  # outlives a failed extraction, as in the local engine
         try:
             result = await self.extractor.aextract_article(item.article)
         except Exception as error:  # one bad article never aborts the job
@@ -114,8 +116,10 @@ class ExtractionActor:
             return outcome_row(
                 item.key, item.where, item.article.sha256, status="failed", error_class=type(error).__name__,
                 cause=cause, message=message, attempts=attempts,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                latency_ms=round((time.perf_counter() - started - meter.waiting) * 1000, 3),
             )  # fmt: skip
+        finally:
+            stop_metering(token)
         meta = result.meta
         if self.limiter and reservation:
             self.limiter.settle(reservation, requests=meta.attempts, tokens=meta.usage.total_tokens)

@@ -264,7 +264,7 @@ class BatchJob:
             self.store.requeue(item.key)
             raise JobStopped(f"{error}; the job stopped sending, unfinished articles stay pending") from error
         except Exception as error:  # one bad article never aborts the job
-            latency_ms = round((time.perf_counter() - started) * 1000, 3)
+            latency_ms = round((time.perf_counter() - started - meter.waiting) * 1000, 3)
             outcome = self._fail(item, error, attempts=meter.attempts, usage=meter.usage, latency_ms=latency_ms)
         else:
             outcome = self._done(item, result)
