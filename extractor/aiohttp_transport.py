@@ -39,10 +39,18 @@ class AsyncAiohttpTransport(httpx2.AsyncBaseTransport):
             # Asked per request, the environment's proxy settings cost a thread hop each (about
             # 60 ms at concurrency 32 here): only a process that has proxies set pays for them.
             trust_env = bool(urllib.request.getproxies())
-            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), trust_env=trust_env)
+            # httpx's trust store (certifi, or SSL_CERT_FILE / SSL_CERT_DIR): HTTPS verifies
+            # against the same certificates on the sync and the async path.
+            connector = aiohttp.TCPConnector(limit=0, ssl=httpx2.create_ssl_context())
+            session = aiohttp.ClientSession(connector=connector, trust_env=trust_env)
             self._inner = AiohttpTransport(client=session)
             self._release = weakref.finalize(self, _release_quietly, session)
-        return await self._inner.handle_async_request(request)
+        try:
+            response = await self._inner.handle_async_request(request)
+            await response.aread()  # read here, so a cut-off body is mapped below too
+        except httpx2.TransportError as error:
+            raise _as_httpx_error(error, request) from error.__cause__
+        return response
 
     async def aclose(self) -> None:
         inner, self._inner = self._inner, None
@@ -52,6 +60,24 @@ class AsyncAiohttpTransport(httpx2.AsyncBaseTransport):
         if inner is not None:
             # A session whose loop has ended closes without I/O: its sockets went with the loop.
             await inner.aclose()
+
+
+def _as_httpx_error(error: httpx2.TransportError, request: httpx2.Request) -> httpx2.TransportError:
+    """The error httpx itself raises for the same fault.
+
+    The SDK's aiohttp transport turns every `ClientConnectionError` into a `ConnectTimeout`,
+    so a refused connection, a dropped one or an untrusted certificate would all read "timed
+    out". What the SDK and our retries make of an error depends on its httpx class.
+    """
+    cause = error.__cause__
+    message = str(cause or error) or type(cause or error).__name__
+    if isinstance(cause, aiohttp.ClientConnectorError):  # refused, unresolvable, TLS refused
+        return httpx2.ConnectError(message, request=request)
+    if isinstance(cause, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError)):
+        return httpx2.RemoteProtocolError(message, request=request)
+    if isinstance(cause, aiohttp.ClientOSError):  # reset by peer, broken pipe
+        return httpx2.ReadError(message, request=request)
+    return error
 
 
 def _release_quietly(session: aiohttp.ClientSession) -> None:

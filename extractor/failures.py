@@ -92,8 +92,12 @@ def _named(exc: BaseException, chain: list[BaseException], attempts: int) -> Ext
         if isinstance(link, openai.APITimeoutError):
             return ExtractionFailed("the model server timed out after every retry", cause="timeout", attempts=attempts)
         if isinstance(link, openai.APIConnectionError):
+            # What went wrong underneath (refused, reset, an untrusted certificate), if said.
+            detail = _first_line(link.__cause__)
             return ExtractionFailed(
-                "could not reach the model server after every retry", cause="connection", attempts=attempts
+                "could not reach the model server after every retry" + (f" ({detail})" if detail else ""),
+                cause="connection",
+                attempts=attempts,
             )
         if isinstance(link, IncompleteOutputException):
             last = completion_text(getattr(link, "last_completion", None))

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import textwrap
 
-from extractor import Extractor
+import pytest
+
+from extractor import ExtractionFailed, Extractor
 from extractor.aiohttp_transport import AsyncAiohttpTransport
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import SEED_TEXT, VALID
@@ -80,3 +82,53 @@ async def test_a_proxy_from_the_environment_carries_the_requests(monkeypatch):
             result = await ex.aextract(SEED_TEXT)
     assert len(result.aircraft) == 1
     assert [seen.path for seen in proxy.seen] == ["http://model-server.invalid/v1/chat/completions"]
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """The scripted server over HTTPS, with a self-signed certificate for 127.0.0.1."""
+    import shutil
+    import ssl
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(key),
+         "-out", str(cert), "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server = ScriptedServer([Reply(body=tool_call_completion(VALID))])
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    with server:
+        yield server, server.base_url.replace("http://", "https://"), cert
+
+
+async def test_https_verifies_the_server_against_the_trust_store(tls_server, monkeypatch):
+    server, base_url, cert = tls_server
+    settings = dict(provider="openai", base_url=base_url, api_key="sk-test", fixtures_mode="off", transport_retries=0)
+    async with Extractor(**settings) as ex:
+        with pytest.raises(ExtractionFailed, match=r"could not reach the model server .*CERTIFICATE_VERIFY_FAILED"):
+            await ex.aextract(SEED_TEXT)  # a self-signed certificate nobody trusts
+    assert server.seen == []
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trusted: as httpx, the async path honours it
+    async with Extractor(**settings) as ex:
+        result = await ex.aextract(SEED_TEXT)
+    assert len(result.aircraft) == 1 and len(server.seen) == 1
+
+
+@pytest.mark.parametrize("fault", ["drop", "refused"])
+async def test_a_lost_connection_reads_as_one_not_as_a_timeout(fault):
+    """The SDK's aiohttp transport calls every connection error a connect timeout; ours says
+    what httpx says, so the failure's cause and message are the same on both paths."""
+    from extractor.testing.faultserver import FaultConfig, FaultServer
+
+    with FaultServer(FaultConfig(rate_drop=1.0)) as server:
+        base_url = server.base_url if fault == "drop" else "http://127.0.0.1:9/v1"  # port 9: nothing listens
+        settings = dict(provider="openai", base_url=base_url, api_key="sk-test", fixtures_mode="off")
+        async with Extractor(**settings, transport_retries=0) as ex:
+            with pytest.raises(ExtractionFailed, match="could not reach the model server") as raised:
+                await ex.aextract(SEED_TEXT)
+    assert raised.value.cause == "connection"
