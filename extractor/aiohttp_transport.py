@@ -2,15 +2,16 @@
 
 aiohttp parses HTTP in C; httpcore's pure-Python pool and parser cost about a fifth of a
 batch's CPU at concurrency 32, and every microsecond spent on the event loop delays the
-other requests in flight. The SDK's own transport (`openai._vendor.httpx_aiohttp`) maps
-aiohttp's errors to httpx2's, so retries and failure reasons read the same as over httpx.
-
-Two things differ from httpx, and this module evens them out:
+other requests in flight. The SDK's own transport (`openai._vendor.httpx_aiohttp`) speaks
+httpx2's transport interface; this module evens out where it differs from httpx:
 - an aiohttp session belongs to the event loop it was made in: ours is made on the first
   request, inside the running loop;
 - aiohttp complains ("Unclosed client session") about a session that is garbage-collected
   open. An extractor that is dropped without `aclose()` releases its connections quietly,
-  as it did over httpx.
+  as it did over httpx;
+- errors: the SDK's transport calls every lost connection a connect timeout; ours raises
+  what httpx raises, so retries and failure reasons read the same on both paths;
+- HTTPS trusts what httpx trusts, and proxies come from the environment.
 """
 
 from __future__ import annotations
