@@ -12,6 +12,7 @@ import contextvars
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx2
@@ -41,22 +42,23 @@ class CallMeter:
     def record(self, response: httpx2.Response | None) -> None:
         """One request sent; `None` when it never got an answer (timeout, dropped connection)."""
         usage = usage_of(response) if response is not None and response.status_code == 200 else Usage()
-        meter: CallMeter | None = self
-        while meter is not None:
-            meter._add(usage)
-            meter = meter.parent
+        for meter in self._chain():
+            with meter._lock:
+                meter.attempts += 1
+                meter.usage = meter.usage + usage
 
     def waited(self, seconds: float) -> None:
-        meter: CallMeter | None = self
-        while meter is not None:
+        """A request waited `seconds` for a slot of its batch's gate."""
+        for meter in self._chain():
             with meter._lock:
                 meter.waiting += seconds
-            meter = meter.parent
 
-    def _add(self, usage: Usage) -> None:
-        with self._lock:
-            self.attempts += 1
-            self.usage = self.usage + usage
+    def _chain(self) -> Iterator[CallMeter]:
+        """This meter and every meter around it."""
+        meter: CallMeter | None = self
+        while meter is not None:
+            yield meter
+            meter = meter.parent
 
 
 _current_meter: contextvars.ContextVar[CallMeter | None] = contextvars.ContextVar("extractor_meter", default=None)
