@@ -48,6 +48,13 @@ def run_cli(*args: str, env: dict | None = None) -> Outcome:
     return Outcome(result.exit_code, result.stdout, result.stderr, crashed)
 
 
+def extract_live(base_url: str, *extra: str, env: dict | None = None) -> Outcome:
+    """`extract` of the seed against an OpenAI-compatible server, fixtures off."""
+    return run_cli(
+        "extract", str(SEED), "--provider", "openai", "--base-url", base_url, "--fixtures-mode", "off", *extra, env=env
+    )
+
+
 def run_process(*args: str, stdin: bytes | None = None) -> Outcome:
     """The command as a real process."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
@@ -150,15 +157,8 @@ def test_openai_without_key_is_a_configuration_error():
 
 def test_unreachable_server_fails_with_exit_4_and_no_output_file(workdir):
     out = workdir / "out.json"
-    result = run_cli(
-        "extract",
-        str(SEED),
-        "--provider",
-        "openai",
-        "--base-url",
+    result = extract_live(
         "http://127.0.0.1:9/v1",
-        "--fixtures-mode",
-        "off",
         "--output",
         str(out),
         env={"EXTRACTOR_TRANSPORT_RETRIES": "1", "EXTRACTOR_BACKOFF_INITIAL": "0.01"},
@@ -186,17 +186,7 @@ def test_always_invalid_answers_exit_4_with_the_last_output_on_one_line():
     from tests.support.answers import INVALID
 
     with ScriptedServer([Reply(body=tool_call_completion(INVALID))]) as server:
-        result = run_cli(
-            "extract",
-            str(SEED),
-            "--provider",
-            "openai",
-            "--base-url",
-            server.base_url,
-            "--fixtures-mode",
-            "off",
-            env={"OPENAI_API_KEY": "sk-test-secret-value"},
-        )
+        result = extract_live(server.base_url, env={"OPENAI_API_KEY": "sk-test-secret-value"})
     line = assert_one_line_error(result, 4, "no valid answer after 3 attempts", "last output:", "underwater")
     assert "sk-test-secret-value" not in line
     assert len(server.seen) == 3
@@ -208,16 +198,6 @@ def test_refused_key_is_exit_3_and_never_printed():
     key = "sk-test-refused-key-987654"
     refusal = {"error": {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}}
     with ScriptedServer([Reply(401, refusal)]) as server:
-        result = run_cli(
-            "extract",
-            str(SEED),
-            "--provider",
-            "openai",
-            "--base-url",
-            server.base_url,
-            "--fixtures-mode",
-            "off",
-            env={"OPENAI_API_KEY": key},
-        )
+        result = extract_live(server.base_url, env={"OPENAI_API_KEY": key})
     assert_one_line_error(result, 3, "401")
     assert key not in result.stderr and len(server.seen) == 1

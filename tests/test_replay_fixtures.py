@@ -22,6 +22,11 @@ GOLD_ARTICLES = ["000_dc08afd2001463f6", "voa-6180015", "voa-6183227"]
 runner = CliRunner()
 
 
+def author(seed: str, answers: str, fixtures: str):
+    """`extractor fixtures author SEED --answers DIR --fixtures DIR`, in-process."""
+    return runner.invoke(app, ["fixtures", "author", seed, "--answers", answers, "--fixtures", fixtures])
+
+
 def article_path(stem: str) -> Path:
     for folder in (SEEDS, CORPUS):
         if (folder / f"{stem}.txt").exists():
@@ -147,50 +152,17 @@ def test_author_rejects_evidence_that_is_not_verbatim(tmp_path):
     draft["aircraft"][0]["evidence"][0]["quote"] = "A quote the article never had."
     answer.write_text(json.dumps(draft))
     shutil.copy(SEED, tmp_path / "seed.txt")
-    result = runner.invoke(
-        app,
-        [
-            "fixtures",
-            "author",
-            str(tmp_path / "seed.txt"),
-            "--answers",
-            str(tmp_path),
-            "--fixtures",
-            str(tmp_path / "out"),
-        ],
-    )
+    result = author(str(tmp_path / "seed.txt"), str(tmp_path), str(tmp_path / "out"))
     assert result.exit_code == 2 and "not verbatim" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
 def test_author_writes_the_request_the_default_replay_extractor_sends(tmp_path):
     shutil.copy(SEED, tmp_path / "seed.txt")
-    result = runner.invoke(
-        app,
-        [
-            "fixtures",
-            "author",
-            str(tmp_path / "seed.txt"),
-            "--answers",
-            str(FIXTURES / "reference"),
-            "--fixtures",
-            str(tmp_path / "out"),
-        ],
-    )
+    result = author(str(tmp_path / "seed.txt"), str(FIXTURES / "reference"), str(tmp_path / "out"))
     assert result.exit_code == 2  # the answer file is looked up by stem: seed.json does not exist
     shutil.copy(FIXTURES / "reference" / f"{SEED.stem}.json", tmp_path / "seed.json")
-    result = runner.invoke(
-        app,
-        [
-            "fixtures",
-            "author",
-            str(tmp_path / "seed.txt"),
-            "--answers",
-            str(tmp_path),
-            "--fixtures",
-            str(tmp_path / "out"),
-        ],
-    )
+    result = author(str(tmp_path / "seed.txt"), str(tmp_path), str(tmp_path / "out"))
     assert result.exit_code == 0, result.stderr
     [written] = (tmp_path / "out").glob("seed.*.json")
     # The article id is not in the prompt, so the key equals the repository's fixture for the seed.
