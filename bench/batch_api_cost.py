@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractor.batch.summary import price_table  # noqa: E402 (after the path set-up above)
+from extractor.jobs.summary import price_table  # noqa: E402 (after the path set-up above)
 
 
 def usage_from_fixtures(folder: Path) -> tuple[float, float, int]:

@@ -60,7 +60,7 @@ class Row:
 
 
 def articles(n: int) -> list:
-    from extractor.article import article_from_record
+    from extractor.input.article import article_from_record
 
     records = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     out = []
@@ -121,7 +121,7 @@ def run_extractor_loop(base_url: str, items: list, latency: float) -> Row:
 
 def run_batch(base_url: str, items: list, concurrency: int, latency: float) -> Row:
     from extractor import Extractor
-    from extractor.batch import JobStore, abatch
+    from extractor.engines import JobStore, abatch
 
     extractor = Extractor(provider="openai", base_url=base_url, api_key="bench", fixtures_mode="off")
     with tempfile.TemporaryDirectory() as tmp, JobStore(Path(tmp) / "bench.db") as store:

@@ -22,8 +22,8 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .article import ArticleInput, load_article, make_article
-    from .batch.runner import BatchOutcome
+    from .engines.local import BatchOutcome
+    from .input.article import ArticleInput, load_article, make_article
     from .pipeline import Extractor, aextract, extract
     from .schemas import (
         Actor,
@@ -46,10 +46,10 @@ _LAZY = {
     "Exercise": ".schemas",
     "ExtractionMeta": ".schemas",
     "PoliticalStatement": ".schemas",
-    "ArticleInput": ".article",
-    "BatchOutcome": ".batch.runner",
-    "load_article": ".article",
-    "make_article": ".article",
+    "ArticleInput": ".input.article",
+    "BatchOutcome": ".engines.local",
+    "load_article": ".input.article",
+    "make_article": ".input.article",
     "Extractor": ".pipeline",
     "aextract": ".pipeline",
     "extract": ".pipeline",

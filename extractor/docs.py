@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {options.page}: {exc}", file=sys.stderr)
         return exc.exit_code
     if updated != text:
-        from .files import write_atomically
+        from .output.files import write_atomically
 
         write_atomically(options.page, updated)
         print(f"{options.page}: field tables updated", file=sys.stderr)

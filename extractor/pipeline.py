@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypedDict, Unpack
 import instructor
 import openai
 
-from .article import ArticleInput, make_article, split_paragraphs
-from .client import CallerTransport, ModelClients, effective_mode
 from .errors import ConfigError
-from .failures import to_extractor_error
-from .grounding import ground_extraction, make_grounding_check
-from .normalize import normalize_extraction
+from .input.article import ArticleInput, make_article, split_paragraphs
+from .model_call.client import CallerTransport, ModelClients, effective_mode
+from .model_call.failures import to_extractor_error
+from .model_call.retry import Throttle, async_reask_retrying, reask_retrying
+from .model_call.transport import CallMeter, start_metering, stop_metering
+from .postprocess.grounding import ground_extraction, make_grounding_check
+from .postprocess.normalize import normalize_extraction
 from .prompting import fingerprint, prompt_version, render_messages
 from .replay import article_scope
-from .retry import Throttle, async_reask_retrying, reask_retrying
 from .schemas import (
     DRAFT_CHECK,
     Aircraft,
@@ -40,10 +41,9 @@ from .settings import (
     check_setting_names,
     reject_unknown,
 )
-from .transport import CallMeter, start_metering, stop_metering
 
 if TYPE_CHECKING:
-    from .batch.runner import BatchOptions, BatchOutcome
+    from .engines.local import BatchOptions, BatchOutcome
 
 # Wrapped once: instructor wraps a plain model anew on every call and so rebuilds its JSON
 # schema each time (~8 ms of CPU an article); a pre-wrapped model hits instructor's cache.
@@ -210,7 +210,7 @@ class Extractor:
             drafts = [await self._acall(request) for request in self._requests(article)]
         # Grounding and normalizing are the article's longest stretch of CPU: on one event loop
         # every wake-up queued meanwhile (an answer arriving, a slot freed) waits for it, so
-        # let those run first (extractor/gate.py).
+        # let those run first (extractor/model_call/gate.py).
         await asyncio.sleep(0)
         return self._finish(article, drafts, meter, started)
 
@@ -219,9 +219,9 @@ class Extractor:
 
         `articles`: `ArticleInput`s, texts, `{text, id, title, url, published}` records or paths.
         Options: concurrency, store (a `JobStore` or database path: resumable), rpm, tpm,
-        retry_failed, fail_fast. See `extractor.batch.runner.abatch`.
+        retry_failed, fail_fast. See `extractor.engines.local.abatch`.
         """
-        from .batch.runner import abatch
+        from .engines.local import abatch
 
         return abatch(self, articles, **options)
 
@@ -231,7 +231,7 @@ class Extractor:
         Inside a running event loop (Jupyter) it runs in a worker thread with a loop of its own;
         with your own `async_client`, bound to your loop, use `abatch` there instead.
         """
-        from .batch.runner import batch
+        from .engines.local import batch
 
         return batch(self, articles, **options)
 

@@ -9,8 +9,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from .article import ArticleInput
-from .article_block import encode_article
+from .input.article import ArticleInput
+from .input.block import encode_article
 from .schemas import ExtractionDraft
 
 

@@ -12,6 +12,6 @@ message, attempts, prompt/completion/total tokens and latency_ms.
 
 from __future__ import annotations
 
-from .batch.ray_engine import ExtractionActor, extract_dataset, outcome_from_row
+from .engines.ray.actor import ExtractionActor, extract_dataset, outcome_from_row
 
 __all__ = ["ExtractionActor", "extract_dataset", "outcome_from_row"]

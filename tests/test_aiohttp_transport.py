@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from extractor import ExtractionFailed, Extractor
-from extractor.aiohttp_transport import AsyncAiohttpTransport
+from extractor.model_call.aiohttp_transport import AsyncAiohttpTransport
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import SEED_TEXT, VALID
 from tests.support.paths import ROOT

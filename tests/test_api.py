@@ -25,8 +25,8 @@ from extractor import (
     aextract,
     extract,
 )
-from extractor import client as client_module
-from extractor.batch import BatchOutcome
+from extractor.engines import BatchOutcome
+from extractor.model_call import client as client_module
 from extractor.settings import SettingsOverrides
 from extractor.testing.scripted_server import (
     Reply,

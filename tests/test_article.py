@@ -10,7 +10,7 @@ import json
 import pytest
 
 from extractor import InputError
-from extractor.article import html_to_text, load_article, make_article, split_paragraphs
+from extractor.input.article import html_to_text, load_article, make_article, split_paragraphs
 from tests.support.paths import GOLD, SEEDS  # noqa: E402
 
 
@@ -131,7 +131,7 @@ def test_plain_text_metadata_fills_the_article_and_is_not_text(tmp_path, header,
 def test_metadata_lets_relative_statement_dates_resolve(tmp_path):
     from _evalkit import make
 
-    from extractor.normalize import normalize_extraction
+    from extractor.postprocess.normalize import normalize_extraction
 
     path = tmp_path / "story.txt"
     path.write_text("Published: 2025-03-14\n\n" + BODY, encoding="utf-8")

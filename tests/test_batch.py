@@ -10,10 +10,10 @@ from collections import Counter
 import pytest
 
 from extractor import Extractor
-from extractor.batch import BatchAborted, JobStore, abatch, batch, iter_sources
-from extractor.batch.export import export_csv, export_jsonl
-from extractor.batch.limiter import JobLimiter
-from extractor.batch.summary import Summary, estimated_cost, percentile
+from extractor.engines import BatchAborted, JobStore, abatch, batch, iter_sources
+from extractor.jobs.limiter import JobLimiter
+from extractor.jobs.summary import Summary, estimated_cost, percentile
+from extractor.output.export import export_csv, export_jsonl
 from extractor.schemas import Usage
 from extractor.testing.faultserver import FaultConfig, FaultServer
 
@@ -240,7 +240,7 @@ async def test_changed_postprocessing_redoes_the_article(tmp_path, change):
 
 
 async def test_a_changed_gazetteer_redoes_the_article(tmp_path, monkeypatch):
-    from extractor.gazetteer import load_gazetteer
+    from extractor.postprocess.gazetteer import load_gazetteer
 
     store_path = tmp_path / "job.db"
     with FaultServer() as server:

@@ -9,12 +9,12 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from extractor.batch import BatchJob, JobStore
-from extractor.batch.batch_api import BatchApiOptions, BatchApiRun
-from extractor.batch.batch_api import intercept as layer
-from extractor.batch.batch_api.cost import batch_job_cost
-from extractor.batch.batch_api.requests import split_files
-from extractor.batch.sources import as_source_items
+from extractor.engines import BatchJob, JobStore
+from extractor.engines.batch_api import BatchApiOptions, BatchApiRun
+from extractor.engines.batch_api import intercept as layer
+from extractor.engines.batch_api.cost import batch_job_cost
+from extractor.engines.batch_api.requests import split_files
+from extractor.input.sources import as_source_items
 from extractor.replay.tools.check import check_fixtures
 from extractor.schemas import Usage
 from extractor.testing.faultserver import FaultConfig, FaultServer
@@ -190,8 +190,8 @@ async def test_request_files_are_split_at_the_limits(tmp_path):
 
 
 def test_split_by_bytes_keeps_whole_lines():
-    from extractor.batch.batch_api.requests import RequestLine
-    from extractor.batch.batch_api.state import PlannedRequest
+    from extractor.engines.batch_api.requests import RequestLine
+    from extractor.engines.batch_api.state import PlannedRequest
 
     lines = [RequestLine(PlannedRequest(f"a{i}", f"a{i}", "s", "b"), f"{i}".encode() * 99 + b"\n") for i in range(10)]
     files = list(split_files(lines, max_bytes=350))

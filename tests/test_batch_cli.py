@@ -15,7 +15,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from extractor.cli import app
-from extractor.gate import prepared_ahead
+from extractor.model_call.gate import prepared_ahead
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from tests.support.paths import ROOT
 from tests.test_batch import ALL_FAULTS, records

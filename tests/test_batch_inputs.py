@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from extractor.batch import JobStore, batch, iter_sources
 from extractor.cli import app
+from extractor.engines import JobStore, batch, iter_sources
 from extractor.testing.faultserver import FaultServer
 from tests.test_batch import make_extractor, records
 

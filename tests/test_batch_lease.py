@@ -12,8 +12,9 @@ from collections import Counter
 
 import pytest
 
-from extractor.batch import JobStore, lease
-from extractor.batch.lease import LeaseLost, StoreBusy
+from extractor.jobs import lease
+from extractor.jobs.lease import LeaseLost, StoreBusy
+from extractor.jobs.store import JobStore
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from tests.test_batch import records
 from tests.test_batch_cli import ROOT, batch_command, env_for, write_jsonl

@@ -8,9 +8,9 @@ import time
 import httpx2
 import pytest
 
-from extractor.batch import abatch
-from extractor.batch.progress import BatchProgress, pause_note
-from extractor.retry import Throttle, retry_after_seconds
+from extractor.cli.progress import BatchProgress, pause_note
+from extractor.engines import abatch
+from extractor.model_call.retry import Throttle, retry_after_seconds
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from extractor.testing.scripted_server import (
     Reply,

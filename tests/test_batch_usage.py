@@ -7,11 +7,11 @@ import json
 import subprocess
 import time
 
-from extractor.batch import JobStore
-from extractor.batch.limiter import JobLimiter, RateLimit
-from extractor.batch.runner import BatchJob
-from extractor.batch.sources import as_source_items
-from extractor.batch.summary import Summary
+from extractor.engines import JobStore
+from extractor.engines.local import BatchJob
+from extractor.input.sources import as_source_items
+from extractor.jobs.limiter import JobLimiter, RateLimit
+from extractor.jobs.summary import Summary
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from extractor.testing.scripted_server import Reply, ScriptedServer
 from tests.test_batch import make_extractor, records

@@ -1,4 +1,4 @@
-"""The direct chat-completions call (extractor/chat_call.py) sends what the SDK's create sends.
+"""The direct chat-completions call (extractor/model_call/chat_call.py) sends what the SDK's create sends.
 
 Our own clients post instructor's JSON without the SDK's typed-dict transform; a caller's
 client keeps its own `create`. Both paths are run on the same article against a real local
@@ -15,7 +15,8 @@ import openai
 import pytest
 from pydantic import BaseModel
 
-from extractor import Extractor, chat_call
+from extractor import Extractor
+from extractor.model_call import chat_call
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import SEED_TEXT, VALID
 

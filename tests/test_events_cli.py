@@ -78,9 +78,9 @@ def test_folder_of_json_and_batch_records(tmp_path):
 
 
 def test_batch_job_store(tmp_path):
-    from extractor.article import make_article
-    from extractor.batch.sources import SourcedArticle
-    from extractor.batch.store import JobStore
+    from extractor.input.article import make_article
+    from extractor.input.sources import SourcedArticle
+    from extractor.jobs.store import JobStore
     from extractor.schemas import Usage
 
     db = tmp_path / "job.db"
@@ -225,9 +225,9 @@ def test_reading_a_store_leaves_it_alone(tmp_path):
     """A running job's articles stay `running`, and an unrelated SQLite file gets no tables."""
     import sqlite3
 
-    from extractor.article import make_article
-    from extractor.batch.sources import SourcedArticle
-    from extractor.batch.store import JobStore
+    from extractor.input.article import make_article
+    from extractor.input.sources import SourcedArticle
+    from extractor.jobs.store import JobStore
     from extractor.schemas import Usage
 
     db = tmp_path / "job.db"

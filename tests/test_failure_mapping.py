@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from extractor import Extractor
 from extractor.cli import app
 from extractor.errors import ExtractionFailed
-from extractor.retry import reask_retrying
+from extractor.model_call.retry import reask_retrying
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import SEED_TEXT, VALID
 
@@ -116,7 +116,7 @@ def test_fail_redacts_a_key_from_any_error_message(monkeypatch, capsys):
 
 
 def test_csv_export_neutralizes_formula_cells(tmp_path, monkeypatch):
-    from extractor.batch.export import export_csv
+    from extractor.output.export import export_csv
 
     formulas = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)"]
     result = Extractor(provider="replay", fixtures_dir=Path(__file__).parent.parent / "fixtures").extract(
@@ -124,7 +124,7 @@ def test_csv_export_neutralizes_formula_cells(tmp_path, monkeypatch):
     )
     data = json.loads(result.model_dump_json())
     data["aircraft"] = [dict(data["aircraft"][0], mention=text) for text in formulas]
-    monkeypatch.setattr("extractor.batch.export.iter_results", lambda store: iter([("k", json.dumps(data))]))
+    monkeypatch.setattr("extractor.output.export.iter_results", lambda store: iter([("k", json.dumps(data))]))
     export_csv(None, tmp_path)
     with open(tmp_path / "aircraft.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -136,7 +136,7 @@ def test_csv_export_neutralizes_formula_cells(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("cell, shown", [("\tx", "'\tx"), ("\r=1", "'\r=1"), ("a=1", "a=1"), (-5, -5), (None, None)])
 def test_safe_cell_quotes_every_formula_start_and_leaves_numbers(cell, shown):
-    from extractor.batch.export import safe_cell
+    from extractor.output.export import safe_cell
 
     assert safe_cell(cell) == shown
 

@@ -1,4 +1,4 @@
-"""The batch's request gate (extractor/gate.py): `concurrency` caps requests in flight, while a
+"""The batch's request gate (extractor/model_call/gate.py): `concurrency` caps requests in flight, while a
 few more articles are prepared; a backoff holds no slot; a refusal stops what waits."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from extractor.batch import JobStore
-from extractor.gate import RequestGate, prepared_ahead
+from extractor.engines import JobStore
+from extractor.model_call.gate import RequestGate, prepared_ahead
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import SEED_TEXT, VALID
@@ -94,8 +94,8 @@ def test_a_gate_needs_a_slot():
 async def test_time_spent_waiting_for_a_slot_is_not_an_articles_latency():
     """At concurrency 1 the third article waits for two 200 ms answers before it is sent: its
     latency is its own request's, not 600 ms of queueing; the job's meter holds the wait."""
-    from extractor.batch.runner import BatchJob
-    from extractor.batch.sources import as_source_items
+    from extractor.engines.local import BatchJob
+    from extractor.input.sources import as_source_items
 
     with FaultServer(FaultConfig(latency=0.2)) as server:
         extractor = make_extractor(server)

@@ -7,7 +7,13 @@ import random
 import pytest
 from _evalkit import aircraft, as_extraction, gold, make, seed_text
 
-from extractor.grounding import MIN_FUZZY_CHARS, find_span, ground_extraction, is_drop_warning, make_grounding_check
+from extractor.postprocess.grounding import (
+    MIN_FUZZY_CHARS,
+    find_span,
+    ground_extraction,
+    is_drop_warning,
+    make_grounding_check,
+)
 from extractor.schemas import ExtractionDraft
 
 TEXT = (

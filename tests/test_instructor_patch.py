@@ -14,7 +14,8 @@ import pstats
 import pytest
 from pydantic import BaseModel
 
-from extractor import Extractor, instructor_patch
+from extractor import Extractor
+from extractor.model_call import instructor_patch
 from extractor.testing.faultserver import FaultServer
 from tests.support.paths import CORPUS
 

@@ -100,7 +100,7 @@ def test_local_grammar_forbids_aircraft_when_the_article_names_none():
 
 
 def test_local_transport_applies_the_article_constraints():
-    from extractor.article import make_article
+    from extractor.input.article import make_article
     from extractor.prompting import render_messages
 
     text = SEED.read_text(encoding="utf-8")

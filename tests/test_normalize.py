@@ -9,15 +9,22 @@ from importlib import resources
 import pytest
 from _evalkit import aircraft, as_extraction, gold, make, seed_text, strip_private
 
-from extractor.dates import resolve_date_text
-from extractor.gazetteer import load_gazetteer
-from extractor.grounding import ground_extraction
-from extractor.normalize import NOT_AIRCRAFT_PREFIX, normalize_actor, normalize_designation, normalize_extraction
+from extractor.postprocess.dates import resolve_date_text
+from extractor.postprocess.gazetteer import load_gazetteer
+from extractor.postprocess.grounding import ground_extraction
+from extractor.postprocess.normalize import (
+    NOT_AIRCRAFT_PREFIX,
+    normalize_actor,
+    normalize_designation,
+    normalize_extraction,
+)
 from extractor.schemas import Actor
 
 
 def test_gazetteer_is_versioned():
-    raw = json.loads(resources.files("extractor").joinpath("data/gazetteer.json").read_text(encoding="utf-8"))
+    raw = json.loads(
+        resources.files("extractor.postprocess").joinpath("data/gazetteer.json").read_text(encoding="utf-8")
+    )
     assert raw["version"] and load_gazetteer().version == raw["version"]
 
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from extractor.article import make_article
-from extractor.article_block import (
+from extractor.input.article import make_article
+from extractor.input.block import (
     ARTICLE_CLOSE,
     ARTICLE_OPEN,
     BREAK,

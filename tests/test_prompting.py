@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from extractor.article import make_article
-from extractor.article_block import ARTICLE_CLOSE, article_in_messages
+from extractor.input.article import make_article
+from extractor.input.block import ARTICLE_CLOSE, article_in_messages
 from extractor.prompting import load_templates, render_messages
 from extractor.schemas import ExtractionDraft
 

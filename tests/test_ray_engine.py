@@ -20,11 +20,11 @@ import pytest
 
 pytest.importorskip("ray")
 
-from extractor.article import make_article  # noqa: E402
-from extractor.batch.ray_engine import ExtractionActor, outcome_row  # noqa: E402
-from extractor.batch.ray_output import ResultWriter, read_finished  # noqa: E402
-from extractor.batch.ray_sources import DATA, KIND, WHERE, items_from_batch  # noqa: E402
-from extractor.batch.sources import InputFailure, SourcedArticle  # noqa: E402
+from extractor.engines.ray.actor import ExtractionActor, outcome_row  # noqa: E402
+from extractor.engines.ray.output import ResultWriter, read_finished  # noqa: E402
+from extractor.engines.ray.sources import DATA, KIND, WHERE, items_from_batch  # noqa: E402
+from extractor.input.article import make_article  # noqa: E402
+from extractor.input.sources import InputFailure, SourcedArticle  # noqa: E402
 from extractor.schemas import ArticleExtraction  # noqa: E402
 from extractor.settings import Settings  # noqa: E402
 from extractor.testing.faultserver import FaultConfig, FaultServer, article_text  # noqa: E402
@@ -178,10 +178,10 @@ def test_summary_matches_the_asyncio_engine_and_parquet_round_trips(ray_session,
     import pyarrow.parquet as pq
 
     from extractor import Extractor
-    from extractor.batch import batch as local_batch
-    from extractor.batch import iter_sources
-    from extractor.batch.ray_job import RayOptions, run_ray_batch
-    from extractor.batch.summary import Summary
+    from extractor.engines import batch as local_batch
+    from extractor.engines import iter_sources
+    from extractor.engines.ray.job import RayOptions, run_ray_batch
+    from extractor.jobs.summary import Summary
 
     inputs = [str(write_jsonl(tmp_path / "in.jsonl", records(24))), str(tmp_path / "bad.jsonl")]
     Path(inputs[1]).write_text('{"id": "x", "text": "cut off\n', encoding="utf-8")
@@ -221,7 +221,7 @@ def test_rate_limits_are_split_across_actors():
     with FaultServer() as server:
         actor = ExtractionActor(settings_for(server), concurrency=4, rpm=600 / 3, tpm=90_000 / 3)
     assert actor.limiter.requests.per_minute == 200 and actor.limiter.tokens.per_minute == 30_000
-    from extractor.batch.ray_engine import split_limit
+    from extractor.engines.ray.actor import split_limit
 
     assert split_limit(600, 3) == 200 and split_limit(None, 3) is None
 
@@ -240,7 +240,7 @@ def test_a_429_with_retry_after_slows_only_the_actor_that_saw_it():
 
 
 def test_an_actor_keeps_its_concurrency_in_flight_and_prepares_a_few_more_articles():
-    from extractor.gate import prepared_ahead
+    from extractor.model_call.gate import prepared_ahead
 
     with FaultServer(FaultConfig(latency=0.05)) as server:
         actor = ExtractionActor(settings_for(server), concurrency=4)
@@ -340,8 +340,8 @@ def test_bad_engine_input_is_one_line_and_exit_2_before_ray_starts(tmp_path, mon
 def test_parquet_parts_gather_results_and_the_last_part_is_written_on_close(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    from extractor.batch import ray_output
-    from extractor.batch.runner import BatchOutcome
+    from extractor.engines.local import BatchOutcome
+    from extractor.engines.ray import output as ray_output
 
     def done(article_id: str) -> BatchOutcome:
         article = make_article(f"text of {article_id}", article_id=article_id).header()

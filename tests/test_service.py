@@ -422,7 +422,7 @@ def test_a_store_failure_stops_the_job_says_why_and_leaves_it_to_resume(tmp_path
 
     from fastapi.testclient import TestClient
 
-    from extractor.batch.store import JobStore
+    from extractor.jobs.store import JobStore
     from extractor.service import create_app
     from extractor.service.settings import ServiceSettings
     from extractor.settings import Settings

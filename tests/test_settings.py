@@ -75,7 +75,7 @@ def test_default_models_per_provider():
 
 
 def test_local_forces_json_schema_mode_and_other_modes_are_kept():
-    from extractor.client import effective_mode
+    from extractor.model_call.client import effective_mode
 
     assert effective_mode(Settings(mode="tools"), "local") == "json_schema"
     assert effective_mode(Settings(mode="json"), "openai") == "json"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from extractor.article import find_article
 from extractor.cli import app
 from extractor.errors import InputError
+from extractor.input.article import find_article
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import VALID
 
@@ -180,7 +180,7 @@ def test_a_bad_output_is_refused_before_any_model_call(tmp_path, kind):
 
 
 def test_a_device_is_refused_as_output():
-    from extractor.files import check_output_path
+    from extractor.output.files import check_output_path
 
     # Checked directly: a regression must not get as far as replacing /dev/null.
     with pytest.raises(InputError, match="not a regular file"):
@@ -211,7 +211,7 @@ def test_a_symlinked_output_is_written_through(tmp_path):
 
 
 def test_a_dangling_symlink_creates_its_target(tmp_path):
-    from extractor.files import write_atomically
+    from extractor.output.files import write_atomically
 
     link = tmp_path / "link.json"
     link.symlink_to(tmp_path / "new.json")

@@ -94,12 +94,12 @@ def batch(
         if misplaced:
             raise InputError(f"{', '.join(misplaced)}: only with --engine ray")
 
-        from ..batch.limiter import JobLimiter
-        from ..batch.runner import BatchAborted, BatchJob
-        from ..batch.sources import iter_sources
-        from ..batch.store import JobStore
-        from ..batch.summary import Summary
-        from ..retry import Throttle
+        from ..engines.local import BatchAborted, BatchJob
+        from ..input.sources import iter_sources
+        from ..jobs.limiter import JobLimiter
+        from ..jobs.store import JobStore
+        from ..jobs.summary import Summary
+        from ..model_call.retry import Throttle
 
         if via not in VIAS:
             raise InputError(f"--via must be one of {', '.join(VIAS)}, not {via!r}")
@@ -159,7 +159,7 @@ def _ray_batch(
     json_summary: Path | None,
     overrides: dict[str, Any],
 ) -> None:
-    """`--engine ray`: the same extraction and summary, run by Ray Data (extractor/batch/ray_job.py)."""
+    """`--engine ray`: the same extraction and summary, run by Ray Data (extractor/engines/ray/job.py)."""
     if engine != "ray":
         raise InputError(f"--engine must be asyncio or ray, not {engine!r}")
     if misplaced:
@@ -168,9 +168,9 @@ def _ray_batch(
 
     if importlib.util.find_spec("ray") is None:
         raise ConfigError("--engine ray needs Ray: pip install 'extractor[ray]'")
-    from ..batch.ray_job import RayOptions, run_ray_batch
-    from ..batch.ray_sources import check_inputs
-    from ..batch.summary import Summary
+    from ..engines.ray.job import RayOptions, run_ray_batch
+    from ..engines.ray.sources import check_inputs
+    from ..jobs.summary import Summary
 
     for target in (out if options.get("fmt") == "jsonl" else None, json_summary):
         if target is not None:
@@ -190,8 +190,8 @@ def _ray_batch(
 
 
 async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
-    from ..batch.output import JsonlWriter
-    from ..batch.progress import BatchProgress
+    from ..output.jsonl import JsonlWriter
+    from .progress import BatchProgress
 
     progress = BatchProgress(plan.total, enabled=None if show_progress else False, throttle=job.extractor.throttle)
     try:
@@ -206,7 +206,7 @@ async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
 
 
 def _report(summary, *, quiet: bool, json_path: Path | None, extra: dict[str, Any] | None = None) -> None:
-    from ..batch.summary import render
+    from ..jobs.summary import render
 
     if json_path is not None:
         data = {**summary.as_dict(), **({"batch_api": extra} if extra else {})}
@@ -231,8 +231,8 @@ def export(
     """Export a job's results: JSONL, or CSV tables exercises.csv, aircraft.csv, statements.csv."""
 
     def action() -> None:
-        from ..batch.export import export_csv, export_jsonl, iter_results
-        from ..batch.store import JobStore
+        from ..jobs.store import JobStore
+        from ..output.export import export_csv, export_jsonl, iter_results
 
         if not db.is_file():
             raise InputError(f"{db}: no such job store")

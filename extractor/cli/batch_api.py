@@ -6,9 +6,9 @@ from typing import Any
 
 import typer
 
-from ..batch.batch_api import BatchApiOptions, BatchApiRun
-from ..batch.batch_api.cost import batch_job_cost
-from ..batch.runner import BatchJob
+from ..engines.batch_api import BatchApiOptions, BatchApiRun
+from ..engines.batch_api.cost import batch_job_cost
+from ..engines.local import BatchJob
 from ..schemas import Usage
 
 POLL_MAX = 60.0

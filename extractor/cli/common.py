@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import ExtractorError, InputError
-from ..files import check_output_path, write_atomically
+from ..output.files import check_output_path, write_atomically
 
 ProviderOpt = Annotated[
     Optional[str], typer.Option("--provider", help="auto | openai | local | replay (env EXTRACTOR_PROVIDER)")

@@ -30,7 +30,7 @@ def events_command(
 
     def action() -> None:
         from ..events import merge, read_events, read_results, render_timeline, write_events
-        from ..files import write_atomically
+        from ..output.files import write_atomically
 
         if fmt not in FORMATS:
             raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")

@@ -22,7 +22,7 @@ def extract(
     """Extract one article and print the ArticleExtraction JSON."""
 
     def action() -> None:
-        from ..article import load_article
+        from ..input.article import load_article
 
         if output is not None:
             check_output_path(output)

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..article import find_article, load_article
 from ..errors import InputError
-from ..results import read_json_file
+from ..input.article import find_article, load_article
+from ..output.results import read_json_file
 from .score import ArticleScore, score_article
 
 if TYPE_CHECKING:

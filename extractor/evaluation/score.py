@@ -31,9 +31,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..gazetteer import alias_key
-from ..grounding import SpanFinder, is_drop_warning
-from ..normalize import normalize_designation
+from ..postprocess.gazetteer import alias_key
+from ..postprocess.grounding import SpanFinder, is_drop_warning
+from ..postprocess.normalize import normalize_designation
 
 ITEM_TYPES = ("exercises", "aircraft", "statements")
 Item = dict[str, Any]

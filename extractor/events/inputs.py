@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..batch.store import open_reader
 from ..errors import InputError
-from ..results import load_results
+from ..jobs.store import open_reader
+from ..output.results import load_results
 from ..schemas import ArticleExtraction
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -29,7 +29,7 @@ def is_job_store(path: Path) -> bool:
 
 
 def _from_store(path: Path) -> list[dict[str, Any]]:
-    from ..batch.export import iter_results
+    from ..output.export import iter_results
 
     store = None
     try:

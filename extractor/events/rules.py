@@ -23,8 +23,8 @@ from typing import Protocol
 
 from rapidfuzz import fuzz
 
-from ..gazetteer import alias_key as _alias_key
-from ..gazetteer import parse_designation
+from ..postprocess.gazetteer import alias_key as _alias_key
+from ..postprocess.gazetteer import parse_designation
 from ..schemas import Actor, Aircraft, Exercise, PoliticalStatement
 from .mentions import Mention
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import InputError
-from ..files import write_atomically
+from ..output.files import write_atomically
 from .models import Event, EventBase
 
 _EVENT = TypeAdapter(Event)

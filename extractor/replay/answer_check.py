@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..article_block import article_in_messages
-from ..grounding import span_finder
+from ..input.block import article_in_messages
+from ..postprocess.grounding import span_finder
 from ..schemas import ExtractionDraft
 from .store import Fixture
 

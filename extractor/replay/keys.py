@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..article_block import article_in_message
+from ..input.block import article_in_message
 
 # Bumping this changes every key: old fixtures then miss instead of replaying a wrong format.
 FORMAT_VERSION = 1

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..files import write_json_atomically
+from ..output.files import write_json_atomically
 
 FILE_PATTERN = re.compile(r"^(?:(?P<label>.+)\.)?(?P<key>[0-9a-f]{64})\.json$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")

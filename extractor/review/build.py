@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..article import find_article, load_article
 from ..errors import InputError
-from ..results import load_results
+from ..input.article import find_article, load_article
+from ..output.results import load_results
 from .render import render_batch, render_page
 
 

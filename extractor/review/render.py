@@ -19,7 +19,7 @@ from typing import Any
 
 import jinja2
 
-from ..grounding import is_drop_warning
+from ..postprocess.grounding import is_drop_warning
 
 _KINDS = (
     ("exercises", "exercise"),

@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..article import ArticleInput, article_from_record
-from ..batch.runner import BatchJob, failure_cause
-from ..batch.sources import InputFailure, SourcedArticle, SourceItem
-from ..batch.store import JobStore, Plan, StoreReader, open_reader
-from ..batch.summary import estimated_cost
+from ..engines.local import BatchJob, failure_cause
 from ..errors import ConfigError, ExtractorError, InputError
-from ..files import write_atomically, write_json_atomically
+from ..input.article import ArticleInput, article_from_record
+from ..input.sources import InputFailure, SourcedArticle, SourceItem
+from ..jobs.store import JobStore, Plan, StoreReader, open_reader
+from ..jobs.summary import estimated_cost
+from ..model_call.retry import Throttle
+from ..output.files import write_atomically, write_json_atomically
 from ..pipeline import Extractor
-from ..retry import Throttle
 from ..review.render import render_batch
 from ..schemas import ArticleExtraction, Usage
 from ..settings import GroundingMode, Settings

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..article_block import article_in_messages
+from ..input.block import article_in_messages
 from .completions import answer_for
 from .fault_batches import BATCH_OUTCOMES, BatchBehaviour, FaultBatches
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ...article import load_article
-from ...client import IN_PROCESS_BASE_URL
 from ...errors import InputError
+from ...input.article import load_article
+from ...model_call.client import IN_PROCESS_BASE_URL
 from ...schemas import ExtractionDraft
 from ..context import Answerer, answered_by, article_scope
 from ..keys import request_key

@@ -1,0 +1,199 @@
+"""A batch job through the Batch API: submit, wait, then finish every article like the live path.
+
+`BatchApiRun.run(plan)` yields the same `BatchOutcome`s as `BatchJob.run`, into the same
+store: the articles are first written to request files, uploaded, batched and waited for
+(each step recorded before the next, see `state`), then the ordinary `BatchJob` processes
+every article with the batch's answers standing in for the model (see `intercept`), so
+validation, re-asks, grounding, normalization, twins and failures are the live path's own.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import ConfigError
+from ...input.sources import SourceItem
+from ...jobs.store import Plan
+from ...model_call.transport import CallMeter
+from ..local import BatchJob, BatchOutcome
+from .intercept import Serving, serving
+from .remote import BatchView, RemoteBatches
+from .requests import MAX_BYTES, MAX_REQUESTS, RequestLine, render_requests, request_lines, split_files
+from .state import FINAL_BATCH_STATUSES, BatchApiState, Chunk
+
+
+@dataclass
+class BatchApiOptions:
+    """`live_fallback`: send what the batch did not answer well to the live path.
+
+    Polls start `poll_initial` seconds apart and back off (doubling) to `poll_max`.
+    """
+
+    live_fallback: bool = True
+    poll_initial: float = 5.0
+    poll_max: float = 60.0
+    max_requests: int = MAX_REQUESTS
+    max_bytes: int = MAX_BYTES
+
+
+def print_status(chunk: Chunk, view: BatchView) -> None:
+    """The default progress line: the batch's status and request counts, on stderr."""
+    print(
+        f"batch-api: {view.id} ({chunk.requests} requests): {view.status}, "
+        f"{view.completed}/{view.total} completed, {view.failed} failed",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+class BatchApiRun:
+    """Runs a `BatchJob`'s plan through the Batch API; resumable at every step."""
+
+    def __init__(
+        self,
+        job: BatchJob,
+        options: BatchApiOptions | None = None,
+        *,
+        on_status: Callable[[Chunk, BatchView], None] | None = print_status,
+        remote: RemoteBatches | None = None,
+    ) -> None:
+        if job.extractor.provider == "local":
+            raise ConfigError("--via batch-api needs an OpenAI-compatible server, not the local model")
+        self.job = job
+        self.options = options or BatchApiOptions()
+        self.on_status = on_status
+        self.state = BatchApiState(job.store)
+        self.fingerprint = job.fingerprint
+        self._remote = remote
+        self.served: Serving | None = None
+
+    @property
+    def extractor(self) -> Any:
+        """The wrapped job's `Extractor`."""
+        return self.job.extractor
+
+    @property
+    def meter(self) -> CallMeter:
+        """Every request this run sent: the wrapped job's meter (batch answers and live calls)."""
+        return self.job.meter
+
+    @property
+    def remote(self) -> RemoteBatches:
+        if self._remote is None:
+            self._remote = RemoteBatches(self.job.extractor)
+        return self._remote
+
+    def plan(self, items: Iterable[SourceItem], *, retry_failed: bool = False) -> Plan:
+        return self.job.plan(items, retry_failed=retry_failed)
+
+    async def run(self, plan: Plan) -> AsyncIterator[BatchOutcome]:
+        await self.submit(plan)
+        self.wait()
+        answers = self.state.answers_by_body(self.fingerprint)
+        with serving(answers, live_fallback=self.options.live_fallback) as served:
+            self.served = served
+            async for outcome in self.job.run(plan):
+                yield outcome
+
+    # -- steps ------------------------------------------------------------------------------
+
+    async def submit(self, plan: Plan) -> int:
+        """Write request files for the articles no earlier run submitted; the number of new requests."""
+        submitted = self.state.submitted(self.fingerprint)
+        texts = {sha for _, sha in submitted}
+        lines: list[RequestLine] = []
+        for item in plan.work:
+            sha = item.article.sha256
+            # An identical text is asked once; the job copies its result to the twins.
+            if (item.key, sha) in submitted or sha in texts:
+                continue
+            texts.add(sha)
+            lines.extend(request_lines(item, await render_requests(self.job.extractor, item)))
+        options = self.options
+        files = split_files(
+            lines, fingerprint=self.fingerprint, max_requests=options.max_requests, max_bytes=options.max_bytes
+        )
+        for request_file in files:
+            self.state.add_chunk(self.fingerprint, request_file.name, request_file.content, request_file.requests)
+        return len(lines)
+
+    def wait(self) -> None:
+        """Upload, create, poll and download every unfinished request file of this job."""
+        chunks = [self._start(chunk) for chunk in self.state.chunks(self.fingerprint) if chunk.step != "downloaded"]
+        delay = self.options.poll_initial
+        shown: dict[int, BatchView] = {}
+        while chunks:
+            waiting = []
+            for chunk in chunks:
+                view = self.remote.poll(chunk.batch_id or "")
+                self.state.set_status(chunk.id, view.status, view.completed, view.failed)
+                if self.on_status is not None and shown.get(chunk.id) != view:
+                    self.on_status(chunk, view)
+                shown[chunk.id] = view
+                if view.status in FINAL_BATCH_STATUSES:
+                    self._download(chunk, view)
+                else:
+                    waiting.append(chunk)
+            chunks = waiting
+            if chunks:
+                time.sleep(delay)
+                delay = min(delay * 2, self.options.poll_max)
+
+    def _start(self, chunk: Chunk) -> Chunk:
+        """Upload the file and create its batch, unless an earlier run did (even if it died mid-call)."""
+        if chunk.step in ("written", "uploading"):
+            file_id = self.remote.find_file(chunk.name) if chunk.step == "uploading" else None
+            if file_id is None:
+                self.state.set_step(chunk.id, "uploading")
+                file_id = self.remote.upload(chunk.name, self.state.content(chunk.id))
+            chunk = self.state.set_step(chunk.id, "uploaded", file_id=file_id)
+        if chunk.step in ("uploaded", "creating"):
+            view = self.remote.find_batch(chunk.name) if chunk.step == "creating" else None
+            if view is None:
+                self.state.set_step(chunk.id, "creating")
+                view = self.remote.create(chunk.file_id or "", chunk.name)
+            chunk = self.state.set_step(chunk.id, "created", batch_id=view.id, batch_status=view.status)
+        return chunk
+
+    def _download(self, chunk: Chunk, view: BatchView) -> None:
+        lines = self.remote.download(view.output_file_id) + self.remote.download(view.error_file_id)
+        self.state.store_answers(chunk.id, lines, view.status)
+
+    def cancel(self) -> list[BatchView]:
+        """Cancel this job's batches that are still running at the server."""
+        cancelled = []
+        for chunk in self.state.chunks(self.fingerprint):
+            if chunk.step == "creating":
+                found = self.remote.find_batch(chunk.name)
+                chunk = self.state.set_step(chunk.id, "created", batch_id=found.id) if found else chunk
+            if chunk.step != "created" or chunk.batch_status in FINAL_BATCH_STATUSES:
+                continue
+            view = self.remote.cancel(chunk.batch_id or "")
+            self.state.set_status(chunk.id, view.status, view.completed, view.failed)
+            cancelled.append(view)
+        return cancelled
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def report(self) -> dict[str, Any]:
+        """What the Batch API did for this job: files, batches, answers and live fallbacks."""
+        from .cost import batch_tokens_report
+
+        chunks = self.state.chunks(self.fingerprint)
+        served = self.served
+        return {
+            "request_files": len(chunks),
+            "requests": sum(chunk.requests for chunk in chunks),
+            "batches": {chunk.batch_id or chunk.name: chunk.batch_status or chunk.step for chunk in chunks},
+            "answered_from_batch": served.from_batch if served else 0,
+            "live_fallback": dict(served.counts()) if served else {},
+            **batch_tokens_report(self.state.batch_usage(self.fingerprint)),
+        }
+
+    def close(self) -> None:
+        if self._remote is not None:
+            self._remote.close()

@@ -1,0 +1,1 @@
+"""Writing and reading results: atomic output files, the JSONL writer, exports, result readers."""

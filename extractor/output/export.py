@@ -1,0 +1,92 @@
+"""Exporting a job store: the JSONL of its results, or flat CSV tables for spreadsheets.
+
+CSV: exercises.csv, aircraft.csv and statements.csv, one row per item with its article_id;
+nested actors become "name (COUNTRY)", lists are joined with "; ", evidence quotes with " | ".
+Text cells a spreadsheet would run as a formula are neutralized (see `safe_cell`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..jobs.store import StoreReader
+from ..schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
+
+TABLES: dict[str, type] = {"exercises": Exercise, "aircraft": Aircraft, "statements": PoliticalStatement}
+LIST_SEPARATOR = "; "
+QUOTE_SEPARATOR = " | "
+# OWASP CSV injection: a cell starting with one of these is a formula to Excel and friends.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def iter_results(store: StoreReader) -> Iterator[tuple[str, str]]:
+    """(key, result JSON) of every done article, in input order."""
+    for row in store.rows(status="done"):
+        if row.result is not None:
+            yield row.key, row.result
+
+
+def export_jsonl(store: StoreReader, path: Path) -> int:
+    from .files import write_atomically
+
+    lines = [result for _, result in iter_results(store)]
+    write_atomically(path, "".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+def export_csv(store: StoreReader, directory: Path) -> dict[str, int]:
+    """Write the three tables into `directory` (created if needed); returns rows per table."""
+    from .files import write_atomically
+
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{directory}: not a directory (CSV export writes three files)")
+    directory.mkdir(parents=True, exist_ok=True)
+    buffers = {name: io.StringIO() for name in TABLES}
+    writers = {name: csv.writer(buffers[name]) for name in TABLES}
+    columns = {name: ["article_id", "item", *model.model_fields] for name, model in TABLES.items()}
+    counts = dict.fromkeys(TABLES, 0)
+    for name, writer in writers.items():
+        writer.writerow(columns[name])
+    for _, result_json in iter_results(store):
+        extraction = ArticleExtraction.model_validate_json(result_json)
+        for name in TABLES:
+            for number, item in enumerate(getattr(extraction, name), start=1):
+                data = item.model_dump(mode="json")
+                row = [extraction.article.id, number, *(flat(data[column]) for column in columns[name][2:])]
+                writers[name].writerow([safe_cell(cell) for cell in row])
+                counts[name] += 1
+    for name, buffer in buffers.items():
+        write_atomically(directory / f"{name}.csv", buffer.getvalue())
+    return counts
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell that starts like a formula gets a leading single quote; numbers stay as they are.
+
+    Article text is untrusted: a quote such as `=HYPERLINK(...)` must show as text when the
+    table is opened in a spreadsheet.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def flat(value: Any) -> str | int | float | bool | None:
+    """One CSV cell for any contract value."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        if "quote" in value:
+            return value["quote"]
+        if "name" in value:
+            return f"{value['name']} ({value['country']})" if value.get("country") else value["name"]
+        return LIST_SEPARATOR.join(f"{k}={flat(v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        separator = QUOTE_SEPARATOR if value and isinstance(value[0], dict) and "quote" in value[0] else LIST_SEPARATOR
+        return separator.join(str(flat(item)) for item in value)
+    return str(value)

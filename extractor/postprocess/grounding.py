@@ -1,0 +1,220 @@
+"""Grounding: find every evidence quote in the article text and record where it is.
+
+A quote is looked up in three steps, the first hit wins:
+1. exact — `text.find(quote)`;
+2. normalized — both sides folded (whitespace runs -> one space, curly -> straight quotes,
+   dashes -> "-", lower case), the hit mapped back to offsets in the original text;
+3. fuzzy — rapidfuzz `partial_ratio_alignment` on the folded forms, accepted when the score is
+   at least `threshold` (default 90, `EXTRACTOR_FUZZY_THRESHOLD`) and the quote has at least
+   `MIN_FUZZY_CHARS` characters (short quotes match almost anywhere at 90%); the window is
+   widened to whole words.
+For normalized and fuzzy hits the quote is replaced by the text it was found at, so every
+found Evidence satisfies `text[start:end] == quote`; `match` records how it was found.
+
+Modes: strict drops items none of whose evidence is found (warning `dropped <kind> ...`) and
+removes the unfound evidence of the others; a statement's direct `quote` that is not in the
+text is set to null with a warning (the statement itself stands or falls by its evidence).
+flag keeps everything, unfound evidence with `match` null. off leaves the extraction alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cached_property, lru_cache
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from ..schemas import ArticleExtraction, Evidence
+
+MIN_FUZZY_CHARS = 24
+DROP_WARNING = re.compile(r"^dropped (exercise|aircraft|statement) .*: evidence not found")
+
+_FOLD = str.maketrans(
+    {
+        **dict.fromkeys("‘’‚‛′`´", "'"),
+        **dict.fromkeys("“”„‟″«»", '"'),
+        **dict.fromkeys("‐‑‒–—―−", "-"),
+    }
+)
+
+Span = tuple[int, int, str]
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """The folded text and, for each of its characters, the offset it came from."""
+    chars: list[str] = []
+    origin: list[int] = []
+    previous_space = False
+    for offset, ch in enumerate(text):
+        if ch.isspace():
+            if not previous_space:
+                chars.append(" ")
+                origin.append(offset)
+            previous_space = True
+            continue
+        previous_space = False
+        folded = ch.translate(_FOLD).lower()
+        chars.append(folded if len(folded) == 1 else ch)  # keep 1:1 ("İ".lower() is 2 chars)
+        origin.append(offset)
+    return "".join(chars), origin
+
+
+class SpanFinder:
+    """Finds quotes in one text; folds the text once for many quotes."""
+
+    def __init__(self, text: str, *, threshold: float = 90.0) -> None:
+        self.text = text
+        self.threshold = threshold
+
+    @cached_property
+    def _folding(self) -> tuple[str, list[int]]:
+        # Built on the first quote that is not verbatim: most quotes are, and folding a whole
+        # article character by character is the costliest step of grounding.
+        return _fold(self.text)
+
+    @property
+    def _folded(self) -> str:
+        return self._folding[0]
+
+    @property
+    def _origin(self) -> list[int]:
+        return self._folding[1]
+
+    def find(self, quote: str) -> Span | None:
+        if not quote:
+            return None
+        start = self.text.find(quote)
+        if start >= 0:
+            return start, start + len(quote), "exact"
+        needle = _fold(quote)[0].strip()
+        if not needle:
+            return None
+        at = self._folded.find(needle)
+        if at >= 0:
+            return self._original(at, at + len(needle), "normalized")
+        if len(needle) < MIN_FUZZY_CHARS or len(needle) > len(self._folded):
+            return None
+        hit = fuzz.partial_ratio_alignment(needle, self._folded, score_cutoff=self.threshold)
+        if hit is None or hit.dest_end <= hit.dest_start:
+            return None
+        return self._widen(*self._original(hit.dest_start, hit.dest_end, "fuzzy"))
+
+    def _original(self, start: int, end: int, how: str) -> Span:
+        return self._origin[start], self._origin[end - 1] + 1, how
+
+    def _widen(self, start: int, end: int, how: str) -> Span:
+        """A fuzzy window may cut words in half: extend it to word edges, drop outer spaces."""
+        text = self.text
+        while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+            start -= 1
+        while end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
+            end += 1
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        return start, end, how
+
+
+@lru_cache(maxsize=64)
+def span_finder(text: str, threshold: float = 90.0) -> SpanFinder:
+    """One finder per text: the re-ask check and the grounding step share its folded copy."""
+    return SpanFinder(text, threshold=threshold)
+
+
+def find_span(text: str, quote: str, *, threshold: float = 90.0) -> Span | None:
+    """(start, end, match) of `quote` in `text`, or None."""
+    return span_finder(text, threshold).find(quote)
+
+
+def make_grounding_check(text: str, *, threshold: float, reasks: int = 1) -> Callable[[Any], None]:
+    """A validator hook: raise (at most `reasks` times) naming quotes that are not in `text`."""
+    finder = span_finder(text, threshold)
+    budget = [reasks]
+
+    def check(draft: Any) -> None:
+        missing = [
+            ev.quote
+            for items in (draft.exercises, draft.aircraft, draft.statements)
+            for item in items
+            for ev in item.evidence
+            if finder.find(ev.quote) is None
+        ]
+        if missing and budget[0] > 0:
+            budget[0] -= 1
+            listed = "; ".join(repr(q[:120]) for q in missing[:5])
+            raise ValueError(f"evidence quotes not found verbatim in the article: {listed}")
+
+    return check
+
+
+def _ground(evidence: Evidence, finder: SpanFinder) -> Evidence:
+    start, end = evidence.start, evidence.end
+    # Offsets that already point at the quote are kept: a quote may occur more than once.
+    if start is not None and end is not None and finder.text[start:end] == evidence.quote:
+        return evidence.model_copy(update={"match": evidence.match or "exact"})
+    span = finder.find(evidence.quote)
+    if span is None:
+        return evidence.model_copy(update={"start": None, "end": None, "match": None})
+    start, end, how = span
+    return evidence.model_copy(update={"quote": finder.text[start:end], "start": start, "end": end, "match": how})
+
+
+def _label(kind: str, item: Any) -> str:
+    if kind == "aircraft":
+        return item.designation
+    if kind == "statement":
+        return item.speaker.name
+    return item.name or item.description[:60]
+
+
+def _ground_items(kind: str, items: list[Any], finder: SpanFinder, mode: str, warnings: list[str]) -> list[Any]:
+    kept = []
+    for item in items:
+        evidence = [_ground(ev, finder) for ev in item.evidence]
+        found = [ev for ev in evidence if ev.match is not None]
+        if mode == "strict" and not found:
+            warnings.append(
+                f"dropped {kind} {_label(kind, item)!r}: evidence not found: {item.evidence[0].quote[:120]!r}"
+            )
+            continue
+        update: dict[str, Any] = {"evidence": found if mode == "strict" else evidence}
+        if kind == "statement" and item.quote is not None:
+            update.update(_ground_quote(item, finder, mode, warnings))
+        kept.append(item.model_copy(update=update))
+    return kept
+
+
+def _ground_quote(item: Any, finder: SpanFinder, mode: str, warnings: list[str]) -> dict[str, Any]:
+    span = finder.find(item.quote)
+    if span is not None:
+        return {"quote": finder.text[span[0] : span[1]]}
+    action = "set to null" if mode == "strict" else "kept"
+    warnings.append(f"statement quote of {item.speaker.name!r} not found, {action}: {item.quote[:120]!r}")
+    return {"quote": None} if mode == "strict" else {}
+
+
+def ground_extraction(
+    extraction: ArticleExtraction, text: str, *, mode: str = "strict", threshold: float = 90.0
+) -> ArticleExtraction:
+    if mode == "off":
+        return extraction
+    if mode not in ("strict", "flag"):
+        raise ValueError(f"grounding mode must be strict, flag or off, not {mode!r}")
+    finder = span_finder(text, threshold)
+    warnings = list(extraction.meta.warnings)
+    return extraction.model_copy(
+        update={
+            "exercises": _ground_items("exercise", extraction.exercises, finder, mode, warnings),
+            "aircraft": _ground_items("aircraft", extraction.aircraft, finder, mode, warnings),
+            "statements": _ground_items("statement", extraction.statements, finder, mode, warnings),
+            "meta": extraction.meta.model_copy(update={"warnings": warnings}),
+        }
+    )
+
+
+def is_drop_warning(warning: str) -> bool:
+    """Whether a meta warning records an item dropped as ungrounded."""
+    return DROP_WARNING.match(warning) is not None
