@@ -1,6 +1,31 @@
-"""A small hierarchy of named errors; each knows the CLI exit code it maps to."""
+"""A small hierarchy of named errors, and the stable causes an article's failure is grouped by."""
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Cause(StrEnum):
+    """Why an article failed: a short, stable value to group and filter failures by.
+
+    Stored in job stores and outputs as its string value; new members may be added, existing
+    ones are never renamed.
+    """
+
+    INPUT = "input"  # the record could not be read: empty, binary, malformed, too large
+    FETCH = "fetch"  # the article's URL could not be fetched
+    RATE_LIMITED = "rate_limited"  # HTTP 429 after every retry
+    TIMEOUT = "timeout"  # the model server did not answer in time, after every retry
+    CONNECTION = "connection"  # the model server could not be reached, after every retry
+    SERVER_ERROR = "server_error"  # HTTP 5xx after every retry
+    HTTP_ERROR = "http_error"  # another HTTP status the server refused the request with (400, 413, ...)
+    REFUSED = "refused"  # credentials refused or model unknown (401/403/404): the job stops
+    INVALID_OUTPUT = "invalid_output"  # no answer validated within the re-ask budget
+    OUTPUT_TRUNCATED = "output_truncated"  # the answer was cut off at max_tokens
+    REPLAY_MISS = "replay_miss"  # replay mode had no recorded answer for the request
+    EXPIRED = "expired"  # the job's deadline passed before the article could be done
+    CANCELLED = "cancelled"  # the job was cancelled before the article was done
+    INTERNAL_ERROR = "internal_error"  # a bug of ours: reported with its exception class
 
 
 class ExtractorError(Exception):
