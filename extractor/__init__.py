@@ -13,17 +13,23 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import (
+    BatchAborted,
+    BatchHadFailures,
+    Cause,
     ConfigError,
     ExtractionFailed,
     ExtractorError,
     InputError,
+    JobStopped,
+    LeaseLost,
     ProviderUnavailable,
     ReplayMiss,
+    StoreBusy,
 )
 
 if TYPE_CHECKING:
-    from .engines.local import BatchOutcome
     from .input.article import ArticleInput, load_article, make_article
+    from .jobs.outcome import BatchOutcome, Outcome
     from .pipeline import Extractor, aextract, extract
     from .schemas import (
         Actor,
@@ -47,7 +53,8 @@ _LAZY = {
     "ExtractionMeta": ".schemas",
     "PoliticalStatement": ".schemas",
     "ArticleInput": ".input.article",
-    "BatchOutcome": ".engines.local",
+    "BatchOutcome": ".jobs.outcome",
+    "Outcome": ".jobs.outcome",
     "load_article": ".input.article",
     "make_article": ".input.article",
     "Extractor": ".pipeline",
@@ -76,7 +83,10 @@ __all__ = [
     "Article",
     "ArticleExtraction",
     "ArticleInput",
+    "BatchAborted",
+    "BatchHadFailures",
     "BatchOutcome",
+    "Cause",
     "ConfigError",
     "Evidence",
     "Exercise",
@@ -85,10 +95,14 @@ __all__ = [
     "Extractor",
     "ExtractorError",
     "InputError",
+    "JobStopped",
+    "LeaseLost",
+    "Outcome",
     "PoliticalStatement",
     "ProviderUnavailable",
     "ReplayMiss",
     "Settings",
+    "StoreBusy",
     "__version__",
     "aextract",
     "extract",

@@ -20,11 +20,13 @@ import sys
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+from .cli.exit_codes import exit_code
 from .errors import InputError
 from .schemas import (
     Actor,
@@ -34,6 +36,7 @@ from .schemas import (
     Evidence,
     Exercise,
     ExtractionMeta,
+    Notice,
     PoliticalStatement,
     Usage,
 )
@@ -49,6 +52,7 @@ CONTRACT_MODELS: dict[str, type[BaseModel]] = {
         Aircraft,
         PoliticalStatement,
         ExtractionMeta,
+        Notice,
         Usage,
     )
 }
@@ -107,6 +111,8 @@ def type_name(annotation: Any) -> str:
         return f"list[{type_name(args[0])}]"
     if annotation in SCALAR_NAMES:
         return SCALAR_NAMES[annotation]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return " | ".join(json.dumps(member.value) for member in annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation.__name__
     raise TypeError(f"no contract spelling for the type {annotation!r}")
@@ -205,10 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         updated = render(text)
     except (OSError, UnicodeDecodeError) as exc:
         print(f"error: {options.page}: cannot read ({exc.__class__.__name__})", file=sys.stderr)
-        return InputError.exit_code
+        return exit_code(InputError())
     except InputError as exc:
         print(f"error: {options.page}: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return exit_code(exc)
     if updated != text:
         from .output.files import write_atomically
 

@@ -1,7 +1,13 @@
-"""A small hierarchy of named errors, and the stable causes an article's failure is grouped by."""
+"""Every error the extractor raises on purpose, and the stable causes an article's failure is grouped by.
+
+One module for all of them: the library, the engines and the CLI raise these classes (and
+`extractor` exports each). What a command exits with is the CLI's business
+(`extractor.cli.exit_codes`), not an attribute of the error.
+"""
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -23,27 +29,58 @@ class Cause(StrEnum):
     INVALID_OUTPUT = "invalid_output"  # no answer validated within the re-ask budget
     OUTPUT_TRUNCATED = "output_truncated"  # the answer was cut off at max_tokens
     REPLAY_MISS = "replay_miss"  # replay mode had no recorded answer for the request
+    CONFIG = "config"  # the settings or a stored fixture are wrong for this article
     EXPIRED = "expired"  # the job's deadline passed before the article could be done
     CANCELLED = "cancelled"  # the job was cancelled before the article was done
+    BATCH_INVALID_ANSWER = "batch_invalid_answer"  # Batch API answer invalid, live re-asks off
+    BATCH_REQUEST_ERROR = "batch_request_error"  # the Batch API answered the request with an error
+    BATCH_LEFT_OVER = "batch_left_over"  # the batch ended without answering the request
+    BATCH_NOT_SUBMITTED = "batch_not_submitted"  # the request was never in a batch
     INTERNAL_ERROR = "internal_error"  # a bug of ours: reported with its exception class
+
+    @classmethod
+    def for_status(cls, status: int) -> Cause:
+        """The cause of a request the server refused with HTTP `status` (after every retry)."""
+        if status == 429:
+            return cls.RATE_LIMITED
+        return cls.SERVER_ERROR if status >= 500 else cls.HTTP_ERROR
+
+
+_OLD_HTTP_CAUSE = re.compile(r"^http_(\d{3})$")
+
+
+def read_cause(stored: str | None) -> tuple[Cause | None, int | None]:
+    """(cause, HTTP status) from a value a store or output file holds, older forms included.
+
+    Stores written before causes were an enum hold `http_500`-style values (now
+    `server_error`/`http_error` plus the status) and class-derived names; what is not a
+    cause any more reads as `internal_error`.
+    """
+    if stored is None or stored == "":
+        return None, None
+    if stored in Cause._value2member_map_:
+        return Cause(stored), None
+    old = _OLD_HTTP_CAUSE.match(stored)
+    if old is not None:
+        status = int(old.group(1))
+        return Cause.for_status(status), status
+    return _OLD_NAMES.get(stored, Cause.INTERNAL_ERROR), None
+
+
+# Causes the first stores derived from exception class names.
+_OLD_NAMES = {"provider_unavailable": Cause.REFUSED, "config": Cause.CONFIG, "batch_api": Cause.INTERNAL_ERROR}
 
 
 class ExtractorError(Exception):
     """Base of every error the extractor raises on purpose."""
 
-    exit_code = 1
-
 
 class InputError(ExtractorError):
     """The article could not be read: missing, empty, binary, not UTF-8, too large, malformed."""
 
-    exit_code = 2
-
 
 class ConfigError(ExtractorError):
     """Settings are wrong or no provider can be built."""
-
-    exit_code = 3
 
 
 class ProviderUnavailable(ConfigError):
@@ -59,20 +96,87 @@ class ReplayMiss(ConfigError):
         self.article_id = article_id
 
 
+class StoreBusy(ConfigError):
+    """Another live run holds the lease of the job store (or of the output) this run needs."""
+
+
+class LeaseLost(ConfigError):
+    """This run's lease was taken over: it must stop writing."""
+
+
+class JobStopped(ConfigError):
+    """The provider refused the job itself (credentials): no further request is sent."""
+
+
 class ExtractionFailed(ExtractorError):
     """The model call failed for good: retries ran out or the server refused the request."""
-
-    exit_code = 4
 
     def __init__(
         self,
         message: str,
         *,
-        cause: str,
+        cause: Cause,
         last_output: str | None = None,
         attempts: int = 0,
+        http_status: int | None = None,
     ) -> None:
         super().__init__(message)
-        self.cause = cause
+        self.cause = Cause(cause)
         self.last_output = last_output
         self.attempts = attempts
+        self.http_status = http_status
+
+
+class BatchAborted(ExtractorError):
+    """--fail-fast: the job stopped at its first failed article."""
+
+
+class BatchHadFailures(ExtractorError):
+    """The job finished, but some articles failed (their reasons are in the summary and the store)."""
+
+
+# The most specific class first: a ReplayMiss is a ConfigError too.
+_CAUSES: tuple[tuple[type[ExtractorError], Cause], ...] = (
+    (InputError, Cause.INPUT),
+    (ReplayMiss, Cause.REPLAY_MISS),
+    (ProviderUnavailable, Cause.REFUSED),
+    (JobStopped, Cause.REFUSED),
+    (ConfigError, Cause.CONFIG),
+)
+
+
+def cause_of(error: BaseException) -> Cause:
+    """The cause an article's failure is recorded with; anything not raised on purpose is a bug."""
+    if isinstance(error, ExtractionFailed):
+        return error.cause
+    for kind, cause in _CAUSES:
+        if isinstance(error, kind):
+            return cause
+    return Cause.INTERNAL_ERROR
+
+
+def describe_failure(error: BaseException) -> tuple[Cause, str]:
+    """(cause, one-line message) of an article's failure; unexpected errors name their class."""
+    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if not isinstance(error, ExtractorError):
+        return Cause.INTERNAL_ERROR, f"{type(error).__name__}: {first_line}"
+    return cause_of(error), first_line
+
+
+__all__ = [
+    "BatchAborted",
+    "BatchHadFailures",
+    "Cause",
+    "ConfigError",
+    "ExtractionFailed",
+    "ExtractorError",
+    "InputError",
+    "JobStopped",
+    "LeaseLost",
+    "ProviderUnavailable",
+    "ReplayMiss",
+    "StoreBusy",
+    "cause_of",
+    "describe_failure",
+    "read_cause",
+]

@@ -16,12 +16,14 @@ import openai
 
 from .errors import ConfigError
 from .input.article import ArticleInput, make_article, split_paragraphs
-from .model_call.client import CallerTransport, ModelClients, effective_mode
+from .jobs.reuse import reuse_key as compute_reuse_key
+from .model_call.client import AnswerLayer, CallerTransport, ModelClients, effective_mode
 from .model_call.failures import to_extractor_error
 from .model_call.retry import Throttle, async_reask_retrying, reask_retrying
 from .model_call.transport import CallMeter, start_metering, stop_metering
 from .postprocess.grounding import ground_extraction, make_grounding_check
 from .postprocess.normalize import normalize_extraction
+from .postprocess.notices import noted
 from .prompting import fingerprint, prompt_version, render_messages
 from .replay import article_scope
 from .schemas import (
@@ -31,6 +33,8 @@ from .schemas import (
     Exercise,
     ExtractionDraft,
     ExtractionMeta,
+    Notice,
+    NoticeCode,
     PoliticalStatement,
 )
 from .settings import (
@@ -43,7 +47,8 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
-    from .engines.local import BatchOptions, BatchOutcome
+    from .jobs.options import BatchOptions
+    from .jobs.outcome import Outcome
 
 # Wrapped once: instructor wraps a plain model anew on every call and so rebuilds its JSON
 # schema each time (~8 ms of CPU an article); a pre-wrapped model hits instructor's cache.
@@ -214,8 +219,8 @@ class Extractor:
         await asyncio.sleep(0)
         return self._finish(article, drafts, meter, started)
 
-    def abatch(self, articles: Iterable[Any], **options: Unpack[BatchOptions]) -> AsyncIterator[BatchOutcome]:
-        """Extract many articles concurrently: an async iterator of `BatchOutcome`, as they complete.
+    def abatch(self, articles: Iterable[Any], **options: Unpack[BatchOptions]) -> AsyncIterator[Outcome]:
+        """Extract many articles concurrently: an async iterator of `Outcome`, as they complete.
 
         `articles`: `ArticleInput`s, texts, `{text, id, title, url, published}` records or paths.
         Options: concurrency, store (a `JobStore` or database path: resumable), rpm, tpm,
@@ -225,7 +230,7 @@ class Extractor:
 
         return abatch(self, articles, **options)
 
-    def batch(self, articles: Iterable[Any], **options: Unpack[BatchOptions]) -> list[BatchOutcome]:
+    def batch(self, articles: Iterable[Any], **options: Unpack[BatchOptions]) -> list[Outcome]:
         """`abatch` for synchronous code: every outcome, in completion order.
 
         Inside a running event loop (Jupyter) it runs in a worker thread with a loop of its own;
@@ -237,8 +242,24 @@ class Extractor:
 
     @cached_property
     def fingerprint(self) -> str:
-        """What decides an answer (model and decoding): results are reused only when it matches."""
+        """What decides an answer (model and decoding): part of the reuse key."""
         return fingerprint(model=self.model, decoding=self.decoding())
+
+    @cached_property
+    def reuse_key(self) -> str:
+        """What decides a result: the fingerprint plus grounding, gazetteer and post-processing code.
+
+        A stored result is reused (resume, identical texts) only when its reuse key is this one.
+        """
+        return compute_reuse_key(self)
+
+    def add_answer_layer(self, layer: AnswerLayer) -> None:
+        """Put a transport layer between what answers and the retries and metering (an engine's hook).
+
+        The Batch API engine answers from its batches this way. Clients opened before are
+        reopened on their next use.
+        """
+        self._clients.add_layer(layer)
 
     def decoding(self) -> dict[str, Any]:
         """The decoding options sent with every call, as recorded in the fingerprint."""
@@ -312,21 +333,25 @@ class Extractor:
     def _finish(
         self, article: ArticleInput, drafts: list[ExtractionDraft], meter: CallMeter, started: float
     ) -> ArticleExtraction:
-        warnings: list[str] = []
+        notices: list[Notice] = []
         if len(drafts) > 1:
-            warnings.append(f"article split into {len(drafts)} parts for the context budget; results merged")
+            detail = f"article split into {len(drafts)} parts for the context budget; results merged"
+            notices.append(Notice(code=NoticeCode.ARTICLE_SPLIT, detail=detail))
         extraction = ArticleExtraction(
             article=article.header(),
             exercises=[Exercise.model_validate(item.model_dump()) for d in drafts for item in d.exercises],
             aircraft=[Aircraft.model_validate(item.model_dump()) for d in drafts for item in d.aircraft],
             statements=[PoliticalStatement.model_validate(item.model_dump()) for d in drafts for item in d.statements],
-            meta=ExtractionMeta(
-                provider=self.provider,
-                model=self.model,
-                prompt_version=prompt_version(),
-                fingerprint=self.fingerprint,
-                extracted_at=dt.datetime.now(dt.UTC),
-                warnings=warnings,
+            meta=noted(
+                ExtractionMeta(
+                    provider=self.provider,
+                    model=self.model,
+                    prompt_version=prompt_version(),
+                    fingerprint=self.fingerprint,
+                    reuse_key=self.reuse_key,
+                    extracted_at=dt.datetime.now(dt.UTC),
+                ),
+                notices,
             ),
         )
         extraction = ground_extraction(

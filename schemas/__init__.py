@@ -8,6 +8,8 @@ from .article import (
     ArticleExtraction,
     ExtractionDraft,
     ExtractionMeta,
+    Notice,
+    NoticeCode,
     Usage,
 )
 from .common import Actor, ActorDraft, ActorKind, Evidence, EvidenceDraft, MatchKind
@@ -34,6 +36,8 @@ __all__ = [
     "ExtractionDraft",
     "ExtractionMeta",
     "MatchKind",
+    "Notice",
+    "NoticeCode",
     "PoliticalStatement",
     "Stance",
     "StatementDraft",

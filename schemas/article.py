@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from contextvars import ContextVar
+from enum import StrEnum
 from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import Field, ValidationInfo, model_validator
@@ -43,6 +44,33 @@ class Usage(ContractModel):
             total_tokens=self.total_tokens + other.total_tokens,
         )
 
+    def __sub__(self, other: Usage) -> Usage:
+        """What is left of these tokens without `other` (never below zero)."""
+        return Usage(
+            prompt_tokens=max(0, self.prompt_tokens - other.prompt_tokens),
+            completion_tokens=max(0, self.completion_tokens - other.completion_tokens),
+            total_tokens=max(0, self.total_tokens - other.total_tokens),
+        )
+
+
+class NoticeCode(StrEnum):
+    """What a notice reports: a stable value to count and filter by (new ones may be added)."""
+
+    ARTICLE_SPLIT = "article_split"  # the article was extracted in parts (context budget), results merged
+    DROPPED_UNGROUNDED = "dropped_ungrounded"  # an item dropped: none of its evidence is in the text (strict)
+    QUOTE_NOT_FOUND = "quote_not_found"  # a statement's direct quote is not in the text (strict: set to null)
+    NOT_AIRCRAFT = "not_aircraft"  # an "aircraft" the gazetteer knows is not one was removed
+
+
+class Notice(ContractModel):
+    """Something the pipeline did to the model's answer that a reader should know of."""
+
+    code: NoticeCode = Field(description="what happened, as a stable code")
+    detail: str = Field(description="the same in words: also the matching entry of `warnings`")
+    path: str | None = Field(
+        default=None, description='the item (and field) it is about, e.g. "aircraft[2]", "statements[0].quote"'
+    )
+
 
 class ExtractionMeta(ContractModel):
     provider: str
@@ -54,6 +82,8 @@ class ExtractionMeta(ContractModel):
     latency_ms: float = 0.0
     extracted_at: dt.datetime
     warnings: list[str] = []
+    notices: list[Notice] = []
+    reuse_key: str | None = None
 
 
 class ExtractionDraft(ContractModel):

@@ -9,68 +9,15 @@ from collections import Counter
 
 import pytest
 
-from extractor import Extractor
-from extractor.engines import BatchAborted, JobStore, abatch, batch, iter_sources
-from extractor.jobs.limiter import JobLimiter
+from extractor import Cause
+from extractor.engines import BatchAborted, JobStore, batch, iter_sources
 from extractor.jobs.summary import Summary, estimated_cost, percentile
 from extractor.output.export import export_csv, export_jsonl
 from extractor.schemas import Usage
 from extractor.testing.faultserver import FaultConfig, FaultServer
-
-PARAGRAPH = (
-    "NATO allies said the drills would test how quickly forces can reinforce the region, "
-    "and officials described the exercise as defensive."
-)
-# Distinct made-up stories: the first line is what the fault server quotes as evidence.
-RECORDS = [
-    {
-        "title": f"Story {i}",
-        "text": f"Report {i}: B-52 bombers joined exercise Steadfast {i} over the Baltic Sea.\n\n"
-        + "\n\n".join([PARAGRAPH] * (1 + i % 4)),
-    }
-    for i in range(89)
-]
-ALL_FAULTS = dict(
-    rate_429=0.04,
-    retry_after=0.01,
-    rate_500=0.04,
-    rate_hang=0.03,
-    rate_drop=0.04,
-    rate_malformed=0.04,
-    rate_invalid=0.04,
-)
+from tests.support.batch import ALL_FAULTS, RECORDS, collect, make_extractor, records
 
 logging.getLogger("instructor").disabled = True
-
-
-def records(n: int) -> list[dict]:
-    """n distinct articles: corpus stories, made unique past the first 89 by a suffix."""
-    out = []
-    for i in range(n):
-        base = RECORDS[i % len(RECORDS)]
-        suffix = "" if i < len(RECORDS) else f"\n\nCopy {i}."
-        out.append({"id": f"a{i:04d}", "title": base["title"], "text": base["text"] + suffix})
-    return out
-
-
-def make_extractor(server: FaultServer, **overrides) -> Extractor:
-    settings = dict(
-        provider="openai",
-        base_url=server.base_url,
-        api_key="sk-test",
-        fixtures_mode="off",
-        request_timeout=0.5,
-        transport_retries=2,
-        backoff_initial=0.005,
-        backoff_max=0.02,
-        max_reasks=1,
-    )
-    settings.update(overrides)
-    return Extractor(**settings)
-
-
-async def collect(extractor, articles, **options):
-    return [outcome async for outcome in abatch(extractor, articles, **options)]
 
 
 async def test_every_fault_each_article_done_or_failed_once(tmp_path):
@@ -164,16 +111,12 @@ async def test_retry_failed_tries_again(tmp_path):
     store_path = tmp_path / "job.db"
     with FaultServer(FaultConfig(rate_500=1.0)) as server:
         first = await collect(make_extractor(server, transport_retries=0), records(2), store=store_path)
-    assert {o.cause for o in first} == {"http_500"}
+    assert {(o.cause, o.http_status) for o in first} == {(Cause.SERVER_ERROR, 500)}
     with FaultServer() as server:
         kept = await collect(make_extractor(server), records(2), store=store_path)
         assert server.stats.requests == 0 and all(o.status == "failed" and o.resumed for o in kept)
         redone = await collect(make_extractor(server), records(2), store=store_path, retry_failed=True)
         assert server.stats.requests == 2 and all(o.status == "done" for o in redone)
-
-
-def test_token_estimate_covers_prompt_and_answer():
-    assert JobLimiter.estimate_tokens("x" * 4000) > 1000
 
 
 def test_export_jsonl_and_csv(tmp_path):

@@ -18,7 +18,7 @@ from extractor.input.sources import as_source_items
 from extractor.replay.tools.check import check_fixtures
 from extractor.schemas import Usage
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from tests.test_batch import make_extractor, records
+from tests.support.batch import make_extractor, records
 
 FAST = BatchApiOptions(poll_initial=0.02, poll_max=0.1)
 
@@ -80,9 +80,9 @@ async def test_request_file_holds_exactly_what_the_live_path_sends(tmp_path, mon
         extractor = make_extractor(server, model="gpt-4o-mini")
         await run_job(extractor, tmp_path / "job.db", [article])
         uploaded = next(iter(server.batches.contents.values()))
-        await make_extractor(server, model="gpt-4o-mini").aextract(
-            article["text"], article_id=article["id"], title=article["title"]
-        )
+        live_path = make_extractor(server, model="gpt-4o-mini")
+        live_path.add_answer_layer(layer.intercept)  # a pass-through outside a job: it sees what goes live
+        await live_path.aextract(article["text"], article_id=article["id"], title=article["title"])
     line = json.loads(uploaded.decode().splitlines()[0])
     assert line["custom_id"] == article["id"]
     assert line["method"] == "POST" and line["url"] == "/v1/chat/completions"

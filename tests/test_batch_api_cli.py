@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from extractor.jobs.summary import estimated_cost
+from extractor.schemas import Usage
 from extractor.testing.faultserver import FaultConfig, FaultServer
+from tests.support.batch import batch_command, env_for, jsonl_ids, records, store_state, write_jsonl
 from tests.support.paths import ROOT
-from tests.test_batch import records
-from tests.test_batch_cli import batch_command, env_for, jsonl_ids, store_state, write_jsonl
 
 N = 40
 
@@ -102,8 +103,12 @@ def test_summary_counts_live_fallbacks_and_prices_batch_tokens(tmp_path):
     assert batch_api["live_fallback"]["left_over"] == 15
     assert batch_api["live_fallback"]["invalid_answer_reasked"] > 0
     assert batch_api["answered_from_batch"] == 15
-    # Cheaper than the same tokens at live prices, dearer than all of them at batch prices.
-    assert summary["estimated_cost_usd"] / 2 < batch_api["estimated_cost_usd"] < summary["estimated_cost_usd"]
+    # One cost figure, each token priced where it ran: cheaper than all of them at live prices,
+    # dearer than all of them at batch prices.
+    tokens = Usage(**summary["tokens"])
+    assert summary["batch_tokens"] == batch_api["batch_tokens"] and "estimated_cost_usd" not in batch_api
+    all_batch, all_live = estimated_cost("gpt-4o-mini", tokens, batch=tokens), estimated_cost("gpt-4o-mini", tokens)
+    assert all_batch < summary["estimated_cost_usd"] < all_live
 
 
 def test_cancel_then_next_run_finishes_live(tmp_path):

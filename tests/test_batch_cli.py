@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,48 +14,17 @@ from typer.testing import CliRunner
 from extractor.cli import app
 from extractor.model_call.gate import prepared_ahead
 from extractor.testing.faultserver import FaultConfig, FaultServer
+from tests.support.batch import (
+    ALL_FAULTS,
+    batch_command,
+    count_lines,
+    env_for,
+    jsonl_ids,
+    records,
+    store_state,
+    write_jsonl,
+)
 from tests.support.paths import ROOT
-from tests.test_batch import ALL_FAULTS, records
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
-def env_for(server: FaultServer) -> dict[str, str]:
-    return {
-        **os.environ,
-        "OPENAI_API_KEY": "sk-test",
-        "EXTRACTOR_PROVIDER": "openai",
-        "EXTRACTOR_BASE_URL": server.base_url,
-        "EXTRACTOR_FIXTURES_MODE": "off",
-        "EXTRACTOR_REQUEST_TIMEOUT": "0.5",
-        "EXTRACTOR_TRANSPORT_RETRIES": "2",
-        "EXTRACTOR_BACKOFF_INITIAL": "0.005",
-        "EXTRACTOR_BACKOFF_MAX": "0.02",
-        "EXTRACTOR_MAX_REASKS": "1",
-    }
-
-
-def batch_command(inputs: Path, out: Path, *extra: str) -> list[str]:
-    return [str(Path(sys.executable).parent / "extractor"), "batch", str(inputs), "--out", str(out), "--quiet", *extra]
-
-
-def jsonl_ids(path: Path) -> list[str]:
-    return [json.loads(line)["article"]["id"] for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def store_state(db: Path) -> dict[str, str]:
-    with sqlite3.connect(db) as connection:
-        return dict(connection.execute("SELECT key, status FROM articles"))
-
-
-def count_lines(path: Path) -> int:
-    try:
-        return path.read_bytes().count(b"\n")
-    except FileNotFoundError:
-        return 0
 
 
 def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from extractor.cli import app
 from extractor.engines import JobStore, batch, iter_sources
 from extractor.testing.faultserver import FaultServer
-from tests.test_batch import make_extractor, records
+from tests.support.batch import make_extractor, records
 
 BAD_RECORDS = [
     ({"id": "obj-title", "title": {"en": "Drills"}, "text": "A drill."}, "title"),

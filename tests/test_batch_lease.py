@@ -16,8 +16,8 @@ from extractor.jobs import lease
 from extractor.jobs.lease import LeaseLost, StoreBusy
 from extractor.jobs.store import JobStore
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from tests.test_batch import records
-from tests.test_batch_cli import ROOT, batch_command, env_for, write_jsonl
+from tests.support.batch import batch_command, env_for, records, write_jsonl
+from tests.support.paths import ROOT
 
 
 def dead_pid() -> int:

@@ -17,7 +17,7 @@ from extractor.testing.scripted_server import (
     ScriptedServer,
     tool_call_completion,
 )
-from tests.test_batch import make_extractor, records
+from tests.support.batch import make_extractor, records
 
 
 def response(**headers: str) -> httpx2.Response:

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
-import time
 
 from extractor.engines import JobStore
-from extractor.engines.local import BatchJob
-from extractor.input.sources import as_source_items
-from extractor.jobs.limiter import JobLimiter, RateLimit
-from extractor.jobs.summary import Summary
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from extractor.testing.scripted_server import Reply, ScriptedServer
-from tests.test_batch import make_extractor, records
-from tests.test_batch_cli import ROOT, batch_command, env_for, store_state, write_jsonl
-
-
-class TimedServer(FaultServer):
-    """The fault server, noting when each chat request arrived."""
-
-    def __init__(self, config: FaultConfig | None = None) -> None:
-        super().__init__(config)
-        self.arrivals: list[float] = []
-
-    async def _respond(self, request, reader, writer):
-        if request.method == "POST":
-            self.arrivals.append(time.monotonic())
-        return await super()._respond(request, reader, writer)
-
-
-async def run_job(job: BatchJob, plan) -> list:
-    return [outcome async for outcome in job.run(plan)]
+from tests.support.batch import batch_command, env_for, records, store_state, write_jsonl
+from tests.support.paths import ROOT
 
 
 def run_batch(inputs, out, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess:
@@ -92,62 +69,3 @@ def test_a_refused_key_stops_the_job(tmp_path):
     assert "refused the credentials (HTTP 401)" in line and "stopped sending" in line
     assert "sk-wrong-key-1234" not in result.stderr
     assert set(store_state(f"{out}.db").values()) == {"pending"}
-
-
-def test_rpm_holds_the_request_rate():
-    # A one-second window: a burst of rpm/60 requests, then rpm/60 a second.
-    rpm, n = 300, 20
-    with TimedServer() as server:
-        extractor = make_extractor(server)
-        job = BatchJob(extractor, JobStore(), concurrency=4, limiter=JobLimiter(rpm, window=1.0))
-        plan = job.plan(as_source_items(records(n)))
-
-        outcomes = asyncio.run(run_job(job, plan))
-        arrivals = sorted(server.arrivals)
-    assert [o.status for o in outcomes] == ["done"] * n and len(arrivals) == n
-    burst = rpm / 60
-    assert arrivals[-1] - arrivals[0] >= (n - burst) / (rpm / 60) * 0.9
-
-
-def test_tpm_holds_the_token_rate():
-    articles = records(6)
-    per_article = JobLimiter.estimate_tokens(articles[0]["text"])
-    tpm = per_article * 60 * 2  # two articles' estimate a second
-    with TimedServer() as server:
-        extractor = make_extractor(server)
-        job = BatchJob(
-            extractor,
-            JobStore(),
-            concurrency=4,
-            limiter=JobLimiter(tpm=tpm, window=1.0),
-        )
-        plan = job.plan(as_source_items(articles))
-        asyncio.run(run_job(job, plan))
-        arrivals = sorted(server.arrivals)
-    # The first second's allowance pays for about two articles; the other four take ≥ 1.5 s more.
-    assert arrivals[-1] - arrivals[0] >= 1.5
-
-
-def test_summary_of_a_stopped_run_adds_up():
-    summary = Summary(model="gpt-4o-mini", planned=10)
-    assert summary.as_dict()["articles"] == {
-        "total": 10,
-        "done": 0,
-        "failed": 0,
-        "not_run": 10,
-        "extracted_now": 0,
-        "reused_identical_text": 0,
-        "resumed": 0,
-    }
-
-
-def test_rate_limits_below_one_a_window_and_amounts_above_it():
-    async def timed(limit: RateLimit, *amounts: float) -> float:
-        started = time.monotonic()
-        for amount in amounts:
-            await limit.acquire(amount)
-        return time.monotonic() - started
-
-    assert asyncio.run(timed(RateLimit(0.5), 1)) < 1  # one request every two minutes: the first goes now
-    # Ten a second: 25 at once is taken in parts, the last 15 over at least 1.5 s.
-    assert asyncio.run(timed(RateLimit(600, window=1.0), 25)) >= 1.4

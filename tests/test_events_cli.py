@@ -80,8 +80,8 @@ def test_folder_of_json_and_batch_records(tmp_path):
 def test_batch_job_store(tmp_path):
     from extractor.input.article import make_article
     from extractor.input.sources import SourcedArticle
+    from extractor.jobs.outcome import Outcome
     from extractor.jobs.store import JobStore
-    from extractor.schemas import Usage
 
     db = tmp_path / "job.db"
     with JobStore(db) as store:
@@ -92,7 +92,7 @@ def test_batch_job_store(tmp_path):
         ]
         store.register(articles, fingerprint="f")
         for record in records:
-            store.mark_done(record["article"]["id"], json.dumps(record), usage=Usage(), attempts=1, latency_ms=1.0)
+            store.record(Outcome(key=record["article"]["id"], status="done", line=json.dumps(record), attempts=1))
     out = tmp_path / "events.jsonl"
     done = run("events", db, "--out", out)
     assert done.exit_code == 0, done.output
@@ -227,8 +227,8 @@ def test_reading_a_store_leaves_it_alone(tmp_path):
 
     from extractor.input.article import make_article
     from extractor.input.sources import SourcedArticle
+    from extractor.jobs.outcome import Outcome
     from extractor.jobs.store import JobStore
-    from extractor.schemas import Usage
 
     db = tmp_path / "job.db"
     with JobStore(db) as store:
@@ -240,8 +240,8 @@ def test_reading_a_store_leaves_it_alone(tmp_path):
             ],
             fingerprint="f",
         )
-        store.mark_done("a1", json.dumps(record), usage=Usage(), attempts=1, latency_ms=1.0)
-        store.mark_running("b2")
+        store.record(Outcome(key="a1", status="done", line=json.dumps(record), attempts=1))
+        store.started("b2")
         assert run("events", db, "--out", tmp_path / "e.jsonl").exit_code == 0
         assert store.get("b2").status == "running"
     other = tmp_path / "other.sqlite"

@@ -14,7 +14,7 @@ from extractor.model_call.gate import RequestGate, prepared_ahead
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import SEED_TEXT, VALID
-from tests.test_batch import collect, make_extractor, records
+from tests.support.batch import collect, make_extractor, records
 
 logging.getLogger("instructor").disabled = True
 

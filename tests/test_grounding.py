@@ -11,10 +11,9 @@ from extractor.postprocess.grounding import (
     MIN_FUZZY_CHARS,
     find_span,
     ground_extraction,
-    is_drop_warning,
     make_grounding_check,
 )
-from extractor.schemas import ExtractionDraft
+from extractor.schemas import ExtractionDraft, NoticeCode
 
 TEXT = (
     "Two U.S. Air Force B-52 bombers flew over the Korean Peninsula on Monday.\n"
@@ -111,10 +110,14 @@ def test_strict_drops_ungrounded_items_and_evidence():
     for item in [*result.aircraft, *result.statements]:
         for ev in item.evidence:
             assert text[ev.start : ev.end] == ev.quote
-    drops = [w for w in result.meta.warnings if is_drop_warning(w)]
-    assert drops == ["dropped aircraft 'B-21': evidence not found: 'A B-21 Raider landed at Minot to great fanfare'"]
+    dropped, quote = result.meta.notices
+    assert dropped.code is NoticeCode.DROPPED_UNGROUNDED and dropped.path == "aircraft[2]"
+    assert dropped.detail == "dropped aircraft 'B-21': evidence not found: 'A B-21 Raider landed at Minot to great fanfare'"
     assert result.statements[0].quote is None  # paraphrased "quote" is not verbatim
-    assert any("statement quote" in w and "set to null" in w for w in result.meta.warnings)
+    assert quote.code is NoticeCode.QUOTE_NOT_FOUND and quote.path == "statements[0].quote"
+    assert "set to null" in quote.detail
+    # The words of every notice are the warnings, in the same order.
+    assert result.meta.warnings == [dropped.detail, quote.detail]
 
 
 def test_flag_keeps_everything_with_null_match():
@@ -123,7 +126,8 @@ def test_flag_keeps_everything_with_null_match():
     assert [ev.match for ev in result.aircraft[0].evidence] == ["exact", None]
     assert result.aircraft[2].evidence[0].start is None
     assert result.statements[0].quote is not None
-    assert not any(is_drop_warning(w) for w in result.meta.warnings)
+    assert [notice.code for notice in result.meta.notices] == [NoticeCode.QUOTE_NOT_FOUND]
+    assert "kept" in result.meta.warnings[0]
 
 
 def test_off_leaves_extraction_untouched():

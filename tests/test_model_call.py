@@ -9,7 +9,8 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from extractor import ExtractionFailed, Extractor, ProviderUnavailable
+from extractor import Cause, ExtractionFailed, Extractor, ProviderUnavailable
+from extractor.cli.exit_codes import exit_code
 from extractor.schemas import ExtractionDraft
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import INVALID, VALID
@@ -88,7 +89,7 @@ def test_5xx_is_retried_until_the_budget_runs_out():
         with pytest.raises(ExtractionFailed) as caught:
             make(server, transport_retries=2).extract(SEED_TEXT)
     assert len(server.seen) == 3
-    assert caught.value.cause == "http_503"
+    assert caught.value.cause is Cause.SERVER_ERROR and caught.value.http_status == 503
     assert caught.value.attempts == 3
 
 
@@ -122,7 +123,7 @@ def test_always_invalid_fails_with_last_output():
     assert len(server.seen) == 3
     error = caught.value
     assert error.cause == "invalid_output"
-    assert error.exit_code == 4
+    assert exit_code(error) == 4
     assert "underwater" in error.last_output
 
 
@@ -137,7 +138,7 @@ def test_401_is_not_retried_and_key_is_not_echoed():
     sent = {name.lower(): value for name, value in server.seen[0].headers.items()}
     assert sent["authorization"] == f"Bearer {key}"  # the key was sent, and refused
     assert key not in str(caught.value) and "401" in str(caught.value)
-    assert caught.value.exit_code == 3
+    assert exit_code(caught.value) == 3
 
 
 def test_400_is_not_retried():
@@ -145,7 +146,7 @@ def test_400_is_not_retried():
         with pytest.raises(ExtractionFailed) as caught:
             make(server).extract(SEED_TEXT)
     assert len(server.seen) == 1
-    assert caught.value.cause == "http_400"
+    assert caught.value.cause is Cause.HTTP_ERROR and caught.value.http_status == 400
 
 
 def test_json_schema_mode_sends_response_format():

@@ -18,20 +18,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.batch import ALL_FAULTS, count_lines, env_for, jsonl_ids, records, write_jsonl  # noqa: E402
+
 pytest.importorskip("ray")
 
-from extractor.engines.ray.actor import ExtractionActor, outcome_row  # noqa: E402
+from extractor.engines.ray.actor import ExtractionActor  # noqa: E402
 from extractor.engines.ray.output import ResultWriter, read_finished  # noqa: E402
 from extractor.engines.ray.sources import DATA, KIND, WHERE, items_from_batch  # noqa: E402
 from extractor.input.article import make_article  # noqa: E402
 from extractor.input.sources import InputFailure, SourcedArticle  # noqa: E402
+from extractor.jobs.outcome import ROW_COLUMNS, Outcome  # noqa: E402
 from extractor.schemas import ArticleExtraction  # noqa: E402
 from extractor.settings import Settings  # noqa: E402
 from extractor.testing.faultserver import FaultConfig, FaultServer, article_text  # noqa: E402
 from extractor.testing.scripted_server import Reply, ScriptedServer  # noqa: E402
 from tests.support.paths import ROOT  # noqa: E402
-from tests.test_batch import ALL_FAULTS, records  # noqa: E402
-from tests.test_batch_cli import count_lines, env_for, jsonl_ids, write_jsonl  # noqa: E402
 
 logging.getLogger("instructor").disabled = True
 
@@ -159,7 +160,10 @@ def test_killed_driver_then_rerun_extracts_no_article_twice(ray_session, tmp_pat
     assert len(set(done)) == len(done) and len(set(failed)) == len(failed) and not set(done) & set(failed)
     assert sorted(done + failed) == sorted(f"a{i:04d}" for i in range(n))
     assert injected > 0 and failed
-    assert all(failure["cause"] == "http_500" and failure["message"] for failure in failures)
+    assert all(
+        failure["cause"] == "server_error" and failure["http_status"] == 500 and failure["message"]
+        for failure in failures
+    )
     assert rerun.returncode == 4  # some articles failed
     # What was written before the kill is never asked again; only articles in flight when the
     # driver died, or failed in the first run, are.
@@ -170,7 +174,7 @@ def test_killed_driver_then_rerun_extracts_no_article_twice(ray_session, tmp_pat
     assert summary["articles"]["total"] == n and summary["articles"]["failed"] == len(failed)
     assert summary["articles"]["resumed"] == len(before_kill)
     assert summary["articles"]["resumed"] + summary["articles"]["extracted_now"] == n
-    assert summary["failures_by_reason"] == {"http_500": len(failed)}
+    assert summary["failures_by_reason"] == {"server_error": len(failed)}
 
 
 @pytest.mark.ray
@@ -194,14 +198,14 @@ def test_summary_matches_the_asyncio_engine_and_parquet_round_trips(ray_session,
         on_ray = Summary(model=extractor.model)
         out = tmp_path / "out"
         options = RayOptions(workers=2, concurrency=4, fmt="parquet", quiet=True)
-        run_ray_batch(inputs, out, settings, extractor.fingerprint, options, on_ray)
+        run_ray_batch(inputs, out, settings, extractor.reuse_key, options, on_ray)
     a, b = local.as_dict(), on_ray.as_dict()
     assert (
         set(a) == set(b) and set(a["articles"]) == set(b["articles"]) and set(a["latency_ms"]) == set(b["latency_ms"])
     )
     assert a["articles"]["total"] == b["articles"]["total"] == 25
     assert a["failures_by_reason"]["input"] == b["failures_by_reason"]["input"] == 1
-    assert set(b["failures_by_reason"]) == {"input", "http_500"}  # the server's 500s, out of retries
+    assert set(b["failures_by_reason"]) == {"input", "server_error"}  # the server's 500s, out of retries
     assert b["tokens"]["total_tokens"] > 0 and b["latency_ms"]["p95"] is not None
 
     table = pq.read_table(out)
@@ -211,19 +215,32 @@ def test_summary_matches_the_asyncio_engine_and_parquet_round_trips(ray_session,
     ]
     failures = [json.loads(line) for line in (tmp_path / "out.failures.jsonl").read_text().splitlines()]
     assert len(failures) == b["articles"]["failed"]
-    assert all(failure["cause"] in ("input", "http_500") and failure["message"] for failure in failures)
+    assert all(failure["cause"] in ("input", "server_error") and failure["message"] for failure in failures)
 
 
 # -- without Ray -------------------------------------------------------------------------
 
 
-def test_rate_limits_are_split_across_actors():
-    with FaultServer() as server:
-        actor = ExtractionActor(settings_for(server), concurrency=4, rpm=600 / 3, tpm=90_000 / 3)
-    assert actor.limiter.requests.per_minute == 200 and actor.limiter.tokens.per_minute == 30_000
-    from extractor.engines.ray.actor import split_limit
+def test_an_actor_charges_its_rate_limits_for_every_request_the_server_saw(monkeypatch):
+    """Re-asks and retries are charged as the local engine charges them (once, awaited)."""
+    from extractor.jobs.limiter import RateLimit
 
-    assert split_limit(600, 3) == 200 and split_limit(None, 3) is None
+    charged: Counter[str] = Counter()
+    acquire = RateLimit.acquire
+
+    async def counting(self, amount: float) -> None:
+        charged["requests" if self is actor.limiter.requests else "tokens"] += amount
+        await acquire(self, amount)
+
+    monkeypatch.setattr(RateLimit, "acquire", counting)
+    with FaultServer(FaultConfig(rate_invalid=0.3, rate_500=0.2, seed=7)) as server:
+        actor = ExtractionActor(settings_for(server), concurrency=4, rpm=600_000, tpm=10**9)
+        rows = records(20)
+        result = actor({"text": [row["text"] for row in rows], "id": [row["id"] for row in rows]})
+        seen = server.stats.requests
+    assert len(result["key"]) == 20 and seen > 20  # some articles were re-asked or retried
+    assert charged["requests"] == seen == sum(result["attempts"])
+    assert charged["tokens"] >= sum(result["total_tokens"])
 
 
 def test_a_429_with_retry_after_slows_only_the_actor_that_saw_it():
@@ -279,10 +296,10 @@ def test_rows_read_by_ray_become_the_local_engines_articles_and_input_failures()
 
 
 def test_a_rerun_keeps_finished_results_of_these_settings_and_drops_a_torn_line(tmp_path):
-    def line(article_id: str, text: str, fingerprint: str) -> str:
+    def line(article_id: str, text: str, reuse_key: str) -> str:
         article = make_article(text, article_id=article_id).header()
         meta = {
-            "fingerprint": fingerprint,
+            "reuse_key": reuse_key,
             "attempts": 1,
             "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
         }
@@ -292,7 +309,7 @@ def test_a_rerun_keeps_finished_results_of_these_settings_and_drops_a_torn_line(
     kept, other, torn = line("a", "first text", "fp1"), line("b", "second text", "fp2"), line("c", "third", "fp1")[:40]
     twin = line("a-twin", "first text", "fp1")
     out.write_text(f"{kept}\n{other}\n{twin}\n{kept}\n{torn}", encoding="utf-8")
-    finished = read_finished(out, fmt="jsonl", fingerprint="fp1")
+    finished = read_finished(out, fmt="jsonl", reuse_key="fp1")
     assert list(finished) == [make_article("first text").sha256]
     assert list(finished[make_article("first text").sha256].lines) == ["a", "a-twin"]
     assert finished[make_article("first text").sha256].outcome("a", where=None).usage.total_tokens == 6
@@ -306,9 +323,9 @@ def test_known_text_rows_name_the_article_for_the_driver(tmp_path):
         actor = ExtractionActor(settings_for(server), concurrency=2, known={make_article(text).sha256})
         result = actor({"text": [text], "id": ["twin"]})
         requests = server.stats.requests
-    assert result["status"] == ["known"] and requests == 0
-    assert json.loads(result["line"][0])["id"] == "twin"
-    assert set(result) == set(outcome_row("k", "w", None, status="done"))
+    assert result["status"] == ["done"] and result["origin"] == ["resumed"] and requests == 0
+    assert result["line"] == [None] and json.loads(result["article_header"][0])["id"] == "twin"
+    assert set(result) == set(ROW_COLUMNS)
 
 
 @pytest.mark.parametrize(
@@ -340,25 +357,24 @@ def test_bad_engine_input_is_one_line_and_exit_2_before_ray_starts(tmp_path, mon
 def test_parquet_parts_gather_results_and_the_last_part_is_written_on_close(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    from extractor.engines.local import BatchOutcome
     from extractor.engines.ray import output as ray_output
 
-    def done(article_id: str) -> BatchOutcome:
+    def done(article_id: str) -> Outcome:
         article = make_article(f"text of {article_id}", article_id=article_id).header()
-        line = json.dumps({"article": article.model_dump(mode="json"), "meta": {"fingerprint": "fp"}})
-        return BatchOutcome(key=article_id, status="done", line=line)
+        line = json.dumps({"article": article.model_dump(mode="json"), "meta": {"reuse_key": "fp"}})
+        return Outcome(key=article_id, status="done", line=line)
 
     monkeypatch.setattr(ray_output, "PART_ROWS", 3)
     monkeypatch.setattr(ray_output, "PART_SECONDS", 3600)
     out = tmp_path / "out"
     writer = ResultWriter(out, fmt="parquet", keep={})
     for batch in (["a", "b"], ["c", "d"], ["e"]):
-        writer.write([done(article_id) for article_id in batch], "fp")
+        writer.write([done(article_id) for article_id in batch])
     assert [len(pq.read_table(part)) for part in sorted(out.glob("part-*.parquet"))] == [4]  # a-d, at 3 or more
     writer.close()
     parts = sorted(out.glob("part-*.parquet"), key=lambda part: part.name)
     assert [pq.read_table(part).column("id").to_pylist() for part in parts] == [["a", "b", "c", "d"], ["e"]]
     assert not list(out.glob(".*.tmp"))
-    assert set(read_finished(out, fmt="parquet", fingerprint="fp")) == {
+    assert set(read_finished(out, fmt="parquet", reuse_key="fp")) == {
         make_article(f"text of {x}").sha256 for x in "abcde"
     }

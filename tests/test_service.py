@@ -206,6 +206,10 @@ def test_provider_failures_are_502_and_503(scripted):
         assert error_of(failed)["type"] == "extraction_failed.invalid_output"
         assert "no valid answer after 2 attempts" in error_of(failed)["message"]
         server.replies.clear()
+        server.replies.append(Reply(500, {"error": {"message": "down"}}))
+        broken = client.post("/v1/extract", json={"text": ARTICLE})
+        assert broken.status_code == 502 and error_of(broken)["type"] == "extraction_failed.server_error"
+        server.replies.clear()
         server.replies.append(Reply(401, {"error": {"message": "bad key"}}))
         refused = client.post("/v1/extract", json={"text": ARTICLE})
         assert refused.status_code == 503 and error_of(refused)["type"] == "provider_unavailable"
@@ -430,7 +434,7 @@ def test_a_store_failure_stops_the_job_says_why_and_leaves_it_to_resume(tmp_path
     def broken_disk(self, key):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(JobStore, "mark_running", broken_disk)
+    monkeypatch.setattr(JobStore, "started", broken_disk)
     lines: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]

@@ -10,15 +10,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..errors import ConfigError, ExtractorError, InputError
+from ..errors import BatchAborted, BatchHadFailures, ConfigError, InputError
 from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
-
-
-class BatchHadFailures(ExtractorError):
-    """The job finished, but some articles failed (their reasons are in the summary and the store)."""
-
-    exit_code = 4
-
 
 VIAS = ("live", "batch-api")
 
@@ -94,7 +87,7 @@ def batch(
         if misplaced:
             raise InputError(f"{', '.join(misplaced)}: only with --engine ray")
 
-        from ..engines.local import BatchAborted, BatchJob
+        from ..engines.local import BatchJob
         from ..input.sources import iter_sources
         from ..jobs.limiter import JobLimiter
         from ..jobs.store import JobStore
@@ -137,6 +130,7 @@ def batch(
                 aborted = error
             finally:
                 summary.count_calls(job.meter)
+                summary.count_store(store.usage())
                 summary.wall_seconds = time.perf_counter() - started
                 extra = batch_api_summary(job, summary) if via == "batch-api" else None
                 _report(summary, quiet=quiet, json_path=json_summary, extra=extra)
@@ -181,7 +175,7 @@ def _ray_batch(
     started = time.perf_counter()
     try:
         ray_options = RayOptions(resume=resume, quiet=quiet, **options)
-        run_ray_batch(inputs, out, extractor.settings, extractor.fingerprint, ray_options, summary)
+        run_ray_batch(inputs, out, extractor.settings, extractor.reuse_key, ray_options, summary)
     finally:
         summary.wall_seconds = time.perf_counter() - started
         _report(summary, quiet=quiet, json_path=json_summary)

@@ -15,6 +15,7 @@ import typer
 
 from ..errors import ExtractorError, InputError
 from ..output.files import check_output_path, write_atomically
+from .exit_codes import INTERRUPTED, exit_code
 
 ProviderOpt = Annotated[
     Optional[str], typer.Option("--provider", help="auto | openai | local | replay (env EXTRACTOR_PROVIDER)")
@@ -136,9 +137,9 @@ def run_guarded(action: Callable[[], None]) -> None:
     try:
         action()
     except ExtractorError as error:
-        fail(error, error.exit_code)
+        fail(error, exit_code(error))
     except KeyboardInterrupt:
         typer.echo("extractor: interrupted", err=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(INTERRUPTED) from None
     except BrokenPipeError:
         raise typer.Exit(1) from None

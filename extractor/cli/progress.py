@@ -9,7 +9,7 @@ import sys
 from types import TracebackType
 from typing import Any
 
-from ..engines.local import BatchOutcome
+from ..jobs.outcome import Outcome, Status
 from ..model_call.retry import Throttle
 
 
@@ -56,8 +56,8 @@ class BatchProgress:
             )
             self._task = self._progress.add_task("batch", total=total, done=0, failed=0, tokens=0, rate="")
 
-    def advance(self, outcome: BatchOutcome) -> None:
-        if outcome.status == "done":
+    def advance(self, outcome: Outcome) -> None:
+        if outcome.status is Status.DONE:
             self.done += 1
         else:
             self.failed += 1

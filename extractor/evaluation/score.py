@@ -21,8 +21,8 @@ aircraft designation, operator (canonical name when both have one, else country)
 statement speaker (canonical name, else name containment), date_text (as written, compared
 after folding case and punctuation; both null agree) and stance (skipped for gold statements
 marked `_stance_ambiguous`). Grounding rate is the share of predicted items with
-at least one evidence `match` that is not null; dropped counts `dropped ... evidence not
-found` warnings in meta.
+at least one evidence `match` that is not null; dropped counts the `dropped_ungrounded`
+notices in meta.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..postprocess.gazetteer import alias_key
-from ..postprocess.grounding import SpanFinder, is_drop_warning
+from ..postprocess.grounding import SpanFinder
 from ..postprocess.normalize import normalize_designation
+from ..postprocess.notices import with_code
+from ..schemas import NoticeCode
 
 ITEM_TYPES = ("exercises", "aircraft", "statements")
 Item = dict[str, Any]
@@ -271,6 +273,5 @@ def score_article(gold: dict[str, Any], predicted: dict[str, Any], text: str | N
         result.fn = sum(1 for gi, g in enumerate(gold_items) if gi not in matched_gold and g.get("_required", True))
         score.predicted_items += len(pred_items)
         score.grounded_items += sum(1 for p in pred_items if any(ev.get("match") for ev in p.get("evidence", [])))
-    warnings = (predicted.get("meta") or {}).get("warnings", [])
-    score.dropped_ungrounded = sum(1 for w in warnings if is_drop_warning(w))
+    score.dropped_ungrounded = len(with_code(predicted.get("meta"), NoticeCode.DROPPED_UNGROUNDED))
     return score

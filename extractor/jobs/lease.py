@@ -19,7 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from ..errors import ConfigError
+from ..errors import LeaseLost, StoreBusy
 
 LEASE_TIMEOUT = 60.0
 HEARTBEAT_SECONDS = 5.0
@@ -34,14 +34,6 @@ CREATE TABLE IF NOT EXISTS lease (
     heartbeat REAL NOT NULL
 );
 """
-
-
-class StoreBusy(ConfigError):
-    """Another live run holds the job store's lease."""
-
-
-class LeaseLost(ConfigError):
-    """This run's lease was taken over: it must stop writing."""
 
 
 @dataclass(frozen=True)
@@ -75,11 +67,25 @@ def _pid_exists(pid: int) -> bool:
 
 
 class Lease:
-    """The lease on one store file; `acquire` in a BEGIN IMMEDIATE transaction of `db`."""
+    """The lease on one store file; `acquire` in a BEGIN IMMEDIATE transaction of `db`.
 
-    def __init__(self, db: sqlite3.Connection, path: str, *, timeout: float = LEASE_TIMEOUT) -> None:
+    `subject` names what the lease guards in messages ("job store", "output"); `db_path` is
+    the SQLite file the lease row lives in, `path` what messages name (the same, for a store).
+    """
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        path: str,
+        *,
+        timeout: float = LEASE_TIMEOUT,
+        subject: str = "job store",
+        db_path: str | None = None,
+    ) -> None:
         self.db = db
         self.path = path
+        self.db_path = db_path or path
+        self.subject = subject
         self.timeout = timeout
         self.token: str | None = None
         self._stop = threading.Event()
@@ -99,7 +105,9 @@ class Lease:
         now = time.time()
         holder = self.holder()
         if holder is not None and holder.token != self.token and holder.is_alive(timeout=self.timeout, now=now):
-            raise StoreBusy(f"{self.path}: job store in use by {holder.describe(now)}; wait for that run or stop it")
+            raise StoreBusy(
+                f"{self.path}: {self.subject} in use by {holder.describe(now)}; wait for that run or stop it"
+            )
         token = self.token or uuid.uuid4().hex
         self.db.execute(
             "INSERT OR REPLACE INTO lease (id, token, pid, host, started_at, heartbeat) VALUES (1, ?, ?, ?, ?, ?)",
@@ -120,7 +128,7 @@ class Lease:
         self._beat.start()
 
     def _heartbeat(self, interval: float) -> None:
-        db = sqlite3.connect(self.path, isolation_level=None)
+        db = sqlite3.connect(self.db_path, isolation_level=None)
         db.execute("PRAGMA busy_timeout=5000")
         try:
             while not self._stop.wait(interval):
@@ -142,7 +150,7 @@ class Lease:
         if row is None or row[0] != self.token:
             holder = self.holder()
             by = f" by {holder.describe(time.time())}" if holder else ""
-            raise LeaseLost(f"{self.path}: this run's lease on the job store was taken over{by}; stopping")
+            raise LeaseLost(f"{self.path}: this run's lease on the {self.subject} was taken over{by}; stopping")
 
     def release(self) -> None:
         """Stop the heartbeat and drop the lease (if it is still ours)."""
@@ -152,3 +160,51 @@ class Lease:
         if self.token is not None:
             self.db.execute("DELETE FROM lease WHERE token = ?", (self.token,))
             self.token = None
+
+
+class OutputLease:
+    """One writer per output: a lease like the job store's, in a small SQLite file beside it.
+
+    `OUT.lease` beside the output `OUT` holds the lease row only. Two runs writing the same
+    output (even with different job stores) would tear its lines: the second refuses at once,
+    naming the holder; a dead holder's lease is taken over, as for a job store. The file
+    stays after the run (deleting it could let two runs each hold a lease of their own).
+    """
+
+    def __init__(self, output: str | os.PathLike[str]) -> None:
+        self.output = os.path.realpath(output)
+        self.path = lease_path(self.output)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout=5000")
+        self.lease = Lease(db, self.output, subject="output", db_path=self.path)
+
+    def acquire(self) -> OutputLease:
+        """Take the lease (raises `StoreBusy` naming a live holder) and keep it alive."""
+        self.lease.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.lease.acquire()
+        except BaseException:
+            self.lease.db.execute("ROLLBACK")
+            raise
+        self.lease.db.execute("COMMIT")
+        self.lease.start_heartbeat()
+        return self
+
+    def check(self) -> None:
+        """Raise `LeaseLost` unless the lease is still this run's."""
+        self.lease.check()
+
+    def release(self) -> None:
+        self.lease.release()
+        self.lease.db.close()
+
+    def __enter__(self) -> OutputLease:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def lease_path(output: str | os.PathLike[str]) -> str:
+    """Where the lease of an output lives: `OUT.lease` beside it."""
+    return os.fspath(output) + ".lease"

@@ -48,11 +48,17 @@ class Reservation:
 
 
 class JobLimiter:
-    """Both limits of a job; either may be off (None). `window` is the burst allowance, in seconds."""
+    """Both limits of a job; either may be off (None). `window` is the burst allowance, in seconds.
+
+    `charged_requests` and `charged_tokens` add up what was charged so far (reservations and
+    settlements): once every article is settled, the requests it charged are the requests sent.
+    """
 
     def __init__(self, rpm: float | None = None, tpm: float | None = None, *, window: float = WINDOW_SECONDS) -> None:
         self.requests = RateLimit(rpm, window=window) if rpm else None
         self.tokens = RateLimit(tpm, window=window) if tpm else None
+        self.charged_requests = 0
+        self.charged_tokens = 0
 
     @staticmethod
     def estimate_tokens(text: str) -> int:
@@ -60,6 +66,8 @@ class JobLimiter:
 
     async def reserve(self, text: str) -> Reservation:
         reservation = Reservation(requests=1, tokens=self.estimate_tokens(text))
+        self.charged_requests += reservation.requests
+        self.charged_tokens += reservation.tokens
         if self.requests is not None:
             await self.requests.acquire(reservation.requests)
         if self.tokens is not None:
@@ -68,7 +76,11 @@ class JobLimiter:
 
     async def settle(self, reservation: Reservation, *, requests: int, tokens: int | None) -> None:
         """Charge what the article used beyond its reservation (re-asks and retries included)."""
-        if self.requests is not None and requests > reservation.requests:
-            await self.requests.acquire(requests - reservation.requests)
-        if self.tokens is not None and tokens is not None and tokens > reservation.tokens:
-            await self.tokens.acquire(tokens - reservation.tokens)
+        extra_requests = max(0, requests - reservation.requests)
+        extra_tokens = max(0, tokens - reservation.tokens) if tokens is not None else 0
+        self.charged_requests += extra_requests
+        self.charged_tokens += extra_tokens
+        if self.requests is not None and extra_requests:
+            await self.requests.acquire(extra_requests)
+        if self.tokens is not None and extra_tokens:
+            await self.tokens.acquire(extra_tokens)

@@ -24,6 +24,7 @@ POSTPROCESSING_MODULES = (
     "postprocess/merge.py",
     "postprocess/dates.py",
     "postprocess/gazetteer.py",
+    "postprocess/notices.py",
 )
 GAZETTEER_DATA = "postprocess/data/gazetteer.json"
 

@@ -17,10 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import Cause, InputError
 from ..input.sources import InputFailure, SourcedArticle, SourceItem
-from ..schemas import Usage
+from ..schemas import ArticleExtraction, Usage
 from .lease import Lease
+from .outcome import Origin, Outcome, Status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -40,19 +41,40 @@ CREATE TABLE IF NOT EXISTS articles (
     latency_ms REAL,
     reused_from TEXT,
     result TEXT,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    http_status INTEGER,
+    spent_calls INTEGER NOT NULL DEFAULT 0,
+    spent_prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    spent_completion_tokens INTEGER NOT NULL DEFAULT 0,
+    spent_total_tokens INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS articles_by_content ON articles (sha256, fingerprint, status);
 """
-INPUT_CAUSE = "input"
-COLUMNS = (
-    "key, seq, source, sha256, fingerprint, status, attempts, error_class, error_cause, error_message, "
-    "prompt_tokens, completion_tokens, total_tokens, latency_ms, reused_from, result"
+# Columns added after the first stores: (name, declaration, value a store without it reads as).
+ADDED_COLUMNS = (
+    ("http_status", "INTEGER", "NULL"),
+    ("spent_calls", "INTEGER NOT NULL DEFAULT 0", "0"),
+    ("spent_prompt_tokens", "INTEGER NOT NULL DEFAULT 0", "0"),
+    ("spent_completion_tokens", "INTEGER NOT NULL DEFAULT 0", "0"),
+    ("spent_total_tokens", "INTEGER NOT NULL DEFAULT 0", "0"),
 )
+INPUT_CAUSE = str(Cause.INPUT)
+COLUMNS = (
+    "key", "seq", "source", "sha256", "fingerprint", "status", "attempts", "error_class", "error_cause",
+    "error_message", "prompt_tokens", "completion_tokens", "total_tokens", "latency_ms", "reused_from", "result",
+    "http_status", "spent_calls", "spent_prompt_tokens", "spent_completion_tokens", "spent_total_tokens",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Row:
+    """One article's row, as stored. Engines hand `Outcome`s around (`outcome`), not rows.
+
+    The usage columns are the last extraction's (its `meta.usage`); the `spent_*` columns
+    count every live model call ever made for the article, each recorded as it ended, so
+    calls of a run killed before the article finished are still counted.
+    """
+
     key: str
     seq: int
     source: str | None
@@ -69,11 +91,36 @@ class Row:
     latency_ms: float | None
     reused_from: str | None
     result: str | None
+    http_status: int | None = None
+    spent_calls: int = 0
+    spent_prompt_tokens: int = 0
+    spent_completion_tokens: int = 0
+    spent_total_tokens: int = 0
 
     @property
     def usage(self) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens, total_tokens=self.total_tokens
+        )
+
+    def outcome(self, *, origin: Origin) -> Outcome:
+        """The outcome this row records (a pending or running row has none: it reads as failed)."""
+        return Outcome(
+            key=self.key,
+            status=Status.DONE if self.status == "done" else Status.FAILED,
+            where=self.source,
+            line=self.result,
+            origin=origin,
+            sha256=self.sha256,
+            reuse_key=self.fingerprint,
+            reused_from=self.reused_from,
+            error_class=self.error_class,
+            cause=self.error_cause,
+            http_status=self.http_status,
+            message=self.error_message,
+            attempts=self.attempts,
+            usage=self.usage,
+            latency_ms=self.latency_ms,
         )
 
 
@@ -95,13 +142,24 @@ class StoreReader:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
+        self._select = _select_list(db)
 
     def close(self) -> None:
         self.db.close()
 
     def get(self, key: str) -> Row | None:
-        row = self.db.execute(f"SELECT {COLUMNS} FROM articles WHERE key = ?", (key,)).fetchone()
+        row = self.db.execute(f"SELECT {self._select} FROM articles WHERE key = ?", (key,)).fetchone()
         return Row(*row) if row else None
+
+    def outcome(self, key: str, *, origin: Origin = Origin.RESUMED) -> Outcome | None:
+        """The outcome the store holds for a done or failed article; None otherwise."""
+        row = self.get(key)
+        return row.outcome(origin=origin) if row is not None and row.status in ("done", "failed") else None
+
+    def outcomes(self, *, status: Status) -> Iterator[Outcome]:
+        """Every done (or failed) article's outcome, in input order."""
+        for row in self.rows(status=str(status)):
+            yield row.outcome(origin=Origin.RESUMED)
 
     def rows(
         self, *, status: str | None = None, after_seq: int | None = None, limit: int | None = None
@@ -116,19 +174,60 @@ class StoreReader:
             params.append(after_seq)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         page = f"LIMIT {int(limit)}" if limit is not None else ""
-        for row in self.db.execute(f"SELECT {COLUMNS} FROM articles {where} ORDER BY seq, key {page}", params):
+        for row in self.db.execute(f"SELECT {self._select} FROM articles {where} ORDER BY seq, key {page}", params):
             yield Row(*row)
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM articles GROUP BY status").fetchall())
 
     def usage(self) -> Usage:
-        """Tokens of every article, failed ones included: they were paid for."""
-        sums = self.db.execute(
-            "SELECT SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens) FROM articles"
-        ).fetchone()
-        prompt, completion, total = (value or 0 for value in sums)
-        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+        """Tokens of every live model call the job made, over all runs: failed articles' and the
+        calls of runs killed before their article finished included (they were paid for)."""
+        return self.spent_totals()[1]
+
+    def spent_totals(self) -> tuple[int, Usage]:
+        """(live model calls, their tokens) over all runs, each recorded as it ended."""
+        if "spent_calls" not in self._select:  # an old store opened read-only: the last extractions'
+            sums = self.db.execute(
+                "SELECT SUM(attempts), SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens) FROM articles"
+            ).fetchone()
+        else:
+            sums = self.db.execute(
+                "SELECT SUM(spent_calls), SUM(spent_prompt_tokens), SUM(spent_completion_tokens), "
+                "SUM(spent_total_tokens) FROM articles"
+            ).fetchone()
+        calls, prompt, completion, total = (value or 0 for value in sums)
+        return calls, Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+
+def _select_list(db: sqlite3.Connection) -> str:
+    """The row's columns; those an older store lacks read as their default (a reader never alters a store)."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+    missing = {name: default for name, _, default in ADDED_COLUMNS if name not in present}
+    return ", ".join(f"{missing[name]} AS {name}" if name in missing else name for name in COLUMNS)
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Bring an older store up to date: the columns added since, filled as well as they can be."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+    if all(name in present for name, _, _ in ADDED_COLUMNS):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for name, declaration, _ in ADDED_COLUMNS:
+            if name not in present:
+                db.execute(f"ALTER TABLE articles ADD COLUMN {name} {declaration}")
+        if "spent_calls" not in present:
+            # What was spent before calls were recorded one by one: each article's last extraction.
+            db.execute(
+                "UPDATE articles SET spent_calls = attempts, spent_prompt_tokens = prompt_tokens, "
+                "spent_completion_tokens = completion_tokens, spent_total_tokens = total_tokens "
+                "WHERE reused_from IS NULL"
+            )
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def open_reader(path: str | Path) -> StoreReader:
@@ -150,9 +249,11 @@ class JobStore(StoreReader):
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=5000")
             self.db.executescript(SCHEMA)
+            _add_columns(self.db)
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise InputError(f"{self.path}: not a job store ({exc})") from None
+        self._select = _select_list(self.db)
         self.lease = Lease(self.db, self.path) if self.path != ":memory:" else None
 
     def claim(self) -> None:
@@ -249,9 +350,14 @@ class JobStore(StoreReader):
         if same and (existing[2] == "done" or (existing[2] == "failed" and not retry_failed)):
             self.db.execute("UPDATE articles SET seq = ?, source = ? WHERE key = ?", (seq, item.where, item.key))
             return False
+        # The row starts over, but what was spent on the article stays counted.
         self.db.execute(
-            "INSERT OR REPLACE INTO articles (key, seq, source, sha256, fingerprint, status, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+            "INSERT INTO articles (key, seq, source, sha256, fingerprint, status, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, "
+            "source = excluded.source, sha256 = excluded.sha256, fingerprint = excluded.fingerprint, "
+            "status = 'pending', attempts = 0, error_class = NULL, error_cause = NULL, error_message = NULL, "
+            "http_status = NULL, prompt_tokens = 0, completion_tokens = 0, total_tokens = 0, latency_ms = NULL, "
+            "reused_from = NULL, result = NULL, updated_at = excluded.updated_at",
             (item.key, seq, item.where, item.article.sha256, fingerprint, now),
         )
         return True
@@ -263,75 +369,75 @@ class JobStore(StoreReader):
             (item.key, seq, item.where, INPUT_CAUSE, item.message, now),
         )
 
-    # -- progress ---------------------------------------------------------------------------
+    # -- progress: the unit of work's store (`extractor.jobs.unit.OutcomeStore`) ---------------
 
-    def cached_result(self, sha256: str, fingerprint: str) -> tuple[str, str] | None:
-        """(key, result JSON) of a finished extraction of the same text with the same settings."""
+    def earlier(self, item: SourcedArticle, reuse_key: str) -> Outcome | None:
+        """The result of an identical text extracted with the same reuse key, copied to this
+        article and recorded (no model call); None when there is none."""
         row = self.db.execute(
             "SELECT key, result FROM articles WHERE sha256 = ? AND fingerprint = ? AND status = 'done' LIMIT 1",
-            (sha256, fingerprint),
+            (item.article.sha256, reuse_key),
         ).fetchone()
-        return (row[0], row[1]) if row else None
+        if row is None:
+            return None
+        source_key, result_json = row
+        result = ArticleExtraction.model_validate_json(result_json)
+        line = result.model_copy(update={"article": item.article.header()}).model_dump_json()
+        outcome = Outcome(
+            key=item.key,
+            status=Status.DONE,
+            where=item.where,
+            line=line,
+            origin=Origin.REUSED,
+            sha256=item.article.sha256,
+            reuse_key=reuse_key,
+            reused_from=source_key,
+        )
+        self.record(outcome)
+        return outcome
 
-    def mark_running(self, key: str) -> None:
+    def started(self, key: str) -> None:
+        """The article is being extracted now (a run that dies leaves it `running`, then pending)."""
         with self._transaction():
             self.db.execute("UPDATE articles SET status = 'running', updated_at = ? WHERE key = ?", (time.time(), key))
 
-    def mark_done(
-        self,
-        key: str,
-        result_json: str,
-        *,
-        usage: Usage,
-        attempts: int,
-        latency_ms: float | None,
-        reused_from: str | None = None,
-    ) -> None:
+    def spent(self, key: str, usage: Usage, *, calls: int = 1) -> None:
+        """A live model call for the article ended: counted now, whatever becomes of the article."""
         with self._transaction():
             self.db.execute(
-                "UPDATE articles SET status = 'done', result = ?, attempts = ?, prompt_tokens = ?, "
-                "completion_tokens = ?, total_tokens = ?, latency_ms = ?, reused_from = ?, error_class = NULL, "
-                "error_cause = NULL, error_message = NULL, updated_at = ? WHERE key = ?",
-                (
-                    result_json,
-                    attempts,
-                    usage.prompt_tokens,
-                    usage.completion_tokens,
-                    usage.total_tokens,
-                    latency_ms,
-                    reused_from,
-                    time.time(),
-                    key,
-                ),
+                "UPDATE articles SET spent_calls = spent_calls + ?, spent_prompt_tokens = spent_prompt_tokens + ?, "
+                "spent_completion_tokens = spent_completion_tokens + ?, "
+                "spent_total_tokens = spent_total_tokens + ? WHERE key = ?",
+                (calls, usage.prompt_tokens, usage.completion_tokens, usage.total_tokens, key),
             )
 
-    def mark_failed(
-        self,
-        key: str,
-        *,
-        error_class: str,
-        cause: str,
-        message: str,
-        attempts: int,
-        usage: Usage | None = None,
-        latency_ms: float | None,
-    ) -> None:
-        usage = usage or Usage()
+    def release(self, key: str) -> None:
+        """One article back to pending: its failure was the job's, not the article's."""
+        self.requeue(key)
+
+    def record(self, outcome: Outcome) -> None:
+        """The article's done or failed outcome, its result in the same transaction."""
+        usage = outcome.usage
+        done = outcome.status is Status.DONE
         with self._transaction():
             self.db.execute(
-                "UPDATE articles SET status = 'failed', result = NULL, error_class = ?, error_cause = ?, "
-                "error_message = ?, attempts = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?, "
-                "latency_ms = ?, updated_at = ? WHERE key = ?",
+                "UPDATE articles SET status = ?, result = ?, attempts = ?, prompt_tokens = ?, completion_tokens = ?, "
+                "total_tokens = ?, latency_ms = ?, reused_from = ?, error_class = ?, error_cause = ?, "
+                "error_message = ?, http_status = ?, updated_at = ? WHERE key = ?",
                 (
-                    error_class,
-                    cause,
-                    message,
-                    attempts,
+                    "done" if done else "failed",
+                    outcome.line if done else None,
+                    outcome.attempts,
                     usage.prompt_tokens,
                     usage.completion_tokens,
                     usage.total_tokens,
-                    latency_ms,
+                    outcome.latency_ms,
+                    outcome.reused_from,
+                    None if done else outcome.error_class,
+                    None if done or outcome.cause is None else str(outcome.cause),
+                    None if done else outcome.message,
+                    None if done else outcome.http_status,
                     time.time(),
-                    key,
+                    outcome.key,
                 ),
             )

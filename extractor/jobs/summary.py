@@ -1,7 +1,9 @@
 """The end-of-job summary: counts, failures by reason, tokens, estimated cost, latency.
 
-Cost comes from `prices.json` (USD per million tokens, editable); a model it does not list
-gets no cost at all rather than a guess.
+One cost figure, priced by where each request ran: tokens a Batch API batch answered at the
+batch price (`batch_input`/`batch_output`), every other token at the live price. Prices come
+from `prices.json` (USD per million tokens, editable); a model it does not list (or a batch
+price it lacks) gets no cost at all rather than a guess.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from ..engines.local import BatchOutcome
+from ..errors import Cause
 from ..model_call.transport import CallMeter
 from ..schemas import Usage
+from .outcome import Origin, Outcome, Status
 
 
 @lru_cache(maxsize=1)
@@ -25,11 +28,17 @@ def price_table() -> dict[str, dict[str, float]]:
     return {model: prices for model, prices in raw.items() if not model.startswith("_")}
 
 
-def estimated_cost(model: str, usage: Usage) -> float | None:
+def estimated_cost(model: str, usage: Usage, *, batch: Usage | None = None) -> float | None:
+    """USD for `usage`, of which `batch` was answered by the Batch API (priced as such)."""
     prices = price_table().get(model)
-    if prices is None:
+    batch = batch or Usage()
+    if prices is None or (batch != Usage() and "batch_input" not in prices):
         return None
-    return (usage.prompt_tokens * prices["input"] + usage.completion_tokens * prices["output"]) / 1_000_000
+    live = usage - batch
+    cost = live.prompt_tokens * prices["input"] + live.completion_tokens * prices["output"]
+    if batch != Usage():
+        cost += batch.prompt_tokens * prices["batch_input"] + batch.completion_tokens * prices["batch_output"]
+    return cost / 1_000_000
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -42,7 +51,13 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 @dataclass
 class Summary:
-    """Failed articles count with what they spent: tokens are paid for whether or not the answer was usable."""
+    """Failed articles count with what they spent: tokens are paid for whether or not the answer was usable.
+
+    Tokens over all runs come from the job store when there is one (`count_store`: every live
+    call, recorded as it ended, those of killed runs included), else from the outcomes
+    (earlier runs' results plus this run's). The Batch API engine feeds the tokens its
+    batches answered (`count_batch`), so the one cost figure prices them at the batch price.
+    """
 
     model: str
     planned: int = 0  # articles in the job; those neither done nor failed were not run (stopped early)
@@ -55,6 +70,8 @@ class Summary:
     failures: Counter = field(default_factory=Counter)
     earlier_usage: Usage = field(default_factory=Usage)  # what earlier runs spent on these articles
     run_usage: Usage = field(default_factory=Usage)  # this run only
+    store_usage: Usage | None = None  # every live call of the job store, over all runs
+    batch_usage: Usage = field(default_factory=Usage)  # answered by Batch API batches, over all runs
     latencies: list[float] = field(default_factory=list)
     wall_seconds: float = 0.0
 
@@ -68,15 +85,22 @@ class Summary:
 
     @property
     def usage(self) -> Usage:
-        """Every article's extraction, earlier runs included."""
+        """Every token the job paid for, earlier runs included."""
+        if self.store_usage is not None:
+            return self.store_usage + self.batch_usage
         return self.earlier_usage + self.run_usage
 
-    def add(self, outcome: BatchOutcome) -> None:
-        if outcome.status == "done":
+    @property
+    def cost(self) -> float | None:
+        """The job's estimated cost in USD, each token priced where its request ran; None without prices."""
+        return estimated_cost(self.model, self.usage, batch=self.batch_usage)
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.status is Status.DONE:
             self.done += 1
         else:
             self.failed += 1
-            self.failures[outcome.cause or "unknown"] += 1
+            self.failures[str(outcome.cause or Cause.INTERNAL_ERROR)] += 1
         self.reused += outcome.reused and not outcome.resumed
         self.resumed += outcome.resumed
         if outcome.reused:
@@ -86,8 +110,8 @@ class Summary:
         else:
             self.run_usage = self.run_usage + outcome.usage
             self.attempts += outcome.attempts
-            self.extracted += outcome.cause != "input"
-        if outcome.latency_ms is not None and outcome.cause != "input":
+            self.extracted += outcome.origin is not Origin.INPUT
+        if outcome.latency_ms is not None and outcome.origin is not Origin.INPUT:
             self.latencies.append(outcome.latency_ms)
 
     def count_calls(self, meter: CallMeter) -> None:
@@ -95,9 +119,16 @@ class Summary:
         self.attempts = meter.attempts
         self.run_usage = meter.usage
 
+    def count_store(self, usage: Usage) -> None:
+        """The job store's tokens over all runs (`StoreReader.usage`): what the summary reports as spent."""
+        self.store_usage = usage
+
+    def count_batch(self, usage: Usage) -> None:
+        """Tokens the Batch API's batches answered (over all runs): priced at the batch price."""
+        self.batch_usage = usage
+
     def as_dict(self) -> dict[str, Any]:
-        cost = estimated_cost(self.model, self.usage)
-        run_cost = estimated_cost(self.model, self.run_usage)
+        cost = self.cost
         return {
             "model": self.model,
             "articles": {
@@ -113,8 +144,8 @@ class Summary:
             "model_calls": self.attempts,
             "tokens": self.usage.model_dump(),
             "tokens_this_run": self.run_usage.model_dump(),
+            "batch_tokens": self.batch_usage.model_dump(),
             "estimated_cost_usd": None if cost is None else round(cost, 6),
-            "estimated_cost_this_run_usd": None if run_cost is None else round(run_cost, 6),
             "latency_ms": {"p50": percentile(self.latencies, 0.5), "p95": percentile(self.latencies, 0.95)},
             "wall_seconds": round(self.wall_seconds, 3),
         }
@@ -143,7 +174,10 @@ def render(summary: Summary) -> Any:
         "tokens", f"{tokens['total_tokens']:,} ({tokens['prompt_tokens']:,} in, {tokens['completion_tokens']:,} out)"
     )
     cost = data["estimated_cost_usd"]
-    table.add_row("estimated cost", f"${cost:.4f}" if cost is not None else f"unknown (no price for {summary.model!r})")
+    priced = f"${cost:.4f}" if cost is not None else f"unknown (no price for {summary.model!r})"
+    if summary.batch_usage.total_tokens:
+        priced += f" ({summary.batch_usage.total_tokens:,} tokens answered by the Batch API, at its price)"
+    table.add_row("estimated cost", priced)
     latency = data["latency_ms"]
     if latency["p50"] is not None:
         table.add_row("latency p50 / p95", f"{latency['p50']:.0f} ms / {latency['p95']:.0f} ms")

@@ -9,7 +9,8 @@ transport. The SDK's own retries are off; transport retries happen once, in
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Literal, overload
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 import httpx2
 import instructor
@@ -27,6 +28,18 @@ if TYPE_CHECKING:
 # What a caller may hand in as the innermost transport: one httpx transport, sync or async
 # (httpx's MockTransport is both).
 CallerTransport = httpx2.BaseTransport | httpx2.AsyncBaseTransport
+
+
+class AnswerLayer(Protocol):
+    """A transport layer put between what answers (fixtures, the server) and the retries and
+    metering above it, so what it answers is retried, metered and validated like a live answer.
+
+    Engines bring their own (the Batch API engine answers from its batches this way): the
+    model call never imports an engine.
+    """
+
+    def __call__(self, transport: Any, *, is_async: bool) -> Any: ...
+
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Local and replay never leave the process; the SDK still wants a URL and a key.
@@ -109,8 +122,9 @@ def build_transport(
     is_async: bool,
     throttle: Throttle | None = None,
     http_transport: CallerTransport | None = None,
+    layers: Sequence[AnswerLayer] = (),
 ) -> RetryingTransport | AsyncRetryingTransport:
-    """Retries and metering over fixtures (per `fixtures_mode`) over what answers."""
+    """Retries and metering over the engines' `layers` over fixtures (per `fixtures_mode`) over what answers."""
     from ..replay import wrap_transport
 
     def inner() -> Any:
@@ -124,10 +138,9 @@ def build_transport(
         provider=provider,
         is_async=is_async,
     )
-    from ..engines.batch_api.intercept import intercept
-
-    # Above the fixtures, below retries and metering: batch answers are metered like live ones.
-    answering = intercept(answering, is_async=is_async)
+    for layer in layers:
+        # Above the fixtures, below retries and metering: what a layer answers is metered like a live answer.
+        answering = layer(answering, is_async=is_async)
     options = RetryOptions.from_settings(settings)
     if is_async:
         return AsyncRetryingTransport(answering, options, throttle)
@@ -183,6 +196,7 @@ def open_openai(
     is_async: Literal[False],
     throttle: Throttle | None = None,
     http_transport: CallerTransport | None = None,
+    layers: Sequence[AnswerLayer] = (),
 ) -> openai.OpenAI: ...
 
 
@@ -194,6 +208,7 @@ def open_openai(
     is_async: Literal[True],
     throttle: Throttle | None = None,
     http_transport: CallerTransport | None = None,
+    layers: Sequence[AnswerLayer] = (),
 ) -> openai.AsyncOpenAI: ...
 
 
@@ -204,6 +219,7 @@ def open_openai(
     is_async: bool,
     throttle: Throttle | None = None,
     http_transport: CallerTransport | None = None,
+    layers: Sequence[AnswerLayer] = (),
 ) -> openai.OpenAI | openai.AsyncOpenAI:
     """An openai SDK client over our transports, with SDK retries off; the caller closes it.
 
@@ -211,7 +227,9 @@ def open_openai(
     fixtures still wrap it, and closing the client leaves it open.
     """
     api_key, base_url = _credentials(settings, provider, own_transport=http_transport is not None)
-    transport = build_transport(settings, provider, is_async=is_async, throttle=throttle, http_transport=http_transport)
+    transport = build_transport(
+        settings, provider, is_async=is_async, throttle=throttle, http_transport=http_transport, layers=layers
+    )
     timeout = httpx2.Timeout(settings.request_timeout, connect=min(10.0, settings.request_timeout))
     if isinstance(transport, AsyncRetryingTransport):
         async_http = httpx2.AsyncClient(transport=transport, timeout=timeout)
@@ -281,9 +299,20 @@ class ModelClients:
         self._async_loop: asyncio.AbstractEventLoop | None = None
         self._opened: openai.OpenAI | None = None
         self._opened_async: openai.AsyncOpenAI | None = None
+        self.layers: list[AnswerLayer] = []
+        # How many layers each client was opened with: one opened before a layer was added is reopened.
+        self._sync_layers = self._async_layers = 0
+
+    def add_layer(self, layer: AnswerLayer) -> None:
+        """Put `layer` under the retries and metering of the clients opened from now on."""
+        if self._given is not None or self._given_async is not None:
+            raise ConfigError("a caller's own openai client has no transport layers to add to")
+        self.layers.append(layer)
 
     def sync(self) -> instructor.Instructor:
         """The sync client."""
+        if self._sync is not None and self._sync_layers != len(self.layers):
+            self.close_sync()
         if self._sync is None:
             if self._given is not None:
                 self._sync = wrap_client(self._given, self.settings, self.provider)
@@ -293,16 +322,23 @@ class ModelClients:
                 raise ConfigError("http_transport is async-only: use aextract or abatch")
             else:
                 self._opened = open_openai(
-                    self.settings, self.provider, is_async=False, throttle=self.throttle, http_transport=self._transport
+                    self.settings,
+                    self.provider,
+                    is_async=False,
+                    throttle=self.throttle,
+                    http_transport=self._transport,
+                    layers=tuple(self.layers),
                 )
+                self._sync_layers = len(self.layers)
                 self._sync = wrap_client(self._opened, self.settings, self.provider, direct=True)
         return self._sync
 
     async def async_(self) -> instructor.AsyncInstructor:
         """The async client for the running event loop."""
         loop = asyncio.get_running_loop()
-        if self._async is not None and self._async_loop is not loop:
-            # Its pooled connections belong to a loop that has ended (a second asyncio.run).
+        if self._async is not None and (self._async_loop is not loop or self._async_layers != len(self.layers)):
+            # Its pooled connections belong to a loop that has ended (a second asyncio.run), or
+            # it was opened before an engine added a layer.
             await self.aclose_async()
         if self._async is None:
             if self._given_async is not None:
@@ -313,8 +349,14 @@ class ModelClients:
                 raise ConfigError("http_transport is sync-only: use extract or batch")
             else:
                 self._opened_async = open_openai(
-                    self.settings, self.provider, is_async=True, throttle=self.throttle, http_transport=self._transport
+                    self.settings,
+                    self.provider,
+                    is_async=True,
+                    throttle=self.throttle,
+                    http_transport=self._transport,
+                    layers=tuple(self.layers),
                 )
+                self._async_layers = len(self.layers)
                 self._async = wrap_client(self._opened_async, self.settings, self.provider, direct=True)
             self._async_loop = loop
         return self._async

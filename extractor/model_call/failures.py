@@ -16,7 +16,7 @@ from instructor.core.exceptions import IncompleteOutputException, InstructorErro
 from pydantic import ValidationError
 from tenacity import RetryError
 
-from ..errors import ExtractionFailed, ExtractorError, ProviderUnavailable
+from ..errors import Cause, ExtractionFailed, ExtractorError, ProviderUnavailable
 from ..replay.context import last_replayed
 from ..replay.redact import redact_secrets
 
@@ -65,9 +65,8 @@ def _status_error(error: openai.APIStatusError, attempts: int) -> ExtractorError
         return ProviderUnavailable(f"the model server refused the credentials (HTTP {status}); check OPENAI_API_KEY")
     if status == 404:
         return ProviderUnavailable("the model server answered 404: check --model and --base-url")
-    cause = "rate_limited" if status == 429 else f"http_{status}"
     detail = "rate limited (429) after every retry" if status == 429 else f"the model server answered HTTP {status}"
-    return ExtractionFailed(detail, cause=cause, attempts=attempts)
+    return ExtractionFailed(detail, cause=Cause.for_status(status), attempts=attempts, http_status=status)
 
 
 def to_extractor_error(exc: BaseException, *, attempts: int = 0) -> ExtractorError:
@@ -90,20 +89,22 @@ def _named(exc: BaseException, chain: list[BaseException], attempts: int) -> Ext
         if isinstance(link, openai.APIStatusError):
             return _status_error(link, attempts)
         if isinstance(link, openai.APITimeoutError):
-            return ExtractionFailed("the model server timed out after every retry", cause="timeout", attempts=attempts)
+            return ExtractionFailed(
+                "the model server timed out after every retry", cause=Cause.TIMEOUT, attempts=attempts
+            )
         if isinstance(link, openai.APIConnectionError):
             # What went wrong underneath (refused, reset, an untrusted certificate), if said.
             detail = _first_line(link.__cause__)
             return ExtractionFailed(
                 "could not reach the model server after every retry" + (f" ({detail})" if detail else ""),
-                cause="connection",
+                cause=Cause.CONNECTION,
                 attempts=attempts,
             )
         if isinstance(link, IncompleteOutputException):
             last = completion_text(getattr(link, "last_completion", None))
             return ExtractionFailed(
                 f"the model's answer was cut off at max_tokens{_replayed_from()}",
-                cause="output_truncated",
+                cause=Cause.OUTPUT_TRUNCATED,
                 last_output=_clip(last),
             )
     if isinstance(exc, InstructorRetryException):
@@ -113,11 +114,14 @@ def _named(exc: BaseException, chain: list[BaseException], attempts: int) -> Ext
         reason = _first_line(last_error) or "invalid answer"
         return ExtractionFailed(
             f"no valid answer after {exc.n_attempts} attempts: {reason}{_replayed_from()}",
-            cause="invalid_output",
+            cause=Cause.INVALID_OUTPUT,
             last_output=_clip(last),
             attempts=exc.n_attempts,
         )
-    return ExtractionFailed(f"model call failed: {type(exc).__name__}: {exc}", cause=type(exc).__name__)
+    # A model-call failure of a kind not mapped above (an SDK or HTTP error class of its own).
+    return ExtractionFailed(
+        f"model call failed: {type(exc).__name__}: {exc}", cause=Cause.INTERNAL_ERROR, attempts=attempts
+    )
 
 
 def _replayed_from() -> str:

@@ -12,7 +12,7 @@ import contextvars
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx2
@@ -22,6 +22,12 @@ from ..settings import Settings
 from .gate import current_gate
 from .retry import MAX_RETRY_AFTER, Throttle, async_transport_retrying, retry_after_seconds, transport_retrying
 
+# A response answered by a layer under the transport rather than by a live call (the Batch API
+# engine's answers) carries this extension with where it was answered: its tokens were paid
+# there, at that price, and are not a live call's.
+ANSWERED_BY = "extractor_answered_by"
+BATCH_ANSWER = "batch"
+
 
 @dataclass
 class CallMeter:
@@ -29,23 +35,46 @@ class CallMeter:
 
     Meters nest: a call counts in the innermost meter and in every meter around it, so a
     batch still knows what an article spent when the extraction failed and took its own
-    meter with it, and what a whole run spent.
+    meter with it, and what a whole run spent. `on_call` (of the meter a call is made in)
+    hears of each live call as it ends, to record it durably before the article is done.
     """
 
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
+    # Of `attempts` and `usage`, the answers a Batch API batch gave (paid there, at the batch price).
+    batch_answers: int = 0
+    batch_usage: Usage = field(default_factory=Usage)
     # Seconds its requests waited for a slot of a batch's gate: queueing, not latency.
     waiting: float = 0.0
     parent: CallMeter | None = field(default=None, repr=False)
+    on_call: Callable[[Usage], None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, response: httpx2.Response | None) -> None:
         """One request sent; `None` when it never got an answer (timeout, dropped connection)."""
         usage = usage_of(response) if response is not None and response.status_code == 200 else Usage()
+        from_batch = response is not None and response.extensions.get(ANSWERED_BY) == BATCH_ANSWER
         for meter in self._chain():
             with meter._lock:
                 meter.attempts += 1
                 meter.usage = meter.usage + usage
+                if from_batch:
+                    meter.batch_answers += 1
+                    meter.batch_usage = meter.batch_usage + usage
+        if not from_batch:
+            for meter in self._chain():
+                if meter.on_call is not None:
+                    meter.on_call(usage)
+
+    @property
+    def live_attempts(self) -> int:
+        """Requests sent to the model server itself (not answered from a batch)."""
+        return self.attempts - self.batch_answers
+
+    @property
+    def live_usage(self) -> Usage:
+        """Tokens of the answers the model server itself gave."""
+        return self.usage - self.batch_usage
 
     def waited(self, seconds: float) -> None:
         """A request waited `seconds` for a slot of its batch's gate."""
@@ -64,13 +93,15 @@ class CallMeter:
 _current_meter: contextvars.ContextVar[CallMeter | None] = contextvars.ContextVar("extractor_meter", default=None)
 
 
-def start_metering(parent: CallMeter | None = None) -> tuple[CallMeter, contextvars.Token]:
+def start_metering(
+    parent: CallMeter | None = None, *, on_call: Callable[[Usage], None] | None = None
+) -> tuple[CallMeter, contextvars.Token[CallMeter | None]]:
     """A meter for what follows in this context, inside `parent` or else the current meter."""
-    meter = CallMeter(parent=parent if parent is not None else _current_meter.get())
+    meter = CallMeter(parent=parent if parent is not None else _current_meter.get(), on_call=on_call)
     return meter, _current_meter.set(meter)
 
 
-def stop_metering(token: contextvars.Token) -> None:
+def stop_metering(token: contextvars.Token[CallMeter | None]) -> None:
     _current_meter.reset(token)
 
 

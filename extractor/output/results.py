@@ -55,8 +55,15 @@ class _ArticleHead(_Loose):
     title: str | None = None
 
 
+class _Notice(_Loose):
+    code: str
+    detail: str = ""
+    path: str | None = None
+
+
 class _Meta(_Loose):
     warnings: list[str] = []
+    notices: list[_Notice] = []
 
 
 class ReadableResult(_Loose):

@@ -11,25 +11,26 @@ A quote is looked up in three steps, the first hit wins:
 For normalized and fuzzy hits the quote is replaced by the text it was found at, so every
 found Evidence satisfies `text[start:end] == quote`; `match` records how it was found.
 
-Modes: strict drops items none of whose evidence is found (warning `dropped <kind> ...`) and
-removes the unfound evidence of the others; a statement's direct `quote` that is not in the
-text is set to null with a warning (the statement itself stands or falls by its evidence).
-flag keeps everything, unfound evidence with `match` null. off leaves the extraction alone.
+Modes: strict drops items none of whose evidence is found (notice `dropped_ungrounded`,
+warning `dropped <kind> ...`) and removes the unfound evidence of the others; a statement's
+direct `quote` that is not in the text is set to null with a notice `quote_not_found` (the
+statement itself stands or falls by its evidence). flag keeps everything, unfound evidence with
+`match` null (a quote not found is noted, and kept). off leaves the extraction alone.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import cached_property, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from ..schemas import ArticleExtraction, Evidence
+from ..schemas import ArticleExtraction, Evidence, Notice, NoticeCode
+from .notices import noted
 
 MIN_FUZZY_CHARS = 24
-DROP_WARNING = re.compile(r"^dropped (exercise|aircraft|statement) .*: evidence not found")
+FIELDS = {"exercise": "exercises", "aircraft": "aircraft", "statement": "statements"}
 
 _FOLD = str.maketrans(
     {
@@ -170,51 +171,48 @@ def _label(kind: str, item: Any) -> str:
     return item.name or item.description[:60]
 
 
-def _ground_items(kind: str, items: list[Any], finder: SpanFinder, mode: str, warnings: list[str]) -> list[Any]:
+def _ground_items(kind: str, items: list[Any], finder: SpanFinder, mode: str, notices: list[Notice]) -> list[Any]:
     kept = []
-    for item in items:
+    for index, item in enumerate(items):
+        path = f"{FIELDS[kind]}[{index}]"
         evidence = [_ground(ev, finder) for ev in item.evidence]
         found = [ev for ev in evidence if ev.match is not None]
         if mode == "strict" and not found:
-            warnings.append(
-                f"dropped {kind} {_label(kind, item)!r}: evidence not found: {item.evidence[0].quote[:120]!r}"
-            )
+            detail = f"dropped {kind} {_label(kind, item)!r}: evidence not found: {item.evidence[0].quote[:120]!r}"
+            notices.append(Notice(code=NoticeCode.DROPPED_UNGROUNDED, detail=detail, path=path))
             continue
         update: dict[str, Any] = {"evidence": found if mode == "strict" else evidence}
         if kind == "statement" and item.quote is not None:
-            update.update(_ground_quote(item, finder, mode, warnings))
+            update.update(_ground_quote(item, finder, mode, notices, path=f"{path}.quote"))
         kept.append(item.model_copy(update=update))
     return kept
 
 
-def _ground_quote(item: Any, finder: SpanFinder, mode: str, warnings: list[str]) -> dict[str, Any]:
+def _ground_quote(item: Any, finder: SpanFinder, mode: str, notices: list[Notice], *, path: str) -> dict[str, Any]:
     span = finder.find(item.quote)
     if span is not None:
         return {"quote": finder.text[span[0] : span[1]]}
     action = "set to null" if mode == "strict" else "kept"
-    warnings.append(f"statement quote of {item.speaker.name!r} not found, {action}: {item.quote[:120]!r}")
+    detail = f"statement quote of {item.speaker.name!r} not found, {action}: {item.quote[:120]!r}"
+    notices.append(Notice(code=NoticeCode.QUOTE_NOT_FOUND, detail=detail, path=path))
     return {"quote": None} if mode == "strict" else {}
 
 
 def ground_extraction(
     extraction: ArticleExtraction, text: str, *, mode: str = "strict", threshold: float = 90.0
 ) -> ArticleExtraction:
+    """Locate every quote in `text`; notices name the items `path`s as the model gave them."""
     if mode == "off":
         return extraction
     if mode not in ("strict", "flag"):
         raise ValueError(f"grounding mode must be strict, flag or off, not {mode!r}")
     finder = span_finder(text, threshold)
-    warnings = list(extraction.meta.warnings)
+    notices: list[Notice] = []
     return extraction.model_copy(
         update={
-            "exercises": _ground_items("exercise", extraction.exercises, finder, mode, warnings),
-            "aircraft": _ground_items("aircraft", extraction.aircraft, finder, mode, warnings),
-            "statements": _ground_items("statement", extraction.statements, finder, mode, warnings),
-            "meta": extraction.meta.model_copy(update={"warnings": warnings}),
+            "exercises": _ground_items("exercise", extraction.exercises, finder, mode, notices),
+            "aircraft": _ground_items("aircraft", extraction.aircraft, finder, mode, notices),
+            "statements": _ground_items("statement", extraction.statements, finder, mode, notices),
+            "meta": noted(extraction.meta, notices),
         }
     )
-
-
-def is_drop_warning(warning: str) -> bool:
-    """Whether a meta warning records an item dropped as ungrounded."""
-    return DROP_WARNING.match(warning) is not None

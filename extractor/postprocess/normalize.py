@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from ..schemas import Actor, Aircraft, ArticleExtraction, Exercise, PoliticalStatement
+from ..schemas import Actor, Aircraft, ArticleExtraction, Exercise, Notice, NoticeCode, PoliticalStatement
 from .dates import resolve_date_text
 from .gazetteer import AircraftEntry, Gazetteer, alias_key, designation_key, load_gazetteer, parse_designation
 from .merge import merge_aircraft, merge_exercises, merge_statements
+from .notices import noted
 
 NOT_AIRCRAFT_PREFIX = "removed aircraft"
 
@@ -112,12 +113,13 @@ def _statement(item: PoliticalStatement, gaz: Gazetteer, published: dt.date | No
 
 def normalize_extraction(extraction: ArticleExtraction, *, gazetteer: Gazetteer | None = None) -> ArticleExtraction:
     gaz = gazetteer or load_gazetteer()
-    warnings = list(extraction.meta.warnings)
+    notices: list[Notice] = []
     aircraft: list[Aircraft] = []
-    for item in extraction.aircraft:
+    for index, item in enumerate(extraction.aircraft):
         normalized = _aircraft(item, gaz)
         if normalized is None:
-            warnings.append(f"{NOT_AIRCRAFT_PREFIX} {item.designation!r}: not an aircraft (gazetteer)")
+            detail = f"{NOT_AIRCRAFT_PREFIX} {item.designation!r}: not an aircraft (gazetteer)"
+            notices.append(Notice(code=NoticeCode.NOT_AIRCRAFT, detail=detail, path=f"aircraft[{index}]"))
         else:
             aircraft.append(normalized)
     published = extraction.article.published
@@ -126,6 +128,6 @@ def normalize_extraction(extraction: ArticleExtraction, *, gazetteer: Gazetteer 
             "exercises": merge_exercises([_exercise(e, gaz, published) for e in extraction.exercises]),
             "aircraft": merge_aircraft(aircraft),
             "statements": merge_statements([_statement(s, gaz, published) for s in extraction.statements]),
-            "meta": extraction.meta.model_copy(update={"warnings": warnings}),
+            "meta": noted(extraction.meta, notices),
         }
     )

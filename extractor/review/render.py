@@ -3,8 +3,8 @@
 The article text is shown with every grounded evidence span highlighted and coloured by item
 type; overlapping spans are split into segments, each `<mark data-items="...">` listing every
 item it supports. The side list holds one entry per item; clicking one marks and scrolls to
-its spans. Items with no grounded evidence and items dropped as ungrounded (meta.warnings)
-are listed apart. Without the article text only the items and their quotes are shown.
+its spans. Items with no grounded evidence and items dropped as ungrounded (`meta.notices`
+with code `dropped_ungrounded`) are listed apart. Without the article text only the items and their quotes are shown.
 
 This module only shapes the data; `templates/page.html.j2` writes the markup, with
 autoescaping on, so no value reaches the page unescaped.
@@ -19,7 +19,8 @@ from typing import Any
 
 import jinja2
 
-from ..postprocess.grounding import is_drop_warning
+from ..postprocess.notices import with_code
+from ..schemas import NoticeCode
 
 _KINDS = (
     ("exercises", "exercise"),
@@ -159,7 +160,7 @@ def _section(result: dict[str, Any], text: str | None, prefix: str) -> SectionVi
             found = _grounded(item, text)
             spans += [(s, e, view.item_id, kind) for s, e in found]
             (section.listed if found else section.ungrounded).append(view)
-    section.dropped = [w for w in (result.get("meta") or {}).get("warnings", []) if is_drop_warning(w)]
+    section.dropped = [notice.detail for notice in with_code(result.get("meta"), NoticeCode.DROPPED_UNGROUNDED)]
     if text is not None:
         section.segments = _segments(text, spans)
     return section

@@ -1,4 +1,4 @@
-"""The one adapter between the service and the extraction library: Extractor, BatchJob, JobStore.
+"""The one adapter between the service and the extraction library: the unit of work, BatchJob, JobStore.
 
 Everything the service knows about how extraction and batch jobs work is here, so a change
 to those APIs is adapted in this module alone.
@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..engines.local import BatchJob, failure_cause
-from ..errors import ConfigError, ExtractorError, InputError
+from ..engines.local import BatchJob
+from ..errors import ConfigError, InputError, cause_of
 from ..input.article import ArticleInput, article_from_record
 from ..input.sources import InputFailure, SourcedArticle, SourceItem
+from ..jobs.outcome import Origin, Status
 from ..jobs.store import JobStore, Plan, StoreReader, open_reader
 from ..jobs.summary import estimated_cost
+from ..jobs.unit import Work, run_unit
 from ..model_call.retry import Throttle
 from ..output.files import write_atomically, write_json_atomically
 from ..pipeline import Extractor
@@ -80,23 +82,18 @@ class Engine:
     def article(self, record: Any, where: str) -> ArticleInput:
         return article_from_record(record, where=where, max_bytes=self.settings.max_input_bytes)
 
-    async def extract(
-        self, article: ArticleInput, grounding: GroundingMode | None, *, source: str
-    ) -> ArticleExtraction:
-        """Extract one article once a slot is free; a request (not a job) may get 429 instead."""
-        extractor = self.extractor(grounding)
-        async with self.gate.slot(may_refuse=source == "request"):
-            started = time.perf_counter()
-            try:
-                result = await extractor.aextract_article(article)
-            except Exception as error:
-                reason = failure_cause(error) if isinstance(error, ExtractorError) else "internal_error"
-                attempts = getattr(error, "attempts", 0) or 0
-                self.metrics.observe_failure(source, time.perf_counter() - started, reason, attempts)
-                raise
-        meta = result.meta
-        self.metrics.observe_success(source, time.perf_counter() - started, meta.usage, meta.attempts)
-        return result
+    async def extract(self, article: ArticleInput, grounding: GroundingMode | None) -> ArticleExtraction:
+        """Extract one request's article now (the unit of work, recording nothing); its error as raised.
+
+        A request may get 429 instead of waiting when too many wait already.
+        """
+        work = Work(GatedExtractor(self, grounding, source="request"), stop_on_refusal=False, keep_exceptions=True)
+        outcome = await run_unit(SourcedArticle("request", article), work)
+        if outcome is None:  # only a stopping job skips an article
+            raise RuntimeError("the extraction was not run")
+        if outcome.status is not Status.DONE or outcome.result is None:
+            outcome.raise_error()
+        return outcome.result
 
     async def aclose(self) -> None:
         for extractor in self._extractors.values():
@@ -105,19 +102,34 @@ class Engine:
                 await closer()
 
 
-class JobExtractor:
-    """What a BatchJob drives: one Extractor, seen through the engine's gate and metrics."""
+class GatedExtractor:
+    """An Extractor seen through the engine's gate and metrics: what the unit of work drives.
 
-    def __init__(self, engine: Engine, grounding: GroundingMode | None) -> None:
+    `source` is "request" (may be refused with 429 when the queue is full) or "job" (waits).
+    """
+
+    def __init__(self, engine: Engine, grounding: GroundingMode | None, *, source: str) -> None:
         self._engine = engine
-        self._grounding = grounding
+        self._source = source
         self._extractor = engine.extractor(grounding)
         self.settings = self._extractor.settings
-        self.fingerprint = self._extractor.fingerprint
+        self.reuse_key = self._extractor.reuse_key
         self.throttle = engine.throttle
 
     async def aextract_article(self, article: ArticleInput) -> ArticleExtraction:
-        return await self._engine.extract(article, self._grounding, source="job")
+        """Extract once a slot is free, metered by source."""
+        metrics = self._engine.metrics
+        async with self._engine.gate.slot(may_refuse=self._source == "request"):
+            started = time.perf_counter()
+            try:
+                result = await self._extractor.aextract_article(article)
+            except Exception as error:
+                attempts = getattr(error, "attempts", 0) or 0
+                metrics.observe_failure(self._source, time.perf_counter() - started, cause_of(error), attempts)
+                raise
+        meta = result.meta
+        metrics.observe_success(self._source, time.perf_counter() - started, meta.usage, meta.attempts)
+        return result
 
 
 # -- job input ----------------------------------------------------------------------------
@@ -268,7 +280,7 @@ class JobManager:
         store = JobStore(job.db)
         try:
             lines = read_stored(job.articles)
-            extractor = JobExtractor(self.engine, job.meta.get("grounding"))
+            extractor = GatedExtractor(self.engine, job.meta.get("grounding"), source="job")
             batch = BatchJob(extractor, store, concurrency=self.engine.gate.slots)
             plan = batch.plan(source_items(lines, self.engine))
         except BaseException:
@@ -283,8 +295,8 @@ class JobManager:
         try:
             async for outcome in batch.run(plan):
                 job.started = True
-                if outcome.status == "failed" and outcome.cause == "input" and not outcome.resumed:
-                    self.engine.metrics.failures.labels("input").inc()
+                if outcome.origin is Origin.INPUT:
+                    self.engine.metrics.failures.labels(str(outcome.cause)).inc()
             job.meta["finished_at"] = _now()
             job.save()
         except Exception as error:
@@ -315,7 +327,7 @@ class JobManager:
     def describe(self, job: Job) -> dict[str, Any]:
         """The job's public status document."""
         counts = self.counts(job)
-        usage = _read(job.db, StoreReader.usage, Usage())
+        usage = _read(job.db, StoreReader.usage, Usage())  # every call paid for, killed runs' included
         cost = estimated_cost(self.engine.settings.resolved_model(self._provider()), usage)
         return {
             "id": job.id,
@@ -368,7 +380,8 @@ class JobManager:
 
     def failures(self, job: Job) -> Iterator[bytes]:
         for row in _read(job.db, lambda store: list(store.rows(status="failed")), []):
-            failure = {"id": row.key, "reason": row.error_cause, "message": row.error_message}
+            outcome = row.outcome(origin=Origin.RESUMED)
+            failure = {"id": row.key, "reason": outcome.cause, "message": row.error_message}
             yield json.dumps(failure, ensure_ascii=False).encode() + b"\n"
 
     def review(self, job: Job) -> str:

@@ -50,7 +50,7 @@ async def extract(request: Request, grounding: Grounding = GroundingQuery) -> Re
         raise _invalid(error) from None
     engine = _manager(request).engine
     article = engine.article(record.as_record(), "body")
-    result = await engine.extract(article, grounding, source="request")
+    result = await engine.extract(article, grounding)
     return Response(result.model_dump_json(), media_type="application/json")
 
 

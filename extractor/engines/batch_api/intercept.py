@@ -25,7 +25,8 @@ from typing import Any
 
 import httpx2
 
-from ...errors import ExtractionFailed
+from ...errors import Cause, ExtractionFailed
+from ...model_call.transport import ANSWERED_BY, BATCH_ANSWER
 from ...replay.context import current_article_id
 from ...replay.keys import canonical_json, sha256_hex
 from ...testing.completions import answer_for
@@ -106,10 +107,10 @@ _REFUSALS = {
     NOT_IN_BATCH: "this request was not in the batch and live fallback is off (--no-live-fallback)",
 }
 _CAUSES = {
-    REASKED: "batch_invalid_answer",
-    ERRORED: "batch_request_error",
-    LEFT_OVER: "batch_left_over",
-    NOT_IN_BATCH: "batch_not_submitted",
+    REASKED: Cause.BATCH_INVALID_ANSWER,
+    ERRORED: Cause.BATCH_REQUEST_ERROR,
+    LEFT_OVER: Cause.BATCH_LEFT_OVER,
+    NOT_IN_BATCH: Cause.BATCH_NOT_SUBMITTED,
 }
 
 
@@ -128,7 +129,10 @@ def _answer(request: httpx2.Request) -> httpx2.Response | None:
         mode.from_batch += 1
         mode.answered.add(article_id)
         headers = {"content-type": "application/json"}
-        return httpx2.Response(200, headers=headers, content=(decision.body or "").encode(), request=request)
+        content = (decision.body or "").encode()
+        # Marked, so the meter prices its tokens as the batch's and never records them as a live call.
+        extensions = {ANSWERED_BY: BATCH_ANSWER}
+        return httpx2.Response(200, headers=headers, content=content, request=request, extensions=extensions)
     mode.live.setdefault(decision, set()).add(article_id)
     if not mode.live_fallback:
         raise ExtractionFailed(_REFUSALS[decision], cause=_CAUSES[decision])

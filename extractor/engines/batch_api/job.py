@@ -1,6 +1,6 @@
 """A batch job through the Batch API: submit, wait, then finish every article like the live path.
 
-`BatchApiRun.run(plan)` yields the same `BatchOutcome`s as `BatchJob.run`, into the same
+`BatchApiRun.run(plan)` yields the same `Outcome`s as `BatchJob.run`, into the same
 store: the articles are first written to request files, uploaded, batched and waited for
 (each step recorded before the next, see `state`), then the ordinary `BatchJob` processes
 every article with the batch's answers standing in for the model (see `intercept`), so
@@ -17,10 +17,11 @@ from typing import Any
 
 from ...errors import ConfigError
 from ...input.sources import SourceItem
+from ...jobs.outcome import Origin, Outcome
 from ...jobs.store import Plan
 from ...model_call.transport import CallMeter
-from ..local import BatchJob, BatchOutcome
-from .intercept import Serving, serving
+from ..local import BatchJob
+from .intercept import Serving, intercept, serving
 from .remote import BatchView, RemoteBatches
 from .requests import MAX_BYTES, MAX_REQUESTS, RequestLine, render_requests, request_lines, split_files
 from .state import FINAL_BATCH_STATUSES, BatchApiState, Chunk
@@ -63,6 +64,8 @@ class BatchApiRun:
     ) -> None:
         if job.extractor.provider == "local":
             raise ConfigError("--via batch-api needs an OpenAI-compatible server, not the local model")
+        # Batch answers come in under the retries and metering, as a live answer would.
+        job.extractor.add_answer_layer(intercept)
         self.job = job
         self.options = options or BatchApiOptions()
         self.on_status = on_status
@@ -90,13 +93,15 @@ class BatchApiRun:
     def plan(self, items: Iterable[SourceItem], *, retry_failed: bool = False) -> Plan:
         return self.job.plan(items, retry_failed=retry_failed)
 
-    async def run(self, plan: Plan) -> AsyncIterator[BatchOutcome]:
+    async def run(self, plan: Plan) -> AsyncIterator[Outcome]:
         await self.submit(plan)
         self.wait()
         answers = self.state.answers_by_body(self.fingerprint)
         with serving(answers, live_fallback=self.options.live_fallback) as served:
             self.served = served
             async for outcome in self.job.run(plan):
+                if outcome.origin is Origin.EXTRACTED and outcome.key in served.answered:
+                    outcome.origin = Origin.BATCH_API
                 yield outcome
 
     # -- steps ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 import openai
 
-from ...errors import ExtractionFailed, ExtractorError
+from ...errors import Cause, ExtractionFailed, ExtractorError, cause_of
 from ...model_call.client import open_openai
 from ...model_call.failures import to_extractor_error
 from ...replay import article_scope
@@ -67,11 +67,13 @@ def calling(step: str) -> Iterator[None]:
             raise to_extractor_error(exc) from exc
         detail = str(exc.message).splitlines()[0] if exc.message else ""
         raise ExtractionFailed(
-            f"batch-api {step}: the server answered HTTP {exc.status_code}: {detail}", cause=f"http_{exc.status_code}"
+            f"batch-api {step}: the server answered HTTP {exc.status_code}: {detail}",
+            cause=Cause.for_status(exc.status_code),
+            http_status=exc.status_code,
         ) from exc
     except Exception as exc:
         error = to_extractor_error(exc)
-        raise ExtractionFailed(f"batch-api {step}: {error}", cause=getattr(error, "cause", "batch_api")) from exc
+        raise ExtractionFailed(f"batch-api {step}: {error}", cause=cause_of(error)) from exc
 
 
 class RemoteBatches:

@@ -1,9 +1,10 @@
 """`extractor batch --engine ray`: the driver side of a Ray batch job.
 
-The driver connects to Ray (a local one using every core, or a cluster by `--address`),
-reads what the output already holds (resume: texts extracted with the same fingerprint are
-not sent again), streams the actors' outcome rows back, writes results and failures as
-they arrive and adds every outcome to the same `Summary` the local engine reports.
+The driver takes the output's lease (one run per output, like the job store's), connects
+to Ray (a local one using every core, or a cluster by `--address`), reads what the output
+already holds (resume: texts extracted with the same reuse key are not sent again), streams
+the actors' outcomes back, writes results and failures as they arrive and adds every
+outcome to the same `Summary` the local engine reports.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError
+from ...jobs.lease import OutputLease
+from ...jobs.outcome import Outcome
 from ...jobs.summary import Summary
 from ...settings import Settings
-from ..local import BatchOutcome
-from .actor import extract_dataset, outcome_from_row
-from .output import FailureWriter, Finished, ResultWriter, failures_path, read_finished
+from .actor import extract_dataset
+from .output import OutputStore
 from .sources import check_inputs, read_inputs
 
 # Larger known-sets travel through Ray's object store once instead of with every actor.
@@ -63,48 +65,38 @@ def default_workers() -> int:
 
 
 def run_ray_batch(
-    inputs: list[str], out: Path, settings: Settings, fingerprint: str, options: RayOptions, summary: Summary
+    inputs: list[str], out: Path, settings: Settings, reuse_key: str, options: RayOptions, summary: Summary
 ) -> None:
-    """Run the job, adding every article's outcome to `summary` as it completes."""
+    """Run the job, adding every article's outcome to `summary` as it completes.
+
+    `reuse_key` is the job's (`Extractor.reuse_key` of these settings). A second run on the
+    same output while this one holds its lease raises `StoreBusy`, before Ray starts.
+    """
     import ray
 
     check_inputs(inputs)
-    connect(options.address, quiet=options.quiet)
-    workers = options.workers or default_workers()
-    finished = read_finished(out, fmt=options.fmt, fingerprint=fingerprint) if options.resume else {}
-    results = ResultWriter(out, fmt=options.fmt, keep=finished)
-    failures = FailureWriter(failures_path(out))
-    known: Any = set(finished)
-    if len(known) > INLINE_KNOWN_LIMIT:
-        known = ray.put(known)
-    try:
-        per_actor = max(1, -(-options.concurrency // workers))
-        dataset = extract_dataset(
-            read_inputs(inputs, rows_per_block=per_actor),
-            settings=settings,
-            workers=workers,
-            concurrency=options.concurrency,
-            rpm=options.rpm,
-            tpm=options.tpm,
-            known=known,
-        )
-        for batch in dataset.iter_batches(batch_size=None, batch_format="pandas"):
-            outcomes = [_outcome(row, finished) for row in batch.to_dict("records")]
-            results.write(outcomes, fingerprint)
-            failures.write(outcomes)
-            for outcome in outcomes:
-                summary.add(outcome)
-    finally:
-        results.close()
-        failures.close()
-
-
-def _outcome(row: dict[str, Any], finished: dict[str, Finished]) -> BatchOutcome:
-    if row["status"] != "known":
-        return outcome_from_row(row)
-    earlier = finished[row["sha256"]]
-    if row["key"] in earlier.lines:
-        return earlier.outcome(row["key"], where=row.get("where"))
-    # The same text under another id: its result, copied (no model call), as the local engine does.
-    line = earlier.copied_for(row["line"])
-    return BatchOutcome(key=row["key"], status="done", where=row.get("where"), line=line, reused=True)
+    with OutputLease(out):
+        connect(options.address, quiet=options.quiet)
+        workers = options.workers or default_workers()
+        output = OutputStore(out, fmt=options.fmt, reuse_key=reuse_key, resume=options.resume)
+        known: Any = output.known
+        if len(known) > INLINE_KNOWN_LIMIT:
+            known = ray.put(known)
+        try:
+            per_actor = max(1, -(-options.concurrency // workers))
+            dataset = extract_dataset(
+                read_inputs(inputs, rows_per_block=per_actor),
+                settings=settings,
+                workers=workers,
+                concurrency=options.concurrency,
+                rpm=options.rpm,
+                tpm=options.tpm,
+                known=known,
+            )
+            for batch in dataset.iter_batches(batch_size=None, batch_format="pandas"):
+                outcomes = [output.resolve(Outcome.from_row(row)) for row in batch.to_dict("records")]
+                output.record_all(outcomes)
+                for outcome in outcomes:
+                    summary.add(outcome)
+        finally:
+            output.close()

@@ -1,11 +1,15 @@
 """What `--engine ray` writes, and what a rerun reads back to skip finished articles.
 
-Results go out as they arrive, so a killed driver loses little:
+The output is the Ray job's store (`OutputStore`, the unit of work's `OutcomeStore`):
 * JSONL (default): the local engine's line format, appended and flushed batch by batch;
-  a rerun first rewrites the file without a torn last line or results of other settings.
+  a rerun first rewrites the file without a torn last line or results of another reuse key.
 * Parquet (`--format parquet`): OUT is a directory of part files, each written whole
   (temporary name, then renamed) every `PART_ROWS` results or `PART_SECONDS`; columns id,
-  sha256, fingerprint and result (the line).
+  sha256, fingerprint, reuse_key and result (the line). A rerun rewrites the parts that hold
+  results of another reuse key without them.
+Every result line carries its reuse key (`meta.reuse_key`: model call, grounding, gazetteer,
+post-processing code), so a rerun after `--grounding off` or a gazetteer change extracts
+again instead of keeping stale results; lines without one (older outputs) are extracted again.
 Failures go to OUT.failures.jsonl (rewritten each run: a rerun tries failed articles again).
 """
 
@@ -15,19 +19,22 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
+from ...input.sources import SourcedArticle
+from ...jobs.outcome import Origin, Outcome, Status
 from ...output.files import write_atomically
 from ...schemas import Article, ArticleExtraction, Usage
-from ..local import BatchOutcome
 
 # A Parquet part per this many results or seconds, whichever comes first: fewer, larger
 # files than one per batch; a killed driver loses at most that much (it is extracted again).
 PART_ROWS = 1000
 PART_SECONDS = 10.0
+FORMATS = ("jsonl", "parquet")
 
 
 @dataclass
@@ -36,19 +43,20 @@ class Finished:
 
     lines: dict[str, str] = field(default_factory=dict)
 
-    def outcome(self, key: str, *, where: str | None) -> BatchOutcome:
+    def outcome(self, key: str, *, where: str | None) -> Outcome:
         """The earlier result of article `key`, as the local engine reports a resumed one."""
         line = self.lines[key]
         meta = json.loads(line).get("meta") or {}
-        return BatchOutcome(
+        return Outcome(
             key=key,
-            status="done",
+            status=Status.DONE,
             where=where,
             line=line,
+            origin=Origin.RESUMED,
+            reuse_key=meta.get("reuse_key"),
             attempts=int(meta.get("attempts") or 0),
             usage=Usage.model_validate(meta.get("usage") or {}),
             latency_ms=meta.get("latency_ms"),
-            resumed=True,
         )
 
     def copied_for(self, header_json: str) -> str:
@@ -61,19 +69,25 @@ def failures_path(out: Path) -> Path:
     return out.with_name(out.name + ".failures.jsonl")
 
 
-def read_finished(out: Path, *, fmt: str, fingerprint: str) -> dict[str, Finished]:
-    """sha256 → results in the output made with these settings (one per article id)."""
-    lines = _parquet_lines(out) if fmt == "parquet" else _jsonl_lines(out)
+def read_finished(out: Path, *, fmt: str, reuse_key: str) -> dict[str, Finished]:
+    """sha256 → results in the output made with this reuse key (one per article id)."""
     finished: dict[str, Finished] = {}
-    for line in lines:
-        try:
-            record = json.loads(line)
-            article, meta = record["article"], record["meta"]
-        except (ValueError, KeyError, TypeError):
-            continue  # a torn line of a killed run
-        if meta.get("fingerprint") == fingerprint:
-            finished.setdefault(article["sha256"], Finished()).lines.setdefault(article["id"], line)
+    for line in _parquet_lines(out) if fmt == "parquet" else _jsonl_lines(out):
+        parsed = _parsed(line)
+        if parsed is not None and parsed[2] == reuse_key:
+            article_id, sha256, _ = parsed
+            finished.setdefault(sha256, Finished()).lines.setdefault(article_id, line)
     return finished
+
+
+def _parsed(line: str) -> tuple[str, str, str | None] | None:
+    """(article id, sha256, reuse key) of a result line; None for a torn line of a killed run."""
+    try:
+        record = json.loads(line)
+        article, meta = record["article"], record["meta"]
+        return str(article["id"]), str(article["sha256"]), meta.get("reuse_key")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _jsonl_lines(out: Path) -> list[str]:
@@ -97,7 +111,7 @@ class ResultWriter:
     """Results of this run after those kept from earlier runs; one article, one result."""
 
     def __init__(self, out: Path, *, fmt: str, keep: dict[str, Finished]) -> None:
-        if fmt not in ("jsonl", "parquet"):
+        if fmt not in FORMATS:
             raise InputError(f"--format must be jsonl or parquet, not {fmt!r}")
         self.out, self.fmt = Path(out), fmt
         if not self.out.parent.is_dir():
@@ -105,55 +119,37 @@ class ResultWriter:
         self._run = uuid.uuid4().hex[:8]
         self._parts = 0
         self._pending: list[tuple[str, str]] = []  # (id, line) not yet in a Parquet part
-        self._fingerprint = ""
         self._last_part = time.monotonic()
+        kept = [line for finished in keep.values() for line in finished.lines.values()]
         if fmt == "jsonl":
             if self.out.is_dir():
                 raise InputError(f"{self.out}: is a directory, not an output file (use --format parquet)")
-            kept = (line for finished in keep.values() for line in finished.lines.values())
             write_atomically(self.out, "".join(line + "\n" for line in kept))
             self._file: Any = self.out.open("a", encoding="utf-8")
         else:
             if self.out.exists() and not self.out.is_dir():
                 raise InputError(f"{self.out}: --format parquet writes a directory of part files")
             self.out.mkdir(exist_ok=True)
-            if not keep:
-                for stale in self.out.glob("part-*.parquet"):
-                    stale.unlink()
+            _keep_parts(self.out, set(kept))
 
-    def write(self, outcomes: list[BatchOutcome], fingerprint: str) -> None:
-        done = [outcome for outcome in outcomes if outcome.line is not None and not outcome.resumed]
+    def write(self, outcomes: Iterable[Outcome]) -> None:
+        done = [(outcome.key, outcome.line) for outcome in outcomes if outcome.line is not None and not outcome.resumed]
         if not done:
             return
         if self.fmt == "jsonl":
-            self._file.write("".join(outcome.line + "\n" for outcome in done))
+            self._file.write("".join(line + "\n" for _, line in done))
             self._file.flush()
             return
-        self._pending.extend((outcome.key, outcome.line) for outcome in done)
-        self._fingerprint = fingerprint
+        self._pending.extend(done)
         if len(self._pending) >= PART_ROWS or time.monotonic() - self._last_part >= PART_SECONDS:
             self._write_part()
 
     def _write_part(self) -> None:
         """The pending results as one Parquet file, which appears whole (renamed into place)."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         if not self._pending:
             return
-        table = pa.table(
-            {
-                "id": [key for key, _ in self._pending],
-                "sha256": [json.loads(line)["article"]["sha256"] for _, line in self._pending],
-                "fingerprint": [self._fingerprint] * len(self._pending),
-                "result": [line for _, line in self._pending],
-            }
-        )
         self._parts += 1
-        final = self.out / f"part-{self._run}-{self._parts:06d}.parquet"
-        temporary = final.with_name("." + final.name + ".tmp")
-        pq.write_table(table, temporary)
-        os.replace(temporary, final)
+        _write_part(self.out / f"part-{self._run}-{self._parts:06d}.parquet", [line for _, line in self._pending])
         self._pending, self._last_part = [], time.monotonic()
 
     def close(self) -> None:
@@ -163,27 +159,153 @@ class ResultWriter:
             self._write_part()
 
 
+def _write_part(final: Path, lines: list[str]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parsed = [_parsed(line) or ("", "", None) for line in lines]
+    meta = [(json.loads(line).get("meta") or {}) for line in lines]
+    table = pa.table(
+        {
+            "id": [article_id for article_id, _, _ in parsed],
+            "sha256": [sha256 for _, sha256, _ in parsed],
+            "fingerprint": [m.get("fingerprint") for m in meta],
+            "reuse_key": [key for _, _, key in parsed],
+            "result": lines,
+        }
+    )
+    temporary = final.with_name("." + final.name + ".tmp")
+    pq.write_table(table, temporary)
+    os.replace(temporary, final)
+
+
+def _keep_parts(out: Path, kept: set[str]) -> None:
+    """Parts holding a result not kept (another reuse key, or a fresh run) rewritten without it."""
+    for part in sorted(out.glob("part-*.parquet")):
+        lines = _parquet_lines_of(part)
+        keep = [line for line in lines if line in kept]
+        if len(keep) == len(lines):
+            continue
+        if keep:
+            _write_part(part, keep)
+        else:
+            part.unlink()
+
+
+def _parquet_lines_of(part: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    lines: list[str] = pq.read_table(part, columns=["result"]).column("result").to_pylist()
+    return lines
+
+
 class FailureWriter:
-    """OUT.failures.jsonl: one line per failed article, with its reason."""
+    """OUT.failures.jsonl: one line per failed article, with its cause (`Outcome.failure_record`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file = path.open("w", encoding="utf-8")
 
-    def write(self, outcomes: list[BatchOutcome]) -> None:
-        failed = [outcome for outcome in outcomes if outcome.status == "failed"]
+    def write(self, outcomes: Iterable[Outcome]) -> None:
+        failed = [outcome for outcome in outcomes if outcome.status is Status.FAILED]
         for outcome in failed:
-            record = {
-                "id": outcome.key,
-                "where": outcome.where,
-                "error_class": outcome.error_class,
-                "cause": outcome.cause,
-                "message": outcome.message,
-                "attempts": outcome.attempts,
-            }
-            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._file.write(json.dumps(outcome.failure_record(), ensure_ascii=False) + "\n")
         if failed:
             self._file.flush()
 
     def close(self) -> None:
         self._file.close()
+
+
+def read_failures(path: Path) -> list[Outcome]:
+    """The failed articles a Ray run wrote (OUT.failures.jsonl); a torn last line is skipped."""
+    outcomes = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+            outcomes.append(Outcome.from_failure_record(record))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return outcomes
+
+
+class OutputStore:
+    """The output as a Ray job's store: what earlier runs finished, and where outcomes are written.
+
+    It implements the unit of work's `OutcomeStore`; the driver records what the actors send
+    back (`record`) after filling in the outcomes of texts the output already held (`resolve`).
+    Calls are not recorded one by one: an actor's calls reach the driver with its outcome.
+    """
+
+    def __init__(self, out: Path, *, fmt: str, reuse_key: str, resume: bool) -> None:
+        self.out = Path(out)
+        self.reuse_key = reuse_key
+        self.finished = read_finished(self.out, fmt=fmt, reuse_key=reuse_key) if resume else {}
+        self.results = ResultWriter(self.out, fmt=fmt, keep=self.finished)
+        try:
+            self.failures = FailureWriter(failures_path(self.out))
+        except BaseException:
+            self.results.close()
+            raise
+
+    @property
+    def known(self) -> set[str]:
+        """The sha256s of the texts the output holds with this reuse key."""
+        return set(self.finished)
+
+    def earlier(self, item: SourcedArticle, reuse_key: str) -> Outcome | None:
+        if reuse_key != self.reuse_key or item.article.sha256 not in self.finished:
+            return None
+        return self.resolve(
+            Outcome(
+                key=item.key,
+                status=Status.DONE,
+                where=item.where,
+                origin=Origin.RESUMED,
+                sha256=item.article.sha256,
+                article_header=item.article.header().model_dump_json(),
+            )
+        )
+
+    def resolve(self, outcome: Outcome) -> Outcome:
+        """An outcome whose result the output holds, filled in: the article's own earlier result
+        (resumed), or an identical text's copied under its header (reused, no model call)."""
+        if outcome.line is not None or outcome.status is not Status.DONE or outcome.sha256 not in self.finished:
+            return outcome
+        earlier = self.finished[outcome.sha256]
+        if outcome.key in earlier.lines:
+            return earlier.outcome(outcome.key, where=outcome.where)
+        source = next(iter(earlier.lines))
+        return Outcome(
+            key=outcome.key,
+            status=Status.DONE,
+            where=outcome.where,
+            line=earlier.copied_for(outcome.article_header or "{}"),
+            origin=Origin.REUSED,
+            sha256=outcome.sha256,
+            reuse_key=self.reuse_key,
+            reused_from=source,
+        )
+
+    def started(self, key: str) -> None:
+        pass
+
+    def spent(self, key: str, usage: Usage, *, calls: int = 1) -> None:
+        pass
+
+    def release(self, key: str) -> None:
+        pass
+
+    def record(self, outcome: Outcome) -> None:
+        self.record_all([outcome])
+
+    def record_all(self, outcomes: list[Outcome]) -> None:
+        """A batch of outcomes: results appended (flushed), failures to the failures file."""
+        self.results.write(outcomes)
+        self.failures.write(outcomes)
+
+    def close(self) -> None:
+        try:
+            self.results.close()
+        finally:
+            self.failures.close()

@@ -1,0 +1,112 @@
+"""Batch-job helpers shared by tests: made-up articles, fast extractor settings, the CLI command."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+from extractor import Extractor
+from extractor.engines import abatch
+from extractor.testing.faultserver import FaultServer
+
+PARAGRAPH = (
+    "NATO allies said the drills would test how quickly forces can reinforce the region, "
+    "and officials described the exercise as defensive."
+)
+# Distinct made-up stories: the first line is what the fault server quotes as evidence.
+RECORDS = [
+    {
+        "title": f"Story {i}",
+        "text": f"Report {i}: B-52 bombers joined exercise Steadfast {i} over the Baltic Sea.\n\n"
+        + "\n\n".join([PARAGRAPH] * (1 + i % 4)),
+    }
+    for i in range(89)
+]
+ALL_FAULTS = dict(
+    rate_429=0.04,
+    retry_after=0.01,
+    rate_500=0.04,
+    rate_hang=0.03,
+    rate_drop=0.04,
+    rate_malformed=0.04,
+    rate_invalid=0.04,
+)
+"""Every fault the fault server injects, each a few percent of requests."""
+
+
+def records(n: int) -> list[dict]:
+    """n distinct articles: corpus stories, made unique past the first 89 by a suffix."""
+    out = []
+    for i in range(n):
+        base = RECORDS[i % len(RECORDS)]
+        suffix = "" if i < len(RECORDS) else f"\n\nCopy {i}."
+        out.append({"id": f"a{i:04d}", "title": base["title"], "text": base["text"] + suffix})
+    return out
+
+
+def make_extractor(server: FaultServer, **overrides) -> Extractor:
+    """An extractor for `server`: short timeouts and backoffs, one re-ask."""
+    settings = dict(
+        provider="openai",
+        base_url=server.base_url,
+        api_key="sk-test",
+        fixtures_mode="off",
+        request_timeout=0.5,
+        transport_retries=2,
+        backoff_initial=0.005,
+        backoff_max=0.02,
+        max_reasks=1,
+    )
+    settings.update(overrides)
+    return Extractor(**settings)
+
+
+async def collect(extractor, articles, **options):
+    """Every outcome of `abatch`."""
+    return [outcome async for outcome in abatch(extractor, articles, **options)]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def env_for(server: FaultServer) -> dict[str, str]:
+    """The environment of an `extractor` process talking to `server`, with fast settings."""
+    return {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-test",
+        "EXTRACTOR_PROVIDER": "openai",
+        "EXTRACTOR_BASE_URL": server.base_url,
+        "EXTRACTOR_FIXTURES_MODE": "off",
+        "EXTRACTOR_REQUEST_TIMEOUT": "0.5",
+        "EXTRACTOR_TRANSPORT_RETRIES": "2",
+        "EXTRACTOR_BACKOFF_INITIAL": "0.005",
+        "EXTRACTOR_BACKOFF_MAX": "0.02",
+        "EXTRACTOR_MAX_REASKS": "1",
+    }
+
+
+def batch_command(inputs: Path, out: Path, *extra: str) -> list[str]:
+    """`extractor batch INPUTS --out OUT --quiet EXTRA...` as a subprocess command line."""
+    return [str(Path(sys.executable).parent / "extractor"), "batch", str(inputs), "--out", str(out), "--quiet", *extra]
+
+
+def jsonl_ids(path: Path) -> list[str]:
+    return [json.loads(line)["article"]["id"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def store_state(db: Path) -> dict[str, str]:
+    """Article key → status, read straight from a job store."""
+    with sqlite3.connect(db) as connection:
+        return dict(connection.execute("SELECT key, status FROM articles"))
+
+
+def count_lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
