@@ -112,7 +112,10 @@ def test_strict_drops_ungrounded_items_and_evidence():
             assert text[ev.start : ev.end] == ev.quote
     dropped, quote = result.meta.notices
     assert dropped.code is NoticeCode.DROPPED_UNGROUNDED and dropped.path == "aircraft[2]"
-    assert dropped.detail == "dropped aircraft 'B-21': evidence not found: 'A B-21 Raider landed at Minot to great fanfare'"
+    assert (
+        dropped.detail
+        == "dropped aircraft 'B-21': evidence not found: 'A B-21 Raider landed at Minot to great fanfare'"
+    )
     assert result.statements[0].quote is None  # paraphrased "quote" is not verbatim
     assert quote.code is NoticeCode.QUOTE_NOT_FOUND and quote.path == "statements[0].quote"
     assert "set to null" in quote.detail

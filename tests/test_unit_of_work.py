@@ -80,9 +80,7 @@ def test_the_local_engine_charges_the_limiter_for_every_request_the_server_saw()
 
 async def test_a_failed_article_records_its_cause_and_status_in_the_store(tmp_path):
     with FaultServer(FaultConfig(rate_500=1.0)) as server:
-        outcomes = await collect(
-            make_extractor(server, transport_retries=0), records(1), store=tmp_path / "job.db"
-        )
+        outcomes = await collect(make_extractor(server, transport_retries=0), records(1), store=tmp_path / "job.db")
     (outcome,) = outcomes
     assert (outcome.cause, outcome.http_status, outcome.attempts) == (Cause.SERVER_ERROR, 500, 1)
     with sqlite3.connect(tmp_path / "job.db") as connection:
