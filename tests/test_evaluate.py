@@ -77,6 +77,19 @@ def test_perturbed_copy_scores_as_computed_by_hand():
     assert score["dropped_ungrounded"] == 1
 
 
+def test_dropped_items_are_counted_from_the_notices():
+    doc = perturbed()
+    doc["meta"] = {
+        "warnings": ["two items left out", "dropped statement 'X': evidence not found: 'y'"],
+        "notices": [
+            {"code": "dropped_ungrounded", "detail": "two items left out", "path": "aircraft[1]"},
+            {"code": "dropped_ungrounded", "detail": "two items left out", "path": "aircraft[4]"},
+            {"code": "not_aircraft", "detail": "removed aircraft 'Y': not an aircraft (gazetteer)"},
+        ],
+    }
+    assert score_article(gold(), doc, seed_text()).as_dict()["dropped_ungrounded"] == 2
+
+
 def test_ambiguous_stance_is_not_scored():
     doc = gold("voa-6183227")
     pred = copy.deepcopy(doc)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -218,7 +219,50 @@ def test_summary_matches_the_asyncio_engine_and_parquet_round_trips(ray_session,
     assert all(failure["cause"] in ("input", "server_error") and failure["message"] for failure in failures)
 
 
+@pytest.mark.ray
+def test_a_rerun_after_a_post_processing_change_extracts_again(ray_session, tmp_path):
+    from extractor import Extractor
+    from extractor.engines.ray.job import RayOptions, run_ray_batch
+    from extractor.jobs.summary import Summary
+
+    inputs = [str(write_jsonl(tmp_path / "in.jsonl", records(6)))]
+    out = tmp_path / "out.jsonl"
+    sent, resumed = [], []
+    with FaultServer() as server:
+        for grounding in ("off", "strict", "strict"):
+            settings = settings_for(server, grounding=grounding)
+            summary = Summary(model="m")
+            options = RayOptions(workers=1, concurrency=4, quiet=True)
+            run_ray_batch(inputs, out, settings, Extractor(settings=settings).reuse_key, options, summary)
+            sent.append(server.stats.requests)
+            resumed.append(summary.resumed)
+        strict_key = Extractor(settings=settings).reuse_key
+    # Grounding off, then strict: the strict run extracts again; a third run resumes it all.
+    assert sent == [6, 12, 12] and resumed == [0, 0, 6]
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(results) == 6 and {result["meta"]["reuse_key"] for result in results} == {strict_key}
+    assert all(ev["match"] for result in results for item in result["aircraft"] for ev in item["evidence"])
+
+
 # -- without Ray -------------------------------------------------------------------------
+
+
+def test_a_second_run_on_one_output_refuses_before_ray_starts(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+    from extractor.jobs.lease import OutputLease
+
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "in.jsonl", records(2))
+    with OutputLease(tmp_path / "out.jsonl"):  # a live run (this process) writes out.jsonl
+        result = CliRunner().invoke(
+            app, ["batch", "in.jsonl", "--out", "out.jsonl", "--engine", "ray", "--provider", "replay"]
+        )
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 3 and len(lines) == 1
+    assert f"out.jsonl: output in use by pid {os.getpid()} on " in lines[0]
+    assert not (tmp_path / "out.jsonl").exists() and not (tmp_path / "out.jsonl.failures.jsonl").exists()
 
 
 def test_an_actor_charges_its_rate_limits_for_every_request_the_server_saw(monkeypatch):
@@ -331,12 +375,13 @@ def test_known_text_rows_name_the_article_for_the_driver(tmp_path):
 @pytest.mark.parametrize(
     ("given", "engine", "message"),
     [
-        ("in.jsonl", "spark", "--engine must be asyncio or ray, not 'spark'"),
         ("-", "ray", "reads files or URIs, not stdin"),
         ("missing.jsonl", "ray", "missing.jsonl: no such file or directory"),
         ("in.jsonl --workers 2", "asyncio", "--workers: only with --engine ray"),
         ("in.jsonl --format parquet", "asyncio", "--format: only with --engine ray"),
-        ("in.jsonl --fail-fast --db job.db", "ray", "--db, --fail-fast: not with --engine ray"),
+        ("in.jsonl --fail-fast --db job.db", "ray", "--db, --fail-fast: only with --engine asyncio"),
+        ("in.jsonl --via batch-api", "ray", "--via: only with --engine asyncio"),
+        ("in.jsonl --no-live-fallback", "asyncio", "--no-live-fallback: only with --via batch-api"),
     ],
 )
 def test_bad_engine_input_is_one_line_and_exit_2_before_ray_starts(tmp_path, monkeypatch, given, engine, message):
@@ -352,6 +397,17 @@ def test_bad_engine_input_is_one_line_and_exit_2_before_ray_starts(tmp_path, mon
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_unknown_engine_is_a_usage_error_naming_the_choices(tmp_path):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    result = CliRunner().invoke(app, ["batch", "in.jsonl", "--out", str(tmp_path / "o.jsonl"), "--engine", "spark"])
+    words = " ".join(result.output.replace("│", " ").split())  # the usage box wraps lines
+    assert result.exit_code == 2 and "'spark' is not one of 'asyncio', 'ray'" in words
+    assert "Traceback" not in result.output and not (tmp_path / "o.jsonl").exists()
 
 
 def test_parquet_parts_gather_results_and_the_last_part_is_written_on_close(tmp_path, monkeypatch):

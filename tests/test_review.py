@@ -46,6 +46,17 @@ def small_result() -> dict:
     }
 
 
+def test_dropped_items_come_from_the_notices_not_the_wording_of_warnings():
+    result = small_result()
+    detail = "B-2 left out: nothing the model quoted is in the article"
+    result["meta"] = {
+        "warnings": [detail, "dropped aircraft 'X': evidence not found: 'y'"],  # a warning that is no notice
+        "notices": [{"code": "dropped_ungrounded", "detail": detail, "path": "aircraft[3]"}],
+    }
+    page = render_page(result, TEXT)
+    assert page.count('class="item dropped"') == 1 and "B-2 left out" in page and "evidence not found" not in page
+
+
 def test_small_page_structure():
     result = small_result()
     for item in [*result["exercises"], *result["aircraft"], *result["statements"]]:

@@ -102,8 +102,8 @@ def test_amounts_above_a_window_are_taken_in_parts(monkeypatch):
     assert taken == [10, 10, 5]
 
 
-def test_below_one_request_a_window_the_first_goes_at_once():
+async def test_below_one_request_a_window_the_first_goes_at_once():
     limit = RateLimit(0.5)  # one request every two minutes
     assert limit.bucket.has_capacity(1)
-    asyncio.run(limit.acquire(1))
+    await limit.acquire(1)
     assert not limit.bucket.has_capacity(1)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from .._version import __version__
-from . import batch, evaluate, events, extract, fixtures, review, serve, testing
+from . import batch, evaluate, events, extract, failures, fixtures, review, serve, testing
 
 app = typer.Typer(
     add_completion=False,
@@ -37,7 +37,7 @@ def main_callback(
 
 
 # Registration order is the order `extractor --help` lists the commands in.
-for _group in (extract, batch, testing, fixtures, evaluate, review, events, serve):
+for _group in (extract, batch, failures, testing, fixtures, evaluate, review, events, serve):
     _group.register(app)
 
 

@@ -1,19 +1,89 @@
-"""CLI commands for batch jobs: `extractor batch` and `extractor export`."""
+"""CLI commands for batch jobs: `extractor batch` and `extractor export`.
+
+`batch` runs one of two engines, and the asyncio engine one of two ways (`--via`). Each
+engine and way owns a few options, declared once as the fields of its options dataclass
+(`ENGINES`, `VIAS`); an option given on the command line that belongs to an engine or way
+not chosen is refused by name, in one line, before anything starts.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
+from dataclasses import dataclass, fields
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from ..errors import BatchAborted, BatchHadFailures, ConfigError, InputError
 from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
 
-VIAS = ("live", "batch-api")
+if TYPE_CHECKING:
+    from ..jobs.lease import OutputLease
+    from ..jobs.summary import Summary
+
+
+class EngineName(StrEnum):
+    """--engine: where the job runs."""
+
+    ASYNCIO = "asyncio"  # one process, a pool of asyncio workers, a SQLite job store
+    RAY = "ray"  # Ray Data: every core, or a cluster; the output is the job's state
+
+
+class Via(StrEnum):
+    """--via: how the asyncio engine asks the model."""
+
+    LIVE = "live"
+    BATCH_API = "batch-api"  # OpenAI's Batch API: half price, hours
+
+
+class RayFormat(StrEnum):
+    """--format of a Ray job's output."""
+
+    JSONL = "jsonl"
+    PARQUET = "parquet"  # a directory of part files
+
+
+class ExportFormat(StrEnum):
+    """--format of `extractor export`."""
+
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+@dataclass(frozen=True)
+class AsyncioChoices:
+    """The options of `--engine asyncio`: its job store, and how it asks the model."""
+
+    db: Path | None = None
+    retry_failed: bool = False
+    fail_fast: bool = False
+    via: Via = Via.LIVE
+
+
+@dataclass(frozen=True)
+class BatchApiChoices:
+    """The options of `--via batch-api`."""
+
+    live_fallback: bool = True
+    cancel: bool = False
+    poll_interval: float = 5.0
+
+
+@dataclass(frozen=True)
+class RayChoices:
+    """The options of `--engine ray`."""
+
+    address: str | None = None
+    workers: int | None = None
+    format: RayFormat = RayFormat.JSONL
+
+
+ENGINES: dict[EngineName, type[Any]] = {EngineName.ASYNCIO: AsyncioChoices, EngineName.RAY: RayChoices}
+VIAS: dict[Via, type[Any] | None] = {Via.LIVE: None, Via.BATCH_API: BatchApiChoices}
 
 
 def default_db(out: Path) -> Path:
@@ -22,6 +92,7 @@ def default_db(out: Path) -> Path:
 
 @with_provider_options
 def batch(
+    context: typer.Context,
     inputs: Annotated[list[str], typer.Argument(help="directories, .jsonl files, article files, or - for stdin JSONL")],
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL of ArticleExtraction, one line per article")],
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1024, help="requests in flight")] = 8,
@@ -35,7 +106,7 @@ def batch(
     json_summary: Annotated[
         Optional[Path], typer.Option("--json-summary", help="write the summary as JSON here")
     ] = None,
-    via: Annotated[str, typer.Option("--via", help="live | batch-api (OpenAI Batch API: half price, hours)")] = "live",
+    via: Annotated[Via, typer.Option("--via", help="live, or the OpenAI Batch API (half price, hours)")] = Via.LIVE,
     live_fallback: Annotated[
         bool, typer.Option("--live-fallback/--no-live-fallback", help="batch-api: finish what the batch did not, live")
     ] = True,
@@ -46,144 +117,214 @@ def batch(
         float, typer.Option("--poll-interval", min=0.01, help="batch-api: first wait between polls, s (doubles to 60)")
     ] = 5.0,
     engine: Annotated[
-        str, typer.Option("--engine", help="asyncio (one process) | ray (Ray Data: every core, or a cluster)")
-    ] = "asyncio",
+        EngineName, typer.Option("--engine", help="one process, or Ray Data (every core, or a cluster)")
+    ] = EngineName.ASYNCIO,
     address: Annotated[
         Optional[str], typer.Option("--address", help="ray: auto | ray://HOST:10001; default a local Ray")
     ] = None,
     workers: Annotated[
         Optional[int], typer.Option("--workers", min=1, help="ray: actors, each with one Extractor; default every CPU")
     ] = None,
-    format: Annotated[str, typer.Option("--format", help="ray: jsonl | parquet (a directory of part files)")] = "jsonl",
+    format: Annotated[RayFormat, typer.Option("--format", help="ray: a JSONL file, or Parquet part files")] = (
+        RayFormat.JSONL
+    ),
     overrides: dict[str, Any] | None = None,
 ) -> None:
     """Extract many articles; resumable (sqlite job store), results written as they complete.
 
     Exit code 0 when every article is done, 4 when some failed (see the summary), 3 when the
-    store is in use by another run or the server refused the credentials, 130 on Ctrl-C.
+    store or the output is in use by another run or the server refused the credentials, 2 for
+    bad input or options (an output that is also an input, say), 130 on Ctrl-C.
     """
-
-    only_ray = {"--address": address, "--workers": workers, "--format": format != "jsonl"}
-    only_asyncio = {
-        "--db": db,
-        "--retry-failed": retry_failed,
-        "--fail-fast": fail_fast,
-        "--via batch-api": via != "live",
-        "--cancel": cancel,
-    }
-    misplaced = [name for name, given in (only_asyncio if engine == "ray" else only_ray).items() if given]
-    if engine != "asyncio":
-        ray_options = dict(address=address, workers=workers, concurrency=concurrency, rpm=rpm, tpm=tpm, fmt=format)
-        run_guarded(
-            lambda: _ray_batch(
-                engine, misplaced, inputs, out, ray_options, resume, quiet, json_summary, overrides or {}
-            )
-        )
-        return
+    given = {name: value for name, value in locals().items() if name not in ("context", "inputs", "overrides")}
 
     def action() -> None:
-        import asyncio
+        refuse_misplaced(context, engine, via)
+        choices = ENGINES[engine](**{f.name: given[f.name] for f in fields(ENGINES[engine])})
+        job = BatchRun(inputs, out, concurrency, rpm, tpm, resume, quiet, json_summary, overrides or {})
+        if isinstance(choices, RayChoices):
+            job.on_ray(choices)
+        else:
+            way = VIAS[via]
+            batch_api = way(**{f.name: given[f.name] for f in fields(way)}) if way is not None else None
+            job.on_asyncio(choices, batch_api)
 
+    run_guarded(action)
+
+
+def refuse_misplaced(context: typer.Context, engine: EngineName, via: Via) -> None:
+    """Refuse options given for an engine or way not chosen: one line naming them."""
+    given = {name for name in context.params if _source(context, name) == "COMMANDLINE"}
+    for other, choices in ENGINES.items():
+        misplaced = [_flag(context, f.name) for f in fields(choices) if f.name in given and other is not engine]
         if misplaced:
-            raise InputError(f"{', '.join(misplaced)}: only with --engine ray")
+            raise InputError(f"{', '.join(misplaced)}: only with --engine {other}")
+    for other_via, way in VIAS.items():
+        names = [f.name for f in fields(way)] if way is not None else []
+        misplaced = [_flag(context, name) for name in names if name in given and other_via is not via]
+        if misplaced:
+            raise InputError(f"{', '.join(misplaced)}: only with --via {other_via}")
+
+
+def _source(context: typer.Context, name: str) -> str | None:
+    """Where an option's value came from: COMMANDLINE, ENVIRONMENT, DEFAULT..."""
+    source = context.get_parameter_source(name)
+    return None if source is None else source.name
+
+
+def _flag(context: typer.Context, name: str) -> str:
+    """The option as it was written: `--no-live-fallback` rather than `--live-fallback`."""
+    param = next(param for param in context.command.params if param.name == name)
+    written = param.secondary_opts if context.params[name] is False and param.secondary_opts else param.opts
+    return max(written, key=len)
+
+
+@dataclass
+class BatchRun:
+    """What every engine shares: inputs, output, limits, the summary and its report."""
+
+    inputs: list[str]
+    out: Path
+    concurrency: int
+    rpm: float | None
+    tpm: float | None
+    resume: bool
+    quiet: bool
+    json_summary: Path | None
+    overrides: dict[str, Any]
+
+    def check_outputs(self, *, out_is_folder: bool = False, **more: Path | None) -> None:
+        """Every place written to: writable, and none of them an input or another output."""
+        from ..jobs.lease import lease_path
+        from ..output.files import check_distinct
+
+        outputs = {"--out": self.out, "--json-summary": self.json_summary, **more}
+        check_distinct(self.inputs, {**outputs, "the output's lease": Path(lease_path(self.out))})
+        for label, target in outputs.items():
+            if target is not None and not (label == "--out" and out_is_folder):
+                check_output_path(target)
+
+    def on_asyncio(self, choices: AsyncioChoices, batch_api: BatchApiChoices | None) -> None:
+        """The local engine: a job store, the output's lease, one process."""
+        import asyncio
 
         from ..engines.local import BatchJob
         from ..input.sources import iter_sources
+        from ..jobs.lease import OutputLease
         from ..jobs.limiter import JobLimiter
         from ..jobs.store import JobStore
         from ..jobs.summary import Summary
         from ..model_call.retry import Throttle
 
-        if via not in VIAS:
-            raise InputError(f"--via must be one of {', '.join(VIAS)}, not {via!r}")
-        if via != "batch-api" and (cancel or not live_fallback):
-            raise InputError("--cancel and --no-live-fallback need --via batch-api")
+        db = choices.db or default_db(self.out)
         # Every place written to is checked before the store is created or a token is spent.
-        for target in (out, db or default_db(out), json_summary):
-            if target is not None:
-                check_output_path(target)
-        extractor = make_extractor(throttle=Throttle(), **(overrides or {}))
-        limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
+        self.check_outputs(**{"--db": db})
+        extractor = make_extractor(throttle=Throttle(), **self.overrides)
+        limiter = JobLimiter(self.rpm, self.tpm) if self.rpm or self.tpm else None
         summary = Summary(model=extractor.model)
         started = time.perf_counter()
-        with JobStore(db or default_db(out)) as store:
-            store.claim()  # one writer per store: refuse before touching a row or the JSONL
-            if not resume:
+        # One writer per output and per store: refuse before touching a row or the JSONL.
+        with OutputLease(self.out) as lease, JobStore(db) as store:
+            store.claim()
+            if not self.resume:
                 store.reset()
-            job = BatchJob(extractor, store, concurrency=concurrency, limiter=limiter, fail_fast=fail_fast)
-            if via == "batch-api":
-                from .batch_api import batch_api_run, batch_api_summary, cancel_batches
+            job: Any = BatchJob(
+                extractor, store, concurrency=self.concurrency, limiter=limiter, fail_fast=choices.fail_fast
+            )
+            if batch_api is not None:
+                from .batch_api import batch_api_run, cancel_batches
 
-                if cancel:
+                if batch_api.cancel:
                     return cancel_batches(job)
                 job = batch_api_run(
-                    job, live_fallback=live_fallback, poll_interval=poll_interval, quiet=quiet, fresh=not resume
+                    job,
+                    live_fallback=batch_api.live_fallback,
+                    poll_interval=batch_api.poll_interval,
+                    quiet=self.quiet,
+                    fresh=not self.resume,
                 )
-            plan = job.plan(
-                iter_sources(inputs, max_bytes=extractor.settings.max_input_bytes), retry_failed=retry_failed
-            )
+            items = iter_sources(self.inputs, max_bytes=extractor.settings.max_input_bytes)
+            plan = job.plan(items, retry_failed=choices.retry_failed)
             summary.planned = plan.total
             aborted: BatchAborted | None = None
             try:
-                asyncio.run(_run(job, plan, out, summary, show_progress=not quiet))
+                asyncio.run(_run(job, plan, self.out, lease, summary, show_progress=not self.quiet))
             except BatchAborted as error:
                 aborted = error
             finally:
                 summary.count_calls(job.meter)
                 summary.count_store(store.usage())
                 summary.wall_seconds = time.perf_counter() - started
-                extra = batch_api_summary(job, summary) if via == "batch-api" else None
-                _report(summary, quiet=quiet, json_path=json_summary, extra=extra)
+                extra = None
+                if batch_api is not None:
+                    from .batch_api import batch_api_summary
+
+                    extra = batch_api_summary(job, summary)
+                self.report(summary, extra=extra)
         if aborted is not None:
             raise aborted
+        self.raise_for_failures(summary)
+
+    def on_ray(self, choices: RayChoices) -> None:
+        """`--engine ray`: the same extraction and summary, run by Ray Data (extractor/engines/ray/job.py)."""
+        import importlib.util
+
+        from ..engines.ray.output import failures_path
+
+        parquet = choices.format is RayFormat.PARQUET
+        self.check_outputs(out_is_folder=parquet, **{"the failures file": failures_path(self.out)})
+        if importlib.util.find_spec("ray") is None:
+            raise ConfigError("--engine ray needs Ray: pip install 'extractor[ray]'")
+        from ..engines.ray.job import RayOptions, run_leased
+        from ..engines.ray.sources import check_inputs
+        from ..jobs.lease import OutputLease
+        from ..jobs.summary import Summary
+
+        check_inputs(self.inputs)  # before Ray starts and before any summary
+        extractor = make_extractor(**self.overrides)
+        summary = Summary(model=extractor.model)
+        started = time.perf_counter()
+        options = RayOptions(
+            address=choices.address,
+            workers=choices.workers,
+            concurrency=self.concurrency,
+            rpm=self.rpm,
+            tpm=self.tpm,
+            fmt=str(choices.format),
+            resume=self.resume,
+            quiet=self.quiet,
+        )
+        with OutputLease(self.out) as lease:  # one run per output: refuse before Ray starts
+            try:
+                run_leased(self.inputs, self.out, extractor.settings, extractor.reuse_key, options, summary, lease)
+            finally:
+                summary.wall_seconds = time.perf_counter() - started
+                self.report(summary)
+        self.raise_for_failures(summary)
+
+    def report(self, summary: Summary, *, extra: dict[str, Any] | None = None) -> None:
+        """The summary as JSON (--json-summary) and, unless quiet, as tables on stderr."""
+        from ..jobs.summary import render
+
+        if self.json_summary is not None:
+            data = {**summary.as_dict(), **({"batch_api": extra} if extra else {})}
+            write_atomically(self.json_summary, json.dumps(data, indent=2) + "\n")
+        if not self.quiet:
+            from rich.console import Console
+
+            Console(stderr=True).print(render(summary))
+            if extra:
+                from .batch_api import render_batch_api
+
+                Console(stderr=True).print(render_batch_api(extra))
+
+    @staticmethod
+    def raise_for_failures(summary: Summary) -> None:
         if summary.failed:
             raise BatchHadFailures(f"{summary.failed} of {summary.total} articles failed")
 
-    run_guarded(action)
 
-
-def _ray_batch(
-    engine: str,
-    misplaced: list[str],
-    inputs: list[str],
-    out: Path,
-    options: dict[str, Any],
-    resume: bool,
-    quiet: bool,
-    json_summary: Path | None,
-    overrides: dict[str, Any],
-) -> None:
-    """`--engine ray`: the same extraction and summary, run by Ray Data (extractor/engines/ray/job.py)."""
-    if engine != "ray":
-        raise InputError(f"--engine must be asyncio or ray, not {engine!r}")
-    if misplaced:
-        raise InputError(f"{', '.join(misplaced)}: not with --engine ray (its resume state is the output itself)")
-    import importlib.util
-
-    if importlib.util.find_spec("ray") is None:
-        raise ConfigError("--engine ray needs Ray: pip install 'extractor[ray]'")
-    from ..engines.ray.job import RayOptions, run_ray_batch
-    from ..engines.ray.sources import check_inputs
-    from ..jobs.summary import Summary
-
-    for target in (out if options.get("fmt") == "jsonl" else None, json_summary):
-        if target is not None:
-            check_output_path(target)
-    check_inputs(inputs)  # before Ray starts and before any summary
-    extractor = make_extractor(**overrides)
-    summary = Summary(model=extractor.model)
-    started = time.perf_counter()
-    try:
-        ray_options = RayOptions(resume=resume, quiet=quiet, **options)
-        run_ray_batch(inputs, out, extractor.settings, extractor.reuse_key, ray_options, summary)
-    finally:
-        summary.wall_seconds = time.perf_counter() - started
-        _report(summary, quiet=quiet, json_path=json_summary)
-    if summary.failed:
-        raise BatchHadFailures(f"{summary.failed} of {summary.total} articles failed")
-
-
-async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
+async def _run(job: Any, plan: Any, out: Path, lease: OutputLease, summary: Summary, *, show_progress: bool) -> None:
     from ..output.jsonl import JsonlWriter
     from .progress import BatchProgress
 
@@ -192,6 +333,7 @@ async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
         with JsonlWriter(out) as writer, progress:
             async for outcome in job.run(plan):
                 if outcome.line is not None:
+                    lease.check()  # taken over (this run was suspended past the timeout): stop writing
                     writer.write(outcome.line)
                 summary.add(outcome)
                 progress.advance(outcome)
@@ -199,52 +341,43 @@ async def _run(job, plan, out: Path, summary, *, show_progress: bool) -> None:
         await job.extractor._aclose_async_client()  # its connections belong to this loop
 
 
-def _report(summary, *, quiet: bool, json_path: Path | None, extra: dict[str, Any] | None = None) -> None:
-    from ..jobs.summary import render
-
-    if json_path is not None:
-        data = {**summary.as_dict(), **({"batch_api": extra} if extra else {})}
-        write_atomically(json_path, json.dumps(data, indent=2) + "\n")
-    if not quiet:
-        from rich.console import Console
-
-        Console(stderr=True).print(render(summary))
-        if extra:
-            from .batch_api import render_batch_api
-
-            Console(stderr=True).print(render_batch_api(extra))
-
-
 def export(
     db: Annotated[Path, typer.Argument(help="a batch job store (sqlite)")],
-    format: Annotated[str, typer.Option("--format", "-f", help="jsonl | csv")] = "jsonl",
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="a JSONL file, or CSV tables")] = (
+        ExportFormat.JSONL
+    ),
     out: Annotated[
         Optional[Path], typer.Option("--out", "-o", help="JSONL file, or directory for the CSV tables")
     ] = None,
+    include_failures: Annotated[
+        bool,
+        typer.Option("--include-failures", help="failed articles too: JSONL records of their own, or failures.csv"),
+    ] = False,
 ) -> None:
     """Export a job's results: JSONL, or CSV tables exercises.csv, aircraft.csv, statements.csv."""
 
     def action() -> None:
         from ..jobs.store import JobStore
-        from ..output.export import export_csv, export_jsonl, iter_results
+        from ..output.export import export_csv, export_jsonl, iter_lines
+        from ..output.files import check_distinct
 
         if not db.is_file():
             raise InputError(f"{db}: no such job store")
-        if format not in ("jsonl", "csv"):
-            raise InputError(f"--format must be jsonl or csv, not {format!r}")
-        if format == "jsonl" and out is not None:
+        if format is ExportFormat.JSONL and out is not None:
+            check_distinct([db], {"--out": out})
             check_output_path(out)
-        if format == "csv" and out is not None and out.exists() and not out.is_dir():
+        if format is ExportFormat.CSV and out is not None and out.exists() and not out.is_dir():
             raise InputError(f"{out}: not a directory (CSV export writes one file per table into it)")
         with JobStore(db) as store:
-            if format == "csv":
-                counts = export_csv(store, out or Path("."))
+            if format is ExportFormat.CSV:
+                counts = export_csv(store, out or Path("."), failures=include_failures)
                 typer.echo(", ".join(f"{name}.csv: {count} rows" for name, count in counts.items()), err=True)
             elif out is None:
-                for _, line in iter_results(store):
+                for line in iter_lines(store, failures=include_failures):
                     sys.stdout.write(line + "\n")
             else:
-                typer.echo(f"{export_jsonl(store, out)} results written to {out}", err=True)
+                written = export_jsonl(store, out, failures=include_failures)
+                typer.echo(f"{written} records written to {out}", err=True)
 
     run_guarded(action)
 

@@ -11,21 +11,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import InputError
-from ..jobs.store import open_reader
+from ..jobs.store import is_job_store, open_reader
 from ..output.results import load_results
 from ..schemas import ArticleExtraction
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 RESULT_SUFFIXES = (".json", ".jsonl", ".ndjson")
-
-
-def is_job_store(path: Path) -> bool:
-    """A batch job store is told apart from result files by the SQLite header, not its name."""
-    try:
-        with path.open("rb") as handle:
-            return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
-    except OSError:
-        return False
 
 
 def _from_store(path: Path) -> list[dict[str, Any]]:

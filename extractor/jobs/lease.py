@@ -1,4 +1,5 @@
-"""One writer per job store: a lease row in the store itself, kept alive by a heartbeat.
+"""One writer per job store (a lease row in the store itself) and per output (`OutputLease`, in
+a small SQLite file beside it), each kept alive by a heartbeat.
 
 A run takes the lease before it touches any row and keeps it until it closes the store. A
 second run on the same store refuses at once, naming the holder. A lease whose holder is
@@ -185,6 +186,7 @@ class OutputLease:
             self.lease.acquire()
         except BaseException:
             self.lease.db.execute("ROLLBACK")
+            self.lease.db.close()  # refused: this object is done with
             raise
         self.lease.db.execute("COMMIT")
         self.lease.start_heartbeat()

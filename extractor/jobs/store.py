@@ -142,7 +142,14 @@ class StoreReader:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self._select = _select_list(db)
+        self._columns: str | None = None
+
+    @property
+    def _select(self) -> str:
+        """The columns a row is read with, as this store has them (read on first use)."""
+        if self._columns is None:
+            self._columns = _select_list(self.db)
+        return self._columns
 
     def close(self) -> None:
         self.db.close()
@@ -230,6 +237,18 @@ def _add_columns(db: sqlite3.Connection) -> None:
     db.execute("COMMIT")
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_job_store(path: Path) -> bool:
+    """A batch job store is told apart from result files by the SQLite header, not its name."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
 def open_reader(path: str | Path) -> StoreReader:
     """A job store opened read-only: it creates nothing and never takes the writer's lease."""
     return StoreReader(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5))
@@ -253,7 +272,6 @@ class JobStore(StoreReader):
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise InputError(f"{self.path}: not a job store ({exc})") from None
-        self._select = _select_list(self.db)
         self.lease = Lease(self.db, self.path) if self.path != ":memory:" else None
 
     def claim(self) -> None:

@@ -2,22 +2,28 @@
 
 CSV: exercises.csv, aircraft.csv and statements.csv, one row per item with its article_id;
 nested actors become "name (COUNTRY)", lists are joined with "; ", evidence quotes with " | ".
-Text cells a spreadsheet would run as a formula are neutralized (see `safe_cell`).
+With failures: in the JSONL, one record per failed article among the results (input order),
+`{"status": "failed", "id", "where", "error_class", "cause", "http_status", "message",
+"attempts"}`; as CSV, failures.csv with those columns. Text cells a spreadsheet would run as a
+formula are neutralized (see `safe_cell`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..jobs.outcome import Origin, Status
 from ..jobs.store import StoreReader
 from ..schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
 
 TABLES: dict[str, type] = {"exercises": Exercise, "aircraft": Aircraft, "statements": PoliticalStatement}
+FAILURE_COLUMNS = ("id", "where", "cause", "http_status", "attempts", "error_class", "message")
 LIST_SEPARATOR = "; "
 QUOTE_SEPARATOR = " | "
 # OWASP CSV injection: a cell starting with one of these is a formula to Excel and friends.
@@ -31,16 +37,31 @@ def iter_results(store: StoreReader) -> Iterator[tuple[str, str]]:
             yield row.key, row.result
 
 
-def export_jsonl(store: StoreReader, path: Path) -> int:
+def failure_record(row: Any) -> dict[str, Any]:
+    """A failed article's record, as `export` and `extractor failures --format jsonl` write it."""
+    return {"status": "failed", **row.outcome(origin=Origin.RESUMED).failure_record()}
+
+
+def iter_lines(store: StoreReader, *, failures: bool = False) -> Iterator[str]:
+    """Every done article's result line, in input order; with `failures`, failed articles' records too."""
+    for row in store.rows():
+        if row.status == Status.DONE and row.result is not None:
+            yield row.result
+        elif failures and row.status == Status.FAILED:
+            yield json.dumps(failure_record(row), ensure_ascii=False)
+
+
+def export_jsonl(store: StoreReader, path: Path, *, failures: bool = False) -> int:
+    """The JSONL file (written whole); the number of records."""
     from .files import write_atomically
 
-    lines = [result for _, result in iter_results(store)]
+    lines = list(iter_lines(store, failures=failures))
     write_atomically(path, "".join(line + "\n" for line in lines))
     return len(lines)
 
 
-def export_csv(store: StoreReader, directory: Path) -> dict[str, int]:
-    """Write the three tables into `directory` (created if needed); returns rows per table."""
+def export_csv(store: StoreReader, directory: Path, *, failures: bool = False) -> dict[str, int]:
+    """Write the three tables (and failures.csv) into `directory` (created if needed); rows per table."""
     from .files import write_atomically
 
     if directory.exists() and not directory.is_dir():
@@ -62,7 +83,27 @@ def export_csv(store: StoreReader, directory: Path) -> dict[str, int]:
                 counts[name] += 1
     for name, buffer in buffers.items():
         write_atomically(directory / f"{name}.csv", buffer.getvalue())
+    if failures:
+        counts["failures"] = write_failures_csv(store, directory / "failures.csv")
     return counts
+
+
+def failures_table(records: list[dict[str, Any]]) -> str:
+    """Failure records as CSV text (FAILURE_COLUMNS), every cell neutralized."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(FAILURE_COLUMNS)
+    for record in records:
+        writer.writerow([safe_cell(record.get(column)) for column in FAILURE_COLUMNS])
+    return buffer.getvalue()
+
+
+def write_failures_csv(store: StoreReader, path: Path) -> int:
+    from .files import write_atomically
+
+    records = [failure_record(row) for row in store.rows(status=str(Status.FAILED))]
+    write_atomically(path, failures_table(records))
+    return len(records)
 
 
 def safe_cell(value: Any) -> Any:

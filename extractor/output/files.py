@@ -9,6 +9,7 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,29 @@ def write_atomically(path: Path, content: str) -> None:
 def write_json_atomically(path: Path, data: Any) -> None:
     """`write_atomically` for a JSON document, pretty-printed."""
     write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def check_distinct(inputs: Iterable[str | Path], outputs: dict[str, Path | None]) -> None:
+    """Refuse, before any work, an output that is an input or another output (resolved paths).
+
+    `outputs` maps how each output is named (an option: "--out") to its path. An output
+    inside an input directory that would be read back as an article is an input too.
+    """
+    from ..input.article import SUPPORTED_SUFFIXES
+
+    named = {label: _target(Path(path)) for label, path in outputs.items() if path is not None}
+    seen: dict[Path, str] = {}
+    for label, target in named.items():
+        if target in seen:
+            raise InputError(f"{outputs[label]}: {label} and {seen[target]} are the same file")
+        seen[target] = label
+    for given in inputs:
+        name = str(given)
+        if name == "-" or "://" in name:
+            continue
+        source = _target(Path(name))
+        for label, target in named.items():
+            if target == source:
+                raise InputError(f"{outputs[label]}: {label} is also an input; it would be overwritten")
+            if source.is_dir() and source in target.parents and target.suffix.lower() in SUPPORTED_SUFFIXES:
+                raise InputError(f"{outputs[label]}: {label} is inside the input folder {given}; it would be read back")

@@ -72,31 +72,45 @@ def run_ray_batch(
     `reuse_key` is the job's (`Extractor.reuse_key` of these settings). A second run on the
     same output while this one holds its lease raises `StoreBusy`, before Ray starts.
     """
+    with OutputLease(out) as lease:
+        run_leased(inputs, out, settings, reuse_key, options, summary, lease)
+
+
+def run_leased(
+    inputs: list[str],
+    out: Path,
+    settings: Settings,
+    reuse_key: str,
+    options: RayOptions,
+    summary: Summary,
+    lease: OutputLease,
+) -> None:
+    """`run_ray_batch` for a caller that holds the output's `lease` already (checked before each write)."""
     import ray
 
     check_inputs(inputs)
-    with OutputLease(out):
-        connect(options.address, quiet=options.quiet)
-        workers = options.workers or default_workers()
-        output = OutputStore(out, fmt=options.fmt, reuse_key=reuse_key, resume=options.resume)
-        known: Any = output.known
-        if len(known) > INLINE_KNOWN_LIMIT:
-            known = ray.put(known)
-        try:
-            per_actor = max(1, -(-options.concurrency // workers))
-            dataset = extract_dataset(
-                read_inputs(inputs, rows_per_block=per_actor),
-                settings=settings,
-                workers=workers,
-                concurrency=options.concurrency,
-                rpm=options.rpm,
-                tpm=options.tpm,
-                known=known,
-            )
-            for batch in dataset.iter_batches(batch_size=None, batch_format="pandas"):
-                outcomes = [output.resolve(Outcome.from_row(row)) for row in batch.to_dict("records")]
-                output.record_all(outcomes)
-                for outcome in outcomes:
-                    summary.add(outcome)
-        finally:
-            output.close()
+    connect(options.address, quiet=options.quiet)
+    workers = options.workers or default_workers()
+    output = OutputStore(out, fmt=options.fmt, reuse_key=reuse_key, resume=options.resume)
+    known: Any = output.known
+    if len(known) > INLINE_KNOWN_LIMIT:
+        known = ray.put(known)
+    try:
+        per_actor = max(1, -(-options.concurrency // workers))
+        dataset = extract_dataset(
+            read_inputs(inputs, rows_per_block=per_actor),
+            settings=settings,
+            workers=workers,
+            concurrency=options.concurrency,
+            rpm=options.rpm,
+            tpm=options.tpm,
+            known=known,
+        )
+        for batch in dataset.iter_batches(batch_size=None, batch_format="pandas"):
+            outcomes = [output.resolve(Outcome.from_row(row)) for row in batch.to_dict("records")]
+            lease.check()  # taken over (this run was suspended past the timeout): stop writing
+            output.record_all(outcomes)
+            for outcome in outcomes:
+                summary.add(outcome)
+    finally:
+        output.close()

@@ -27,6 +27,7 @@ from typing import Any
 from ...errors import InputError
 from ...input.sources import SourcedArticle
 from ...jobs.outcome import Origin, Outcome, Status
+from ...jobs.unit import NoStore
 from ...output.files import write_atomically
 from ...schemas import Article, ArticleExtraction, Usage
 
@@ -229,7 +230,7 @@ def read_failures(path: Path) -> list[Outcome]:
     return outcomes
 
 
-class OutputStore:
+class OutputStore(NoStore):
     """The output as a Ray job's store: what earlier runs finished, and where outcomes are written.
 
     It implements the unit of work's `OutcomeStore`; the driver records what the actors send
@@ -286,15 +287,6 @@ class OutputStore:
             reuse_key=self.reuse_key,
             reused_from=source,
         )
-
-    def started(self, key: str) -> None:
-        pass
-
-    def spent(self, key: str, usage: Usage, *, calls: int = 1) -> None:
-        pass
-
-    def release(self, key: str) -> None:
-        pass
 
     def record(self, outcome: Outcome) -> None:
         self.record_all([outcome])
