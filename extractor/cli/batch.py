@@ -193,7 +193,7 @@ class BatchRun:
     json_summary: Path | None
     overrides: dict[str, Any]
 
-    def check_outputs(self, *, out_is_folder: bool = False, **more: Path | None) -> None:
+    def check_outputs(self, more: dict[str, Path | None], *, out_is_folder: bool = False) -> None:
         """Every place written to: writable, and none of them an input or another output."""
         from ..jobs.lease import lease_path
         from ..output.files import check_distinct
@@ -218,7 +218,7 @@ class BatchRun:
 
         db = choices.db or default_db(self.out)
         # Every place written to is checked before the store is created or a token is spent.
-        self.check_outputs(**{"--db": db})
+        self.check_outputs({"--db": db})
         extractor = make_extractor(throttle=Throttle(), **self.overrides)
         limiter = JobLimiter(self.rpm, self.tpm) if self.rpm or self.tpm else None
         summary = Summary(model=extractor.model)
@@ -272,7 +272,7 @@ class BatchRun:
         from ..engines.ray.output import failures_path
 
         parquet = choices.format is RayFormat.PARQUET
-        self.check_outputs(out_is_folder=parquet, **{"the failures file": failures_path(self.out)})
+        self.check_outputs({"the failures file": failures_path(self.out)}, out_is_folder=parquet)
         if importlib.util.find_spec("ray") is None:
             raise ConfigError("--engine ray needs Ray: pip install 'extractor[ray]'")
         from ..engines.ray.job import RayOptions, run_leased

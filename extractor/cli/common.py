@@ -9,13 +9,16 @@ import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from ..errors import ExtractorError, InputError
 from ..output.files import check_output_path, write_atomically
 from .exit_codes import INTERRUPTED, exit_code
+
+if TYPE_CHECKING:
+    from ..pipeline import Extractor
 
 ProviderOpt = Annotated[
     Optional[str], typer.Option("--provider", help="auto | openai | local | replay (env EXTRACTOR_PROVIDER)")
@@ -96,7 +99,7 @@ def with_provider_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def make_extractor(**overrides):
+def make_extractor(**overrides: Any) -> Extractor:
     """An Extractor from CLI options; bad option values are usage errors (exit 2)."""
     from pydantic import ValidationError
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Cause, InputError
+from ..errors import Cause, InputError, read_cause
 from ..input.sources import InputFailure, SourcedArticle, SourceItem
 from ..schemas import ArticleExtraction, Usage
 from .lease import Lease
@@ -105,6 +105,7 @@ class Row:
 
     def outcome(self, *, origin: Origin) -> Outcome:
         """The outcome this row records (a pending or running row has none: it reads as failed)."""
+        cause, status = read_cause(self.error_cause)  # older stores hold `http_500`-style causes
         return Outcome(
             key=self.key,
             status=Status.DONE if self.status == "done" else Status.FAILED,
@@ -115,8 +116,8 @@ class Row:
             reuse_key=self.fingerprint,
             reused_from=self.reused_from,
             error_class=self.error_class,
-            cause=self.error_cause,
-            http_status=self.http_status,
+            cause=cause,
+            http_status=self.http_status or status,
             message=self.error_message,
             attempts=self.attempts,
             usage=self.usage,
@@ -172,7 +173,8 @@ class StoreReader:
         self, *, status: str | None = None, after_seq: int | None = None, limit: int | None = None
     ) -> Iterator[Row]:
         """Rows in input order; `after_seq` and `limit` page through them."""
-        conditions, params = [], []
+        conditions: list[str] = []
+        params: list[object] = []
         if status:
             conditions.append("status = ?")
             params.append(status)

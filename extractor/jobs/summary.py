@@ -67,7 +67,7 @@ class Summary:
     reused: int = 0  # identical texts copied instead of extracted
     resumed: int = 0  # finished by an earlier run
     attempts: int = 0
-    failures: Counter = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
     earlier_usage: Usage = field(default_factory=Usage)  # what earlier runs spent on these articles
     run_usage: Usage = field(default_factory=Usage)  # this run only
     store_usage: Usage | None = None  # every live call of the job store, over all runs

@@ -114,7 +114,7 @@ class GatedExtractor:
         self._extractor = engine.extractor(grounding)
         self.settings = self._extractor.settings
         self.reuse_key = self._extractor.reuse_key
-        self.throttle = engine.throttle
+        self.throttle: Throttle | None = engine.throttle
 
     async def aextract_article(self, article: ArticleInput) -> ArticleExtraction:
         """Extract once a slot is free, metered by source."""
