@@ -15,6 +15,7 @@ from extractor.engines.batch_api import intercept as layer
 from extractor.engines.batch_api.cost import batch_job_cost
 from extractor.engines.batch_api.requests import split_files
 from extractor.input.sources import as_source_items
+from extractor.jobs.outcome import Origin
 from extractor.replay.tools.check import check_fixtures
 from extractor.schemas import Usage
 from extractor.testing.faultserver import FaultConfig, FaultServer
@@ -56,6 +57,10 @@ async def test_a_hundred_articles_complete_exactly_once_from_one_batch(tmp_path)
     assert report["answered_from_batch"] == 100 and report["live_fallback"] == {}
     # Tokens come from the output file, and every result carries its answer's usage.
     assert report["batch_tokens"]["total_tokens"] == sum(outcome.usage.total_tokens for outcome in outcomes) > 0
+    # Answered by the batch: said so, and not counted as live calls (they are priced as the batch's).
+    assert {outcome.origin for outcome in outcomes} == {Origin.BATCH_API}
+    with JobStore(tmp_path / "job.db") as store:
+        assert store.spent_totals() == (0, Usage())
 
 
 def record_live_requests(monkeypatch) -> list[dict]:

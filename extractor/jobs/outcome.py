@@ -115,11 +115,6 @@ class Outcome:
         """Finished by an earlier run: nothing was done now."""
         return self.origin is Origin.RESUMED
 
-    @property
-    def sent(self) -> bool:
-        """Whether this run asked the model for it (live or through the Batch API)."""
-        return self.origin in (Origin.EXTRACTED, Origin.BATCH_API)
-
     def raise_error(self) -> NoReturn:
         """Raise what made a failed article fail (the original exception when there is one)."""
         if self.exception is not None:
