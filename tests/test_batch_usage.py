@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 from extractor.engines import JobStore
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from extractor.testing.scripted_server import Reply, ScriptedServer
-from tests.support.batch import batch_command, env_for, records, store_state, write_jsonl
-from tests.support.paths import ROOT
-
-
-def run_batch(inputs, out, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess:
-    """`extractor batch` in its own process; the exit code is the caller's to judge."""
-    command = batch_command(inputs, out, *extra)
-    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+from tests.support.batch import env_for, records, run_batch, store_state, write_jsonl
 
 
 def test_failed_articles_count_their_tokens_and_cost(tmp_path):

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from extractor.cli import app
 from extractor.jobs.lease import OutputLease, lease_path
 from extractor.testing.faultserver import FaultConfig, FaultServer, article_text, completion
-from tests.support.batch import batch_command, env_for, jsonl_ids, records, write_jsonl
+from tests.support.batch import batch_command, env_for, jsonl_ids, records, run_batch, write_jsonl
 from tests.support.paths import ROOT
 
 
@@ -57,15 +57,7 @@ def test_two_runs_on_one_output_with_different_stores_one_refuses(tmp_path):
         )
         # Its first request is held at the server: the first run is under way, and stays so.
         wait_until(lambda: server.arrived > 0 or first.poll() is not None, what="the first run's request")
-        second = subprocess.run(
-            batch_command(inputs, out, "--db", str(tmp_path / "two.db")),
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        second = run_batch(inputs, out, env, "--db", str(tmp_path / "two.db"))
         server.release.set()
         assert first.wait(timeout=120) == 0, first.stderr.read()
     lines = second.stderr.strip().splitlines()
@@ -191,15 +183,7 @@ def test_calls_of_a_killed_run_are_counted_in_the_next_runs_tokens_and_cost(tmp_
         assert killed.wait() == -signal.SIGKILL
         paid_before = server.billed
         server.fixed = True
-        rerun = subprocess.run(
-            batch_command(inputs, out, "-c", str(n), "--json-summary", str(summary_path)),
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        rerun = run_batch(inputs, out, env, "-c", str(n), "--json-summary", str(summary_path))
         billed = server.billed
     assert rerun.returncode == 0, rerun.stderr
     assert paid_before > 0 and billed > paid_before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -93,6 +94,14 @@ def env_for(server: FaultServer) -> dict[str, str]:
 def batch_command(inputs: Path, out: Path, *extra: str) -> list[str]:
     """`extractor batch INPUTS --out OUT --quiet EXTRA...` as a subprocess command line."""
     return [str(Path(sys.executable).parent / "extractor"), "batch", str(inputs), "--out", str(out), "--quiet", *extra]
+
+
+def run_batch(inputs: Path, out: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    """`extractor batch` in its own process, to the end; the exit code is the caller's to judge."""
+    from tests.support.paths import ROOT
+
+    command = batch_command(inputs, out, *extra)
+    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
 
 
 def jsonl_ids(path: Path) -> list[str]:
