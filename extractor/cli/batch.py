@@ -95,7 +95,7 @@ def batch(
             raise InputError(f"{', '.join(misplaced)}: only with --engine ray")
 
         from ..engines.local import BatchAborted, BatchJob
-        from ..input.sources import iter_sources
+        from ..input.sources import check_inputs, iter_sources
         from ..jobs.limiter import JobLimiter
         from ..jobs.store import JobStore
         from ..jobs.summary import Summary
@@ -109,6 +109,7 @@ def batch(
         for target in (out, db or default_db(out), json_summary):
             if target is not None:
                 check_output_path(target)
+        check_inputs(inputs)  # a closed stdin, a FIFO or a device: refused before the store is made
         extractor = make_extractor(throttle=Throttle(), **(overrides or {}))
         limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
         summary = Summary(model=extractor.model)
@@ -232,10 +233,12 @@ def export(
 
     def action() -> None:
         from ..jobs.store import JobStore
+        from ..input.reading import checked_file
         from ..output.export import export_csv, export_jsonl, iter_results
 
-        if not db.is_file():
+        if not db.exists():
             raise InputError(f"{db}: no such job store")
+        checked_file(db)  # a FIFO or a device is refused before it is opened
         if format not in ("jsonl", "csv"):
             raise InputError(f"--format must be jsonl or csv, not {format!r}")
         if format == "jsonl" and out is not None:
