@@ -95,9 +95,9 @@ def _base_transport(
     if provider == "replay":
         return None
     if is_async:
-        from .aiohttp_transport import AsyncAiohttpTransport
+        from .aiohttp_transport import async_transport
 
-        return AsyncAiohttpTransport()
+        return async_transport()
     # Concurrency is bounded by the caller, not by a hidden pool limit.
     return httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=None, max_keepalive_connections=None))
 
