@@ -83,10 +83,11 @@ class Extractor:
 
     Bring your own client:
 
-    - `http_transport`: an httpx transport answers instead of the provider's server (sync calls
-      need an `httpx.BaseTransport`, async ones an `httpx.AsyncBaseTransport`). Retries,
-      metering (`meta.usage`, `meta.attempts`) and record/replay still wrap it; the extractor
-      never closes it.
+    - `http_transport`: an httpx or httpx2 transport answers instead of the provider's server
+      (sync calls need a `BaseTransport`, async ones an `AsyncBaseTransport`; `MockTransport`
+      is both). httpx ones are adapted to the httpx2 the openai SDK speaks. Retries, metering
+      (`meta.usage`, `meta.attempts`) and record/replay still wrap it; the extractor never
+      closes it.
     - `client` / `async_client`: your own `openai.OpenAI` / `openai.AsyncOpenAI`, wrapped with
       instructor and used as it is, so its own `max_retries`, timeout and transport apply.
       What is lost: our transport retries and 429 throttle, metering (`meta.usage` is zero and

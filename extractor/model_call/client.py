@@ -18,15 +18,12 @@ import openai
 from ..errors import ConfigError, ProviderUnavailable
 from ..settings import ResolvedProvider, Settings
 from . import instructor_patch
+from .caller_transport import CallerTransport, HttpxTransport, as_httpx2
 from .retry import Throttle
 from .transport import AsyncRetryingTransport, RetryingTransport, RetryOptions
 
 if TYPE_CHECKING:
     from ..local import LocalModel
-
-# What a caller may hand in as the innermost transport: one httpx transport, sync or async
-# (httpx's MockTransport is both).
-CallerTransport = httpx2.BaseTransport | httpx2.AsyncBaseTransport
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Local and replay never leave the process; the SDK still wants a URL and a key.
@@ -62,7 +59,7 @@ def _local_model(settings: Settings) -> LocalModel:
 class _Borrowed(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
     """A caller's transport, used but never closed: whoever opened it closes it."""
 
-    def __init__(self, transport: CallerTransport) -> None:
+    def __init__(self, transport: HttpxTransport) -> None:
         self.transport = transport
 
     # ModelClients checks the kind before opening a client; the asserts only narrow the type.
@@ -82,7 +79,7 @@ class _Borrowed(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
 
 
 def _base_transport(
-    settings: Settings, provider: ResolvedProvider, *, is_async: bool, http_transport: CallerTransport | None
+    settings: Settings, provider: ResolvedProvider, *, is_async: bool, http_transport: HttpxTransport | None
 ) -> Any:
     """The innermost transport: what actually answers a request."""
     if http_transport is not None:
@@ -108,7 +105,7 @@ def build_transport(
     *,
     is_async: bool,
     throttle: Throttle | None = None,
-    http_transport: CallerTransport | None = None,
+    http_transport: HttpxTransport | None = None,
 ) -> RetryingTransport | AsyncRetryingTransport:
     """Retries and metering over fixtures (per `fixtures_mode`) over what answers."""
     from ..replay import wrap_transport
@@ -182,7 +179,7 @@ def open_openai(
     *,
     is_async: Literal[False],
     throttle: Throttle | None = None,
-    http_transport: CallerTransport | None = None,
+    http_transport: HttpxTransport | None = None,
 ) -> openai.OpenAI: ...
 
 
@@ -193,7 +190,7 @@ def open_openai(
     *,
     is_async: Literal[True],
     throttle: Throttle | None = None,
-    http_transport: CallerTransport | None = None,
+    http_transport: HttpxTransport | None = None,
 ) -> openai.AsyncOpenAI: ...
 
 
@@ -203,7 +200,7 @@ def open_openai(
     *,
     is_async: bool,
     throttle: Throttle | None = None,
-    http_transport: CallerTransport | None = None,
+    http_transport: HttpxTransport | None = None,
 ) -> openai.OpenAI | openai.AsyncOpenAI:
     """An openai SDK client over our transports, with SDK retries off; the caller closes it.
 
@@ -275,7 +272,8 @@ class ModelClients:
         self.settings = settings
         self.provider = provider
         self.throttle = throttle
-        self._given, self._given_async, self._transport = client, async_client, http_transport
+        self._given, self._given_async = client, async_client
+        self._transport = as_httpx2(http_transport) if http_transport is not None else None
         self._sync: instructor.Instructor | None = None
         self._async: instructor.AsyncInstructor | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
