@@ -59,10 +59,12 @@ def stdin_stream(stdin: IO[bytes] | None = None) -> IO[bytes]:
     return stream
 
 
-def parse_json(data: bytes | str) -> Any:
+def parse_json(data: bytes | str, *, check_text: bool = True) -> Any:
     """A JSON document (a file or one JSONL line) as Python values; what is wrong is an `InputError`.
 
     The message says what is wrong without saying where: callers prefix the file and line.
+    `check_text=False` leaves lone surrogates to the caller (`check_unicode`), for a document
+    whose parts fail one by one.
     """
     if isinstance(data, bytes):
         try:
@@ -80,7 +82,7 @@ def parse_json(data: bytes | str) -> Any:
         raise InputError(f"malformed JSON ({at}: {exc.msg})") from None
     except RecursionError:
         raise InputError("malformed JSON (nested too deeply)") from None
-    if may_hold_surrogates:
+    if check_text and may_hold_surrogates:
         check_unicode(value)
     return value
 
