@@ -16,7 +16,8 @@ import openai
 
 from .errors import ConfigError
 from .input.article import ArticleInput, make_article, split_paragraphs
-from .model_call.client import CallerTransport, ModelClients, effective_mode
+from .model_call.caller_transport import CallerTransport
+from .model_call.client import ModelClients, effective_mode
 from .model_call.failures import to_extractor_error
 from .model_call.retry import Throttle, async_reask_retrying, reask_retrying
 from .model_call.transport import CallMeter, start_metering, stop_metering

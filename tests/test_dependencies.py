@@ -81,7 +81,9 @@ def undeclared_imports() -> list[str]:
                     problems.append(f"{relative}: imports {module}, which no installed distribution provides")
                 elif not distributions & allowed:
                     where = f"core or the {extra!r} extra" if extra else "the core dependencies"
-                    problems.append(f"{relative}: imports {module} ({', '.join(sorted(distributions))}), not in {where}")
+                    problems.append(
+                        f"{relative}: imports {module} ({', '.join(sorted(distributions))}), not in {where}"
+                    )
     return problems
 
 

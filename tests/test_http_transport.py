@@ -73,7 +73,9 @@ def test_a_real_httpx_transport_reaches_a_real_server():
 def test_a_compressed_answer_is_decoded_once():
     def handle(request):
         body = gzip.compress(json.dumps(tool_call_completion(VALID)).encode())
-        return httpx.Response(200, content=body, headers={"content-encoding": "gzip", "content-type": "application/json"})
+        return httpx.Response(
+            200, content=body, headers={"content-encoding": "gzip", "content-type": "application/json"}
+        )
 
     with Extractor(http_transport=httpx.MockTransport(handle), **FAST_RETRIES) as ex:
         assert len(ex.extract(SEED_TEXT).aircraft) == 1

@@ -98,7 +98,11 @@ def test_batch_command_records_bad_lines_as_failures_without_a_traceback(tmp_pat
 def test_ray_rows_fail_alone(line, fragment):
     from extractor.engines.ray.sources import DATA, KIND, WHERE, items_from_batch
 
-    rows = {KIND: ["line", "line"], WHERE: ["s3://bucket/in.jsonl"] * 2, DATA: [line.encode(), json.dumps(GOOD[0]).encode()]}
+    rows = {
+        KIND: ["line", "line"],
+        WHERE: ["s3://bucket/in.jsonl"] * 2,
+        DATA: [line.encode(), json.dumps(GOOD[0]).encode()],
+    }
     bad, good = items_from_batch(rows, max_bytes=1_000_000)
     assert isinstance(bad, InputFailure) and fragment in bad.message and bad.where.startswith("s3://bucket/in.jsonl#")
     assert isinstance(good, SourcedArticle)
@@ -196,7 +200,10 @@ def test_extract_of_a_bad_json_article_is_one_line_exit_2(tmp_path, content, fra
 def test_events_and_review_of_bad_results_are_one_line_exit_2(tmp_path, content, suffix):
     results = tmp_path / f"results{suffix}"
     results.write_text(content + "\n", encoding="utf-8")
-    for command in (["events", str(results), "-o", str(tmp_path / "ev.jsonl")], ["review", str(results), "--html", str(tmp_path / "r.html")]):
+    for command in (
+        ["events", str(results), "-o", str(tmp_path / "ev.jsonl")],
+        ["review", str(results), "--html", str(tmp_path / "r.html")],
+    ):
         run = CliRunner().invoke(app, command)
         assert run.exit_code == 2, (command, run.output)
         assert str(results) in one_error_line(run.output)

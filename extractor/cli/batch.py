@@ -232,8 +232,8 @@ def export(
     """Export a job's results: JSONL, or CSV tables exercises.csv, aircraft.csv, statements.csv."""
 
     def action() -> None:
-        from ..jobs.store import JobStore
         from ..input.reading import checked_file
+        from ..jobs.store import JobStore
         from ..output.export import export_csv, export_jsonl, iter_results
 
         if not db.exists():

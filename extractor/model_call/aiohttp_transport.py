@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import urllib.request
 import weakref
-
 from typing import Any
 
 import aiohttp
@@ -77,7 +76,7 @@ class AsyncAiohttpTransport(httpx2.AsyncBaseTransport):
             self._inner = self._sdk_transport(client=session)
             self._release = weakref.finalize(self, _release_quietly, session)
         try:
-            response = await self._inner.handle_async_request(request)
+            response: httpx2.Response = await self._inner.handle_async_request(request)
             await response.aread()  # read here, so a cut-off body is mapped below too
         except httpx2.TransportError as error:
             raise _as_httpx_error(error, request) from error.__cause__
