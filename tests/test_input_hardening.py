@@ -28,7 +28,7 @@ from extractor.input.article import load_article, make_article
 from extractor.input.sources import InputFailure, SourcedArticle, jsonl_item
 from extractor.prompting import render_messages
 from extractor.testing.faultserver import FaultServer
-from tests.support.paths import ROOT
+from tests.support.cli import one_error_line, run_cli
 
 # (one JSONL line, what its failure message says)
 BAD_LINES = [
@@ -171,13 +171,6 @@ def wait_for(api, job_id: str) -> dict:
 # -- one error line for the commands that read one document -----------------------------------
 
 
-def one_error_line(output: str) -> str:
-    lines = [line for line in output.splitlines() if line.strip()]
-    assert "Traceback" not in output and len(lines) == 1, output
-    assert lines[0].startswith("extractor: error: ")
-    return lines[0]
-
-
 @pytest.mark.parametrize(
     "content, fragment",
     [
@@ -248,20 +241,6 @@ def test_titles_from_every_reader_are_one_line(tmp_path):
 
 
 # -- FIFOs, devices and a closed stdin --------------------------------------------------------
-
-
-def run_cli(*args: str, **options) -> subprocess.CompletedProcess[str]:
-    """The command as a real process; one that blocks fails the test after the timeout."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "extractor.cli", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=options.pop("cwd", ROOT),
-        timeout=60,
-        **options,
-    )
 
 
 def fifo_cases(tmp: Path) -> dict[str, list[str]]:

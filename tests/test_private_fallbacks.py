@@ -62,36 +62,40 @@ def extract_twice(*, is_async: bool) -> tuple[list[str], list[warnings.WarningMe
     return designations, caught, len(server.seen)
 
 
-def test_instructor_patch_falls_back_when_instructors_call_site_moves(monkeypatch):
+def without_instructors_call_site(monkeypatch: pytest.MonkeyPatch) -> None:
     # instructor's patch module, as a release that no longer binds the check under that name.
     monkeypatch.setitem(sys.modules, "instructor.v2.core.patch", types.ModuleType("instructor.v2.core.patch"))
-    designations, caught, served = extract_twice(is_async=False)
-    assert designations == ["B-52", "B-52"] and served == 2
-    [message] = fallback_warnings(caught)
-    assert "cached async-validator check" in message and "instructor.v2.core.patch.reject_async_validators" in message
 
 
-def test_direct_chat_call_falls_back_to_the_sdk_create(monkeypatch):
+def without_make_request_options(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(openai._base_client, "make_request_options")
-    designations, caught, served = extract_twice(is_async=False)
-    assert designations == ["B-52", "B-52"] and served == 2
-    [message] = fallback_warnings(caught)
-    assert "direct chat-completions call" in message and "make_request_options" in message
 
 
-def test_async_direct_chat_call_falls_back_too(monkeypatch):
-    monkeypatch.delattr(openai._base_client, "make_request_options")
-    designations, caught, _ = extract_twice(is_async=True)
-    assert designations == ["B-52", "B-52"]
-    assert len(fallback_warnings(caught)) == 1
-
-
-def test_aiohttp_transport_falls_back_to_httpx2(monkeypatch):
+def without_sdk_aiohttp_transport(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(openai._vendor.httpx_aiohttp.transport, "AiohttpTransport")
-    designations, caught, served = extract_twice(is_async=True)
+
+
+# (take the name away, extract async?, what the warning names)
+FALLBACKS = {
+    "instructor-patch": (
+        without_instructors_call_site,
+        False,
+        ("cached async-validator check", "instructor.v2.core.patch.reject_async_validators"),
+    ),
+    "chat-call": (without_make_request_options, False, ("direct chat-completions call", "make_request_options")),
+    "async-chat-call": (without_make_request_options, True, ("direct chat-completions call", "make_request_options")),
+    "aiohttp-transport": (without_sdk_aiohttp_transport, True, ("aiohttp transport", "AiohttpTransport")),
+}
+
+
+@pytest.mark.parametrize("case", list(FALLBACKS))
+def test_a_moved_private_name_falls_back_with_one_warning(monkeypatch, case):
+    take_away, is_async, named = FALLBACKS[case]
+    take_away(monkeypatch)
+    designations, caught, served = extract_twice(is_async=is_async)
     assert designations == ["B-52", "B-52"] and served == 2
     [message] = fallback_warnings(caught)
-    assert "aiohttp transport" in message and "AiohttpTransport" in message
+    assert all(name in message for name in named), message
 
 
 def test_with_every_private_name_in_place_nothing_is_said():

@@ -11,6 +11,8 @@ transport has `handle_request` (an `httpx.BaseTransport`) and async calls when i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol, runtime_checkable
 
 import httpx2
@@ -85,49 +87,41 @@ class _FromHttpx:
             headers = [(k, v) for k, v in headers if k.lower() not in ("content-encoding", "content-length")]
         return httpx2.Response(response.status_code, headers=headers, content=raw, request=request)
 
-    @staticmethod
-    def _error(error: Exception, request: httpx2.Request) -> Exception:
-        """httpx2's error of the same name (ConnectError, ReadTimeout, ...), else the error as it is."""
-        import httpx
 
-        if not isinstance(error, httpx.TransportError):
-            return error
+@contextmanager
+def _errors_as_httpx2(request: httpx2.Request) -> Iterator[None]:
+    """Raise httpx's transport errors as httpx2's of the same name (ConnectError, ReadTimeout, ...)."""
+    import httpx
+
+    try:
+        yield
+    except httpx.TransportError as error:
         same = getattr(httpx2, type(error).__name__, None)
         kind = same if isinstance(same, type) and issubclass(same, httpx2.TransportError) else httpx2.TransportError
-        return kind(str(error), request=request)
+        raise kind(str(error), request=request) from error
 
 
 class _FromHttpxSync(_FromHttpx, httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         request.read()
-        try:
+        with _errors_as_httpx2(request):
             response = self.transport.handle_request(self._request(request))
             try:
                 raw = None if response.is_stream_consumed else b"".join(response.iter_raw())
             finally:
                 response.close()
-        except Exception as error:
-            mapped = self._error(error, request)
-            if mapped is error:
-                raise
-            raise mapped from error
         return self._response(response, raw, request)
 
 
 class _FromHttpxAsync(_FromHttpx, httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         await request.aread()
-        try:
+        with _errors_as_httpx2(request):
             response = await self.transport.handle_async_request(self._request(request))
             try:
                 raw = None if response.is_stream_consumed else b"".join([c async for c in response.aiter_raw()])
             finally:
                 await response.aclose()
-        except Exception as error:
-            mapped = self._error(error, request)
-            if mapped is error:
-                raise
-            raise mapped from error
         return self._response(response, raw, request)
 
 
