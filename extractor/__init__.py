@@ -24,6 +24,7 @@ from .errors import (
 if TYPE_CHECKING:
     from .engines.local import BatchOutcome
     from .input.article import ArticleInput, load_article, make_article
+    from .model_call.fallback import InternalsFallbackWarning
     from .pipeline import Extractor, aextract, extract
     from .schemas import (
         Actor,
@@ -50,6 +51,7 @@ _LAZY = {
     "BatchOutcome": ".engines.local",
     "load_article": ".input.article",
     "make_article": ".input.article",
+    "InternalsFallbackWarning": ".model_call.fallback",
     "Extractor": ".pipeline",
     "aextract": ".pipeline",
     "extract": ".pipeline",
@@ -85,6 +87,7 @@ __all__ = [
     "Extractor",
     "ExtractorError",
     "InputError",
+    "InternalsFallbackWarning",
     "PoliticalStatement",
     "ProviderUnavailable",
     "ReplayMiss",

@@ -1,9 +1,10 @@
 """Every third-party distribution the package imports is declared in pyproject.toml.
 
 The imports are read from the source (every `import`, at any depth, under `extractor/` and
-`schemas/`), mapped to the distributions that installed them, and compared with what
-pyproject.toml declares: the core dependencies, plus the one extra a module belongs to. A
-distribution that only arrives through another one (httpx2 through openai) fails here.
+`schemas/`, except those the code does without when missing), mapped to the distributions
+that installed them, and compared with what pyproject.toml declares: the core dependencies,
+plus the one extra a module belongs to. A distribution that only arrives through another one
+(httpx2 through openai) fails here.
 """
 
 from __future__ import annotations
@@ -51,10 +52,31 @@ def declared() -> tuple[set[str], dict[str, set[str]]]:
     return core, extras
 
 
+def _does_without(handler: ast.ExceptHandler) -> bool:
+    """An `except ImportError` that carries on (a fallback), not one that re-raises (a required extra)."""
+    caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    catches = any(isinstance(name, ast.Name) and name.id in ("ImportError", "ModuleNotFoundError") for name in caught)
+    return catches and not any(isinstance(node, ast.Raise) for node in ast.walk(handler))
+
+
+def _optional(tree: ast.AST) -> set[int]:
+    """The nodes inside a `try` whose `except ImportError` carries on: imports the code does without."""
+    guarded: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(_does_without(h) for h in node.handlers):
+            guarded.update(id(inner) for statement in node.body for inner in ast.walk(statement))
+    return guarded
+
+
 def third_party_imports(path: Path) -> set[str]:
-    """Top-level names of the non-stdlib modules `path` imports, anywhere in the file."""
+    """Top-level names of the non-stdlib modules `path` needs: imported anywhere in the file,
+    except under a `try` whose `except ImportError` carries on without them."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    optional = _optional(tree)
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -95,6 +117,9 @@ def test_every_imported_distribution_is_declared():
 def test_the_check_sees_what_is_imported_and_where():
     # The walk finds imports inside functions too (most of ours are lazy), and knows stdlib.
     assert {"httpx2", "instructor", "openai"} <= third_party_imports(ROOT / "extractor/model_call/client.py")
-    assert "llama_cpp" in third_party_imports(ROOT / "extractor/local/model.py")  # imported inside a method
+    # Imported inside a function, under an `except ImportError` that says which extra to install.
+    assert "llama_cpp" in third_party_imports(ROOT / "extractor/local/model.py")
     assert third_party_imports(ROOT / "extractor/errors.py") == set()
+    # httpx is imported only to adapt a transport the caller made with it, under `except ImportError`.
+    assert "httpx" not in third_party_imports(ROOT / "extractor/model_call/caller_transport.py")
     assert extra_of("extractor/engines/ray/actor.py") == "ray" and extra_of("extractor/pipeline.py") is None

@@ -15,9 +15,8 @@ import openai._base_client
 import openai._vendor.httpx_aiohttp.transport
 import pytest
 
-from extractor import Extractor
+from extractor import Extractor, InternalsFallbackWarning
 from extractor.model_call import fallback
-from extractor.model_call.fallback import InternalsFallbackWarning
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import SEED_TEXT, VALID
 

@@ -89,10 +89,12 @@ def _iter_sources(inputs: Iterable[str | Path], *, max_bytes: int, stdin: IO[byt
         elif path.suffix.lower() in JSONL_SUFFIXES:
             try:
                 checked_file(path)
-                with path.open("rb") as stream:
-                    yield from iter_jsonl(stream, where=name, max_bytes=max_bytes)
             except InputError as exc:
                 yield InputFailure(name, str(exc))
+                continue
+            try:
+                with path.open("rb") as stream:
+                    yield from iter_jsonl(stream, where=name, max_bytes=max_bytes)
             except OSError as exc:
                 yield InputFailure(name, f"{name}: cannot read ({exc.strerror})")
         else:

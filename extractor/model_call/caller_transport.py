@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
 import httpx2
@@ -45,8 +46,8 @@ def as_httpx2(transport: CallerTransport) -> HttpxTransport:
     if isinstance(transport, (httpx2.BaseTransport, httpx2.AsyncBaseTransport)):
         return transport
     try:
-        import httpx
-    except ImportError:  # then it cannot be an httpx transport either
+        import httpx  # not a dependency: only there when the caller made a transport with it
+    except ImportError:
         httpx = None  # type: ignore[assignment]
     if httpx is None or not isinstance(transport, (httpx.BaseTransport, httpx.AsyncBaseTransport)):
         raise ConfigError(
@@ -56,19 +57,18 @@ def as_httpx2(transport: CallerTransport) -> HttpxTransport:
     sync = isinstance(transport, httpx.BaseTransport)
     async_ = isinstance(transport, httpx.AsyncBaseTransport)
     adapter = _FromHttpxBoth if sync and async_ else _FromHttpxSync if sync else _FromHttpxAsync
-    return adapter(transport)
+    return adapter(transport, httpx)
 
 
 class _FromHttpx:
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Any, httpx: ModuleType) -> None:
         self.transport = transport
+        self.httpx = httpx
 
     def _request(self, request: httpx2.Request) -> Any:
         """The httpx request carrying what `request` (already read) carries."""
-        import httpx
-
         extensions = {"timeout": request.extensions["timeout"]} if "timeout" in request.extensions else {}
-        return httpx.Request(
+        return self.httpx.Request(
             request.method,
             str(request.url),
             headers=request.headers.multi_items(),
@@ -87,24 +87,21 @@ class _FromHttpx:
             headers = [(k, v) for k, v in headers if k.lower() not in ("content-encoding", "content-length")]
         return httpx2.Response(response.status_code, headers=headers, content=raw, request=request)
 
-
-@contextmanager
-def _errors_as_httpx2(request: httpx2.Request) -> Iterator[None]:
-    """Raise httpx's transport errors as httpx2's of the same name (ConnectError, ReadTimeout, ...)."""
-    import httpx
-
-    try:
-        yield
-    except httpx.TransportError as error:
-        same = getattr(httpx2, type(error).__name__, None)
-        kind = same if isinstance(same, type) and issubclass(same, httpx2.TransportError) else httpx2.TransportError
-        raise kind(str(error), request=request) from error
+    @contextmanager
+    def _errors_as_httpx2(self, request: httpx2.Request) -> Iterator[None]:
+        """Raise httpx's transport errors as httpx2's of the same name (ConnectError, ReadTimeout, ...)."""
+        try:
+            yield
+        except self.httpx.TransportError as error:
+            same = getattr(httpx2, type(error).__name__, None)
+            kind = same if isinstance(same, type) and issubclass(same, httpx2.TransportError) else httpx2.TransportError
+            raise kind(str(error), request=request) from error
 
 
 class _FromHttpxSync(_FromHttpx, httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         request.read()
-        with _errors_as_httpx2(request):
+        with self._errors_as_httpx2(request):
             response = self.transport.handle_request(self._request(request))
             try:
                 raw = None if response.is_stream_consumed else b"".join(response.iter_raw())
@@ -116,7 +113,7 @@ class _FromHttpxSync(_FromHttpx, httpx2.BaseTransport):
 class _FromHttpxAsync(_FromHttpx, httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         await request.aread()
-        with _errors_as_httpx2(request):
+        with self._errors_as_httpx2(request):
             response = await self.transport.handle_async_request(self._request(request))
             try:
                 raw = None if response.is_stream_consumed else b"".join([c async for c in response.aiter_raw()])
