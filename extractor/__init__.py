@@ -30,6 +30,7 @@ from .errors import (
 if TYPE_CHECKING:
     from .input.article import ArticleInput, load_article, make_article
     from .jobs.outcome import BatchOutcome, Outcome
+    from .model_call.fallback import InternalsFallbackWarning
     from .pipeline import Extractor, aextract, extract
     from .schemas import (
         Actor,
@@ -57,6 +58,7 @@ _LAZY = {
     "Outcome": ".jobs.outcome",
     "load_article": ".input.article",
     "make_article": ".input.article",
+    "InternalsFallbackWarning": ".model_call.fallback",
     "Extractor": ".pipeline",
     "aextract": ".pipeline",
     "extract": ".pipeline",
@@ -95,6 +97,7 @@ __all__ = [
     "Extractor",
     "ExtractorError",
     "InputError",
+    "InternalsFallbackWarning",
     "JobStopped",
     "LeaseLost",
     "Outcome",

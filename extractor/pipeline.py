@@ -17,7 +17,8 @@ import openai
 from .errors import ConfigError
 from .input.article import ArticleInput, make_article, split_paragraphs
 from .jobs.reuse import reuse_key as compute_reuse_key
-from .model_call.client import AnswerLayer, CallerTransport, ModelClients, effective_mode
+from .model_call.caller_transport import CallerTransport
+from .model_call.client import AnswerLayer, ModelClients, effective_mode
 from .model_call.failures import to_extractor_error
 from .model_call.retry import Throttle, async_reask_retrying, reask_retrying
 from .model_call.transport import CallMeter, start_metering, stop_metering
@@ -88,10 +89,11 @@ class Extractor:
 
     Bring your own client:
 
-    - `http_transport`: an httpx transport answers instead of the provider's server (sync calls
-      need an `httpx.BaseTransport`, async ones an `httpx.AsyncBaseTransport`). Retries,
-      metering (`meta.usage`, `meta.attempts`) and record/replay still wrap it; the extractor
-      never closes it.
+    - `http_transport`: an httpx or httpx2 transport answers instead of the provider's server
+      (sync calls need a `BaseTransport`, async ones an `AsyncBaseTransport`; `MockTransport`
+      is both). httpx ones are adapted to the httpx2 the openai SDK speaks. Retries, metering
+      (`meta.usage`, `meta.attempts`) and record/replay still wrap it; the extractor never
+      closes it.
     - `client` / `async_client`: your own `openai.OpenAI` / `openai.AsyncOpenAI`, wrapped with
       instructor and used as it is, so its own `max_retries`, timeout and transport apply.
       What is lost: our transport retries and 429 throttle, metering (`meta.usage` is zero and

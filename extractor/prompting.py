@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any
 
 from .input.article import ArticleInput
-from .input.block import encode_article
+from .input.block import encode_article, one_line
 from .schemas import ExtractionDraft
 
 
@@ -39,12 +39,14 @@ def render_messages(article: ArticleInput, text: str, *, part: int = 1, parts: i
     """The system and user messages for one piece of an article.
 
     Title and text are encoded so that nothing in them can open or close the article block
-    (see `article_block`): instructions inside an article stay part of the article.
+    (see `input/block.py`): instructions inside an article stay part of the article. The title
+    stays on its header line (`one_line`), even in an `ArticleInput` built by hand.
     """
     templates = load_templates()
+    title = one_line(article.title) if article.title else ""
     user = templates.user.format(
         part=f"(part {part} of {parts})" if parts > 1 else "",
-        title=encode_article(article.title) if article.title else "unknown",
+        title=encode_article(title) if title else "unknown",
         published=article.published.isoformat() if article.published else "unknown",
         text=encode_article(text),
     )

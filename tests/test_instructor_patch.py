@@ -68,5 +68,5 @@ def test_a_model_with_async_validators_is_still_refused_every_time():
 def test_apply_is_idempotent_and_replaces_every_call_site():
     instructor_patch.apply()
     instructor_patch.apply()
-    for module in instructor_patch._CALL_SITES:
+    for module in instructor_patch._call_sites():
         assert module.reject_async_validators is instructor_patch.cached_reject_async_validators

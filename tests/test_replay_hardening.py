@@ -160,3 +160,55 @@ def test_a_fixture_folder_error_is_a_config_error(tmp_path):
     fixture.write_text("{", encoding="utf-8")
     with pytest.raises(ConfigError, match="bad fixture"):
         Extractor(provider="replay", fixtures_dir=fixture.parent).extract(SEED_TEXT)
+
+
+def _body(change):
+    """A damage that edits the stored response body of the seed's fixture."""
+    return lambda p: _edit(p, lambda d: change(d["response"]["body"]))
+
+
+def _message(change):
+    return _body(lambda body: change(body["choices"][0]["message"]))
+
+
+TAMPERED_BODIES = {
+    "garbage": (lambda p: _edit(p, lambda d: d["response"].update(body="garbage")), "not a chat completion"),
+    "no choices": (_body(lambda body: body.pop("choices")), "no 'choices' list"),
+    "empty choices": (_body(lambda body: body.update(choices=[])), "'choices' is empty"),
+    "no message": (_body(lambda body: body["choices"][0].update(message=None)), "no 'message' object"),
+    "arguments not a string": (
+        _message(lambda message: message["tool_calls"][0]["function"].update(arguments=5)),
+        "function calls with string arguments",
+    ),
+    "nested too deeply": (lambda p: p.write_text("[" * 100_000), "nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("kind", list(TAMPERED_BODIES))
+def test_a_tampered_fixture_body_is_one_bad_fixture_line_in_replay_and_check(tmp_path, kind):
+    damage, reason = TAMPERED_BODIES[kind]
+    fixture = _seed_fixture(tmp_path)
+    damage(fixture)
+    run = _replay_cli(fixture.parent)
+    assert run.exit_code == 3, run.output
+    assert "Traceback" not in run.output and "differs in" not in run.output
+    [line] = [line for line in run.output.splitlines() if line.strip()]
+    assert line.startswith(f"extractor: error: bad fixture {fixture}: ") and reason in line
+    check = CliRunner().invoke(app, ["fixtures", "check", "--fixtures", str(fixture.parent)])
+    assert check.exit_code == 3, check.output
+    [report] = [line for line in check.stdout.splitlines() if fixture.name in line]
+    assert report.startswith("BROKEN") and reason in report
+
+
+def test_a_stored_completion_without_an_answer_is_named_not_called_a_changed_request(tmp_path):
+    fixture = _seed_fixture(tmp_path)
+
+    def no_answer(message: dict) -> None:
+        message.pop("tool_calls")
+        message["content"] = None
+
+    _message(no_answer)(fixture)
+    run = _replay_cli(fixture.parent)
+    assert run.exit_code == 3 and "Traceback" not in run.output
+    first = run.output.splitlines()[0]
+    assert str(fixture) in first and "no answer in the stored response" in first and "differs in" not in first

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,29 +14,10 @@ from extractor.errors import InputError
 from extractor.input.article import find_article
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import VALID
+from tests.support.cli import one_error_line, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_dc08afd2001463f6.txt"
-
-
-def run_cli(*args: str, **options) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "extractor.cli", *args],
-        capture_output=True,
-        env=environment,
-        cwd=ROOT,
-        timeout=60,
-        **options,
-    )
-
-
-def one_error_line(stderr: bytes | str) -> str:
-    text = stderr.decode() if isinstance(stderr, bytes) else stderr
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert "Traceback" not in text and len(lines) == 1, text
-    assert lines[0].startswith("extractor: error: ")
-    return lines[0]
 
 
 # -- inputs ----------------------------------------------------------------------------------

@@ -209,7 +209,7 @@ class BatchRun:
         import asyncio
 
         from ..engines.local import BatchJob
-        from ..input.sources import iter_sources
+        from ..input.sources import check_inputs, iter_sources
         from ..jobs.lease import OutputLease
         from ..jobs.limiter import JobLimiter
         from ..jobs.store import JobStore
@@ -219,6 +219,7 @@ class BatchRun:
         db = choices.db or default_db(self.out)
         # Every place written to is checked before the store is created or a token is spent.
         self.check_outputs({"--db": db})
+        check_inputs(self.inputs)  # a closed stdin, a FIFO or a device: refused before the store is made
         extractor = make_extractor(throttle=Throttle(), **self.overrides)
         limiter = JobLimiter(self.rpm, self.tpm) if self.rpm or self.tpm else None
         summary = Summary(model=extractor.model)
@@ -357,12 +358,14 @@ def export(
     """Export a job's results: JSONL, or CSV tables exercises.csv, aircraft.csv, statements.csv."""
 
     def action() -> None:
+        from ..input.reading import checked_file
         from ..jobs.store import JobStore
         from ..output.export import export_csv, export_jsonl, iter_lines
         from ..output.files import check_distinct
 
-        if not db.is_file():
+        if not db.exists():
             raise InputError(f"{db}: no such job store")
+        checked_file(db)  # a FIFO or a device is refused before it is opened
         if format is ExportFormat.JSONL and out is not None:
             check_distinct([db], {"--out": out})
             check_output_path(out)

@@ -30,6 +30,7 @@ def events_command(
 
     def action() -> None:
         from ..events import merge, read_events, read_results, render_timeline, write_events
+        from ..input.reading import checked_file
         from ..output.files import write_atomically
 
         if fmt not in FORMATS:
@@ -37,8 +38,10 @@ def events_command(
         for path in (out, html):
             if path is not None:
                 check_output_path(path)
-        if into is not None and not into.is_file():
+        if into is not None and not into.exists():
             raise InputError(f"{into}: no such events file (--into)")
+        if into is not None:
+            checked_file(into)  # a FIFO or a device is refused before it is opened
         existing = read_events(into) if into is not None else []
         events = merge(read_results(inputs), existing=existing)
         write_events(out, events, fmt)

@@ -31,7 +31,9 @@ def _fixtures_dir(given: Path | None) -> Path:
 def check(fixtures_dir: DirOpt = None) -> None:
     """Re-validate every stored answer against the current schema and list stale fixtures.
 
-    Exits 1 when an answer no longer validates; stale fixtures alone are reported, not failed.
+    Exits 3 when a fixture cannot be replayed at all (BROKEN: unreadable, or a response that is
+    no chat completion), else 1 when an answer no longer validates; stale fixtures alone are
+    reported, not failed.
     """
 
     def action() -> None:
@@ -40,7 +42,7 @@ def check(fixtures_dir: DirOpt = None) -> None:
         reports = check_fixtures(_fixtures_dir(fixtures_dir))
         failed = [r for r in reports if r.failed]
         for report in reports:
-            status = "INVALID" if report.failed else ("stale" if report.stale else "ok")
+            status = "BROKEN" if report.broken else "INVALID" if report.failed else "stale" if report.stale else "ok"
             details = [report.problem] if report.problem else []
             details += report.stale
             if report.reasked:
@@ -48,7 +50,10 @@ def check(fixtures_dir: DirOpt = None) -> None:
             suffix = f"  ({'; '.join(d for d in details if d)})" if details else ""
             typer.echo(f"{status:8} {report.origin:9} {report.path.name}{suffix}")
         stale = sum(1 for r in reports if r.stale)
-        typer.echo(f"{len(reports)} fixtures: {len(failed)} invalid, {stale} stale", err=True)
+        broken = sum(1 for r in reports if r.broken)
+        typer.echo(f"{len(reports)} fixtures: {broken} broken, {len(failed) - broken} invalid, {stale} stale", err=True)
+        if broken:
+            raise typer.Exit(3)  # as a bad fixture is for every other command
         if failed:
             raise typer.Exit(1)
 

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import InputError
+from ..input.reading import checked_file
 from ..jobs.store import is_job_store, open_reader
 from ..output.results import load_results
 from ..schemas import ArticleExtraction
@@ -37,7 +38,9 @@ def _raw_results(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in RESULT_SUFFIXES)
         for file in files:
             yield str(file), load_results(file)
-    elif is_job_store(path):
+        return
+    checked_file(path)  # a FIFO or a device is refused before it is opened
+    if is_job_store(path):
         yield str(path), _from_store(path)
     else:
         yield str(path), load_results(path)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
-import json
 import re
-import stat
 from dataclasses import dataclass
 from functools import cached_property
 from html.parser import HTMLParser
@@ -18,7 +16,9 @@ from pydantic import ValidationError
 
 from ..errors import InputError
 from ..schemas import Article
+from .block import has_control_characters, one_line
 from .metadata import split_metadata
+from .reading import checked_file, lone_surrogate, parse_json, stdin_stream
 
 DEFAULT_MAX_BYTES = 2_000_000
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
@@ -79,34 +79,58 @@ def make_article(
     published: Any = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ArticleInput:
-    """Validate text and metadata into an `ArticleInput`; bad input raises `InputError`."""
+    """Validate text and metadata into an `ArticleInput`; bad input raises `InputError`.
+
+    A title is put on one line (its line breaks and control characters become spaces: it is a
+    header line of the prompt); an id or url holding control characters is refused.
+    """
     if not isinstance(text, str):
         raise InputError(f"article text must be a string, not {type(text).__name__}")
     if not text.strip():
         raise InputError("article text is empty")
     if "\x00" in text:
         raise InputError("article text contains NUL bytes: binary data, not text")
+    problem = lone_surrogate(text)
+    if problem is not None:
+        raise InputError(f"text: {problem}")
     size = len(text.encode("utf-8"))
     if size > max_bytes:
         raise InputError(f"article is {size:,} bytes, over the {max_bytes:,}-byte limit")
     article = ArticleInput(
         text=text,
         id=_plain_id(article_id),
-        title=title or None,
-        url=url or None,
+        title=_title(title),
+        url=_string_field("url", url, single_line=True),
         published=parse_published(published),
     )
     _check_header(article)
     return article
 
 
-def _plain_id(value: Any) -> str | None:
-    """Ids may be strings or integers in the wild; anything else is not an id."""
+def _string_field(name: str, value: Any, *, single_line: bool = False) -> str | None:
+    """A metadata string as given; None or "" is not known; another type, or text no UTF-8 can hold, is refused."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InputError(f"id: expected a string, not {type(value).__name__}")
-    return str(value)
+    if not isinstance(value, str):
+        raise InputError(f"{name}: expected a string, not {type(value).__name__}")
+    problem = lone_surrogate(value)
+    if problem is not None:
+        raise InputError(f"{name}: {problem}")
+    if single_line and has_control_characters(value):
+        raise InputError(f"{name}: contains line breaks or control characters")
+    return value
+
+
+def _title(value: Any) -> str | None:
+    title = _string_field("title", value)
+    return (one_line(title) or None) if title is not None else None
+
+
+def _plain_id(value: Any) -> str | None:
+    """Ids may be strings or integers in the wild; anything else is not an id."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _string_field("id", value, single_line=True)
 
 
 def _check_header(article: ArticleInput) -> None:
@@ -123,9 +147,11 @@ def article_from_record(record: Any, *, where: str, max_bytes: int = DEFAULT_MAX
     """A JSON object `{id, title, url, published, text}`."""
     if not isinstance(record, dict):
         raise InputError(f"{where}: expected a JSON object with a 'text' field")
-    text = record.get("text")
+    if "text" not in record:
+        raise InputError(f"{where}: missing 'text' field")
+    text = record["text"]
     if not isinstance(text, str):
-        raise InputError(f"{where}: missing or non-string 'text' field")
+        raise InputError(f"{where}: text: expected a string, not {type(text).__name__}")
     try:
         return make_article(
             text,
@@ -203,9 +229,9 @@ def article_from_bytes(
     # Keep the text byte-for-byte (no newline translation): evidence offsets index into it.
     if suffix == ".json":
         try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{source}: malformed JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+            record = parse_json(raw)
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}") from None
         if isinstance(record, dict) and not record.get("id") and stem:
             record = {**record, "id": stem}
         return article_from_record(record, where=source, max_bytes=max_bytes)
@@ -240,11 +266,7 @@ def _header_date(value: str | None, *, source: str) -> dt.date | None:
 
 
 def _read_stdin(stdin: Any, max_bytes: int) -> bytes:
-    import sys
-
-    stream = stdin if stdin is not None else getattr(sys.stdin, "buffer", None)
-    if stream is None:
-        raise InputError("<stdin>: stdin is closed; give an article file or pipe one in")
+    stream = stdin_stream(stdin)
     try:
         data: bytes = stream.read(max_bytes + 1)
         return data
@@ -260,17 +282,8 @@ def load_article(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin:
         suffix = ".json" if stripped[:1] == b"{" else ".txt"
         return article_from_bytes(data, suffix=suffix, source="<stdin>", stem=None, max_bytes=max_bytes)
     path = Path(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise InputError(f"{path}: is a directory, not an article file")
-    if not stat.S_ISREG(info.st_mode):
-        # Reading a FIFO or a device would block or never end: refuse before opening it.
-        raise InputError(f"{path}: not a regular file (a FIFO, socket or device); use - to read stdin")
+    # A FIFO or a device would block or never end: refused before it is opened.
+    info = checked_file(path, hint="use - to read stdin")
     suffix = path.suffix.lower()
     if suffix and suffix not in SUPPORTED_SUFFIXES:
         raise InputError(f"{path}: unsupported file type {suffix!r} (use {', '.join(SUPPORTED_SUFFIXES)})")

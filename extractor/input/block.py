@@ -9,6 +9,10 @@ The article is data, and data must not be able to end its own block: a text cont
 outside the article. `encode_article` breaks every marker inside the text with a zero-width
 space (and adds one more to any marker already broken that way, so that the encoding stays
 reversible); `article_in_message` undoes it, so offsets and hashes see the original text.
+
+The header lines above the block (`Title:`, `Published:`) hold one value each: `one_line`
+turns the line breaks and control characters of a title into spaces, so a title can never
+add a line of its own (a second `Published:`, or text outside the block).
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ def _shrink(before: str, after: str) -> re.Pattern[str]:
     return re.compile(f"{re.escape(before)}{BREAK}({BREAK}*){re.escape(after)}")
 
 
+# C0 and C1 control characters (line feed, carriage return, tab, vertical tab, form feed, NEL,
+# ...) and the Unicode line and paragraph separators: every character that may end a line.
+_LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
 _ENCODE = [(_grow(b, a), f"{b}{BREAK}\\1{a}") for b, a in _SPLITS]
 _DECODE = [(_shrink(b, a), f"{b}\\1{a}") for b, a in reversed(_SPLITS)]
 
@@ -50,6 +58,16 @@ def decode_article(text: str) -> str:
     for pattern, replacement in _DECODE:
         text = pattern.sub(replacement, text)
     return text
+
+
+def one_line(value: str) -> str:
+    """`value` on one line: control characters and line breaks become spaces, runs of spaces one."""
+    return " ".join(_LINE_BREAKING.sub(" ", value).split())
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether `value` holds a character `one_line` would replace."""
+    return _LINE_BREAKING.search(value) is not None
 
 
 def article_in_message(content: str) -> str | None:

@@ -7,8 +7,6 @@ as a failure of its own instead of stopping the job.
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from .article import (
     load_article,
     make_article,
 )
+from .reading import checked_file, parse_json, stdin_stream
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
@@ -54,17 +53,45 @@ SourceItem = SourcedArticle | InputFailure
 def iter_sources(
     inputs: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None
 ) -> Iterator[SourceItem]:
-    """Articles from CLI-style inputs: a directory, a .jsonl file, an article file or "-"."""
+    """Articles from CLI-style inputs: a directory, a .jsonl file, an article file or "-".
+
+    What can never be read is refused before the first article (`check_inputs`): a closed
+    stdin, a FIFO or a device. A missing or unreadable file is a failure of its own.
+    """
+    given = list(inputs)
+    stream = check_inputs(given, stdin=stdin)
+    return _iter_sources(given, max_bytes=max_bytes, stdin=stream)
+
+
+def check_inputs(inputs: Iterable[str | Path], *, stdin: IO[bytes] | None = None) -> IO[bytes] | None:
+    """Refuse (`InputError`) a closed stdin and inputs that are FIFOs or devices; the stream for "-" if given."""
+    stream = None
     for given in inputs:
         name = str(given)
         if name == "-":
-            stream = stdin if stdin is not None else sys.stdin.buffer
-            yield from iter_jsonl(stream, where="<stdin>", max_bytes=max_bytes)
+            stream = stdin_stream(stdin)
+            continue
+        path = Path(name)
+        if path.exists() and not path.is_dir():
+            checked_file(path)  # a FIFO would block the whole job on open()
+    return stream
+
+
+def _iter_sources(inputs: Iterable[str | Path], *, max_bytes: int, stdin: IO[bytes] | None) -> Iterator[SourceItem]:
+    for given in inputs:
+        name = str(given)
+        if name == "-":
+            yield from iter_jsonl(stdin_stream(stdin), where="<stdin>", max_bytes=max_bytes)
             continue
         path = Path(name)
         if path.is_dir():
             yield from iter_directory(path, max_bytes=max_bytes)
         elif path.suffix.lower() in JSONL_SUFFIXES:
+            try:
+                checked_file(path)
+            except InputError as exc:
+                yield InputFailure(name, str(exc))
+                continue
             try:
                 with path.open("rb") as stream:
                     yield from iter_jsonl(stream, where=name, max_bytes=max_bytes)
@@ -75,10 +102,14 @@ def iter_sources(
 
 
 def iter_directory(directory: Path, *, max_bytes: int) -> Iterator[SourceItem]:
-    """Article files under a directory, recursively, in a stable (sorted) order."""
+    """Article files under a directory, recursively, in a stable (sorted) order.
+
+    A FIFO, socket or device named like an article is a failure of its own, never opened.
+    """
     for path in sorted(directory.rglob("*")):
-        if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in SUPPORTED_SUFFIXES:
-            yield _load_file(path, max_bytes=max_bytes)
+        if path.name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES or path.is_dir():
+            continue
+        yield _load_file(path, max_bytes=max_bytes)
 
 
 def _load_file(path: Path, *, max_bytes: int) -> SourceItem:
@@ -97,14 +128,18 @@ def iter_jsonl(stream: IO[bytes], *, where: str, max_bytes: int) -> Iterator[Sou
 
 
 def jsonl_item(raw: bytes, *, where: str, max_bytes: int) -> SourceItem:
-    """One JSONL line as an article, or the input failure that names what is wrong with it."""
+    """One JSONL line as an article, or the input failure that names what is wrong with it.
+
+    The one place a JSON record becomes an article for every engine: the local one, Ray's
+    actors and the service's jobs. Whatever is wrong with the line (not UTF-8, malformed,
+    nested too deeply, a lone surrogate, a field of the wrong type) is its own failure.
+    """
     try:
-        record = json.loads(raw.decode("utf-8"))
+        record = parse_json(raw)
+    except InputError as exc:
+        return InputFailure(where, f"{where}: {exc}")
+    try:
         return SourcedArticle(where, article_from_record(record, where=where, max_bytes=max_bytes))
-    except UnicodeDecodeError as exc:
-        return InputFailure(where, f"{where}: not valid UTF-8 (byte {exc.start})")
-    except json.JSONDecodeError as exc:
-        return InputFailure(where, f"{where}: malformed JSON (column {exc.colno}: {exc.msg})")
     except InputError as exc:
         return InputFailure(where, str(exc))
 

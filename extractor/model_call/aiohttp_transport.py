@@ -12,16 +12,43 @@ httpx2's transport interface; this module evens out where it differs from httpx:
 - errors: the SDK's transport calls every lost connection a connect timeout; ours raises
   what httpx raises, so retries and failure reasons read the same on both paths;
 - HTTPS trusts what httpx trusts, and proxies come from the environment.
+
+The SDK's transport is a private module: `async_transport` looks it up each time a client is
+opened, and if it has moved, httpx2's own async transport is used instead (one
+`InternalsFallbackWarning` says so).
 """
 
 from __future__ import annotations
 
 import urllib.request
 import weakref
+from typing import Any
 
 import aiohttp
 import httpx2
-from openai._vendor.httpx_aiohttp.transport import AiohttpTransport
+
+from .fallback import fall_back
+
+SPEEDUP = "the aiohttp transport"
+
+
+def _sdk_transport_class() -> Any:
+    """The SDK's aiohttp transport class (private), or None when it has moved."""
+    try:
+        from openai._vendor.httpx_aiohttp.transport import AiohttpTransport
+    except ImportError:
+        fall_back(SPEEDUP, "openai._vendor.httpx_aiohttp.transport.AiohttpTransport")
+        return None
+    return AiohttpTransport
+
+
+def async_transport() -> httpx2.AsyncBaseTransport:
+    """The async transport for a real server: over aiohttp, or httpx2's own when the SDK's has moved."""
+    sdk_transport = _sdk_transport_class()
+    if sdk_transport is None:
+        unbounded = httpx2.Limits(max_connections=None, max_keepalive_connections=None)
+        return httpx2.AsyncHTTPTransport(limits=unbounded)
+    return AsyncAiohttpTransport(sdk_transport)
 
 
 class AsyncAiohttpTransport(httpx2.AsyncBaseTransport):
@@ -29,10 +56,12 @@ class AsyncAiohttpTransport(httpx2.AsyncBaseTransport):
 
     Concurrency is bounded by the caller (batch --concurrency), not by a hidden pool limit;
     proxies come from the environment (HTTPS_PROXY, NO_PROXY, ...), as with httpx.
+    `sdk_transport` is the SDK's aiohttp transport class (see `async_transport`).
     """
 
-    def __init__(self) -> None:
-        self._inner: AiohttpTransport | None = None
+    def __init__(self, sdk_transport: Any = None) -> None:
+        self._sdk_transport = sdk_transport or _sdk_transport_class()
+        self._inner: Any = None
         self._release: weakref.finalize | None = None
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -44,10 +73,10 @@ class AsyncAiohttpTransport(httpx2.AsyncBaseTransport):
             # against the same certificates on the sync and the async path.
             connector = aiohttp.TCPConnector(limit=0, ssl=httpx2.create_ssl_context())
             session = aiohttp.ClientSession(connector=connector, trust_env=trust_env)
-            self._inner = AiohttpTransport(client=session)
+            self._inner = self._sdk_transport(client=session)
             self._release = weakref.finalize(self, _release_quietly, session)
         try:
-            response = await self._inner.handle_async_request(request)
+            response: httpx2.Response = await self._inner.handle_async_request(request)
             await response.aread()  # read here, so a cut-off body is mapped below too
         except httpx2.TransportError as error:
             raise _as_httpx_error(error, request) from error.__cause__
@@ -84,8 +113,9 @@ def _as_httpx_error(error: httpx2.TransportError, request: httpx2.Request) -> ht
 def _release_quietly(session: aiohttp.ClientSession) -> None:
     """Shut a dropped session's sockets and mark it closed, without awaiting (there may be no loop)."""
     connector = session.connector
-    if connector is not None and not connector.closed:
+    close_now = getattr(connector, "_close", None)  # private to aiohttp: without it, the sockets go with the loop
+    if connector is not None and not connector.closed and callable(close_now):
         # The synchronous part of `await connector.close()`: it closes every transport; what
         # is left to await is only their goodbye, which a dropped session cannot wait for.
-        connector._close()
+        close_now()
     session.detach()

@@ -19,15 +19,12 @@ import openai
 from ..errors import ConfigError, ProviderUnavailable
 from ..settings import ResolvedProvider, Settings
 from . import instructor_patch
+from .caller_transport import CallerTransport, HttpxTransport, as_httpx2
 from .retry import Throttle
 from .transport import AsyncRetryingTransport, RetryingTransport, RetryOptions
 
 if TYPE_CHECKING:
     from ..local import LocalModel
-
-# What a caller may hand in as the innermost transport: one httpx transport, sync or async
-# (httpx's MockTransport is both).
-CallerTransport = httpx2.BaseTransport | httpx2.AsyncBaseTransport
 
 
 class AnswerLayer(Protocol):
@@ -75,7 +72,7 @@ def _local_model(settings: Settings) -> LocalModel:
 class _Borrowed(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
     """A caller's transport, used but never closed: whoever opened it closes it."""
 
-    def __init__(self, transport: CallerTransport) -> None:
+    def __init__(self, transport: HttpxTransport) -> None:
         self.transport = transport
 
     # ModelClients checks the kind before opening a client; the asserts only narrow the type.
@@ -95,7 +92,7 @@ class _Borrowed(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
 
 
 def _base_transport(
-    settings: Settings, provider: ResolvedProvider, *, is_async: bool, http_transport: CallerTransport | None
+    settings: Settings, provider: ResolvedProvider, *, is_async: bool, http_transport: HttpxTransport | None
 ) -> Any:
     """The innermost transport: what actually answers a request."""
     if http_transport is not None:
@@ -108,9 +105,9 @@ def _base_transport(
     if provider == "replay":
         return None
     if is_async:
-        from .aiohttp_transport import AsyncAiohttpTransport
+        from .aiohttp_transport import async_transport
 
-        return AsyncAiohttpTransport()
+        return async_transport()
     # Concurrency is bounded by the caller, not by a hidden pool limit.
     return httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=None, max_keepalive_connections=None))
 
@@ -121,7 +118,7 @@ def build_transport(
     *,
     is_async: bool,
     throttle: Throttle | None = None,
-    http_transport: CallerTransport | None = None,
+    http_transport: HttpxTransport | None = None,
     layers: Sequence[AnswerLayer] = (),
 ) -> RetryingTransport | AsyncRetryingTransport:
     """Retries and metering over the engines' `layers` over fixtures (per `fixtures_mode`) over what answers."""
@@ -195,7 +192,7 @@ def open_openai(
     *,
     is_async: Literal[False],
     throttle: Throttle | None = None,
-    http_transport: CallerTransport | None = None,
+    http_transport: HttpxTransport | None = None,
     layers: Sequence[AnswerLayer] = (),
 ) -> openai.OpenAI: ...
 
@@ -207,7 +204,7 @@ def open_openai(
     *,
     is_async: Literal[True],
     throttle: Throttle | None = None,
-    http_transport: CallerTransport | None = None,
+    http_transport: HttpxTransport | None = None,
     layers: Sequence[AnswerLayer] = (),
 ) -> openai.AsyncOpenAI: ...
 
@@ -218,7 +215,7 @@ def open_openai(
     *,
     is_async: bool,
     throttle: Throttle | None = None,
-    http_transport: CallerTransport | None = None,
+    http_transport: HttpxTransport | None = None,
     layers: Sequence[AnswerLayer] = (),
 ) -> openai.OpenAI | openai.AsyncOpenAI:
     """An openai SDK client over our transports, with SDK retries off; the caller closes it.
@@ -293,7 +290,8 @@ class ModelClients:
         self.settings = settings
         self.provider = provider
         self.throttle = throttle
-        self._given, self._given_async, self._transport = client, async_client, http_transport
+        self._given, self._given_async = client, async_client
+        self._transport = as_httpx2(http_transport) if http_transport is not None else None
         self._sync: instructor.Instructor | None = None
         self._async: instructor.AsyncInstructor | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None

@@ -8,13 +8,13 @@ first failing field, never a crash further down. The check is the shape readers 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import InputError
+from ..input.reading import checked_file, parse_json
 
 
 class _Loose(BaseModel):
@@ -77,10 +77,15 @@ class ReadableResult(_Loose):
 
 
 def read_json_file(path: Path) -> Any:
-    """A JSON document from a file; unreadable or malformed is an `InputError`."""
+    """A JSON document from a regular file; unreadable or malformed is an `InputError`."""
+    checked_file(path)
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return parse_json(data)
+    except InputError as exc:
         raise InputError(f"{path}: cannot read JSON ({exc})") from None
 
 
@@ -102,22 +107,21 @@ def _unwrapped(record: Any) -> Any:
 def load_results(path: Path) -> list[dict[str, Any]]:
     """One ArticleExtraction (.json) or a JSONL of them; batch records may wrap it as `result`."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    checked_file(path)
     if path.suffix.lower() not in (".jsonl", ".ndjson"):
         return [checked_result(_unwrapped(read_json_file(path)), where=str(path))]
     try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     results = []
-    for number, line in enumerate(raw.splitlines(), start=1):
+    for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
         try:
-            record = _unwrapped(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: malformed JSON ({exc.msg})") from None
+            record = _unwrapped(parse_json(line))
+        except InputError as exc:
+            raise InputError(f"{path}:{number}: {exc}") from None
         # Lines without an extraction (a failed article's record) are not results: skip them.
         if isinstance(record, dict) and "article" in record:
             results.append(checked_result(record, where=f"{path}:{number}"))

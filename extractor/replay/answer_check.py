@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from ..input.block import article_in_messages
 from ..postprocess.grounding import span_finder
 from ..schemas import ExtractionDraft
+from .record import completion_problem, stored_response_problem
 from .store import Fixture
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
@@ -18,13 +19,13 @@ _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 def answer_text(response_body: Any) -> str | None:
     """The model's answer in a stored completion: tool-call arguments or message content."""
-    try:
-        message = response_body["choices"][0]["message"]
-    except (KeyError, IndexError, TypeError):
+    if completion_problem(response_body) is not None:
         return None
+    message = response_body["choices"][0]["message"]
     calls = message.get("tool_calls") or []
     if calls:
-        return (calls[0].get("function") or {}).get("arguments")
+        arguments = calls[0]["function"].get("arguments")
+        return arguments if isinstance(arguments, str) else None
     content = message.get("content")
     if isinstance(content, str):
         fenced = _FENCE.match(content)
@@ -46,8 +47,10 @@ def asked_answers(request_body: Any) -> set[str]:
     for message in messages if isinstance(messages, list) else []:
         if not isinstance(message, dict) or message.get("role") != "assistant":
             continue
-        for call in message.get("tool_calls") or []:
-            arguments = (call.get("function") or {}).get("arguments")
+        calls = message.get("tool_calls")
+        for call in calls if isinstance(calls, list) else []:
+            function = call.get("function") if isinstance(call, dict) else None
+            arguments = function.get("arguments") if isinstance(function, dict) else None
             if isinstance(arguments, str):
                 found.add(arguments)
         if isinstance(message.get("content"), str):
@@ -56,12 +59,15 @@ def asked_answers(request_body: Any) -> set[str]:
 
 
 def validation_error(fixture: Fixture) -> str | None:
-    """Why the stored exchange is not a usable model answer, or None when it is."""
+    """Why the stored exchange is not a usable model answer (or cannot be replayed at all), or None."""
     response = fixture.response
     status = response.get("status")
-    if not isinstance(status, int) or not 200 <= status < 300:
+    if isinstance(status, int) and not 200 <= status < 300:
         return f"stored HTTP {status} response, not a model answer: delete it and record again"
-    if not str((fixture.data.get("request") or {}).get("path", "")).endswith("/chat/completions"):
+    problem = broken(fixture)
+    if problem is not None:
+        return problem
+    if not str(fixture.request.get("path", "")).endswith("/chat/completions"):
         return None  # a Batch API exchange (upload, create, poll, download) holds no answer of its own
     text = answer_text(response.get("body"))
     if text is None:
@@ -73,6 +79,11 @@ def validation_error(fixture: Fixture) -> str | None:
         where = ".".join(str(part) for part in first["loc"]) or "answer"
         return f"{where}: {first['msg']} ({exc.error_count()} error(s))"
     return _ungrounded(fixture, draft_quotes(draft))
+
+
+def broken(fixture: Fixture) -> str | None:
+    """Why replaying this fixture is an error (a bad fixture, exit 3), or None."""
+    return stored_response_problem(fixture.data)
 
 
 def _ungrounded(fixture: Fixture, quotes: list[str]) -> str | None:

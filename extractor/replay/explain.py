@@ -94,7 +94,20 @@ def rejected_fixture(candidates: list[Fixture], exchange: Exchange) -> Fixture |
         answer = answer_text(fixture.response.get("body"))
         if answer is not None and answer in quoted:
             return fixture
+    if _is_reask(exchange.body):
+        # A stored response without an answer (no tool call, no content) is asked about again
+        # without being quoted back: it is the fixture to fix, not a stale request.
+        for fixture in candidates:
+            if answer_text(fixture.response.get("body")) is None:
+                return fixture
     return None
+
+
+def _is_reask(body: Any) -> bool:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    return isinstance(messages, list) and any(
+        isinstance(message, dict) and message.get("role") == "assistant" for message in messages
+    )
 
 
 def _rejected_message(head: str, fixture: Fixture) -> str:

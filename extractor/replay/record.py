@@ -102,7 +102,39 @@ def stored_response_problem(record: dict[str, Any]) -> str | None:
         return "response headers are not an object"
     if stored.get("body") is None:
         return "response has no body"
+    request = record.get("request")
+    path = request.get("path") if isinstance(request, dict) else None
+    if isinstance(path, str) and path.endswith("/chat/completions") and 200 <= status < 300:
+        return completion_problem(stored["body"])
     return None
+
+
+def completion_problem(body: Any) -> str | None:
+    """Why a stored chat-completions body is no chat completion the SDK can read, or None."""
+    if not isinstance(body, dict):
+        return f"response body is not a chat completion (a JSON {_json_type(body)}, not an object)"
+    choices = body.get("choices")
+    if not isinstance(choices, list):
+        return "response body has no 'choices' list" if choices is None else "response 'choices' is not a list"
+    if not choices:
+        return "response 'choices' is empty"
+    first = choices[0]
+    if not isinstance(first, dict) or not isinstance(first.get("message"), dict):
+        return "response choices[0] has no 'message' object"
+    calls = first["message"].get("tool_calls")
+    if calls is not None and not (isinstance(calls, list) and all(_is_function_call(call) for call in calls)):
+        return "response choices[0].message.tool_calls is not a list of function calls with string arguments"
+    return None
+
+
+def _is_function_call(call: Any) -> bool:
+    function = call.get("function") if isinstance(call, dict) else None
+    return isinstance(function, dict) and isinstance(function.get("arguments"), str)
+
+
+def _json_type(value: Any) -> str:
+    names = {str: "string", bool: "boolean", int: "number", float: "number", list: "array"}
+    return names.get(type(value), type(value).__name__)
 
 
 def response_of(record: dict[str, Any], request: httpx2.Request, *, source: Any = "fixture") -> httpx2.Response:

@@ -7,7 +7,6 @@ authored answers in `reference/`) can live beside them.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Iterator
@@ -15,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
+from ..input.reading import parse_json
 from ..output.files import write_json_atomically
 
 FILE_PATTERN = re.compile(r"^(?:(?P<label>.+)\.)?(?P<key>[0-9a-f]{64})\.json$")
@@ -35,35 +35,40 @@ class Fixture:
     def origin(self) -> str:
         return str(self.data.get("origin", "recorded"))
 
+    # A fixture file is edited by hand at times: every part is read as what it should be, or empty.
     @property
     def meta(self) -> dict[str, Any]:
-        return self.data.get("meta") or {}
+        return _object(self.data.get("meta"))
 
     @property
     def article(self) -> dict[str, Any]:
-        return self.meta.get("article") or {}
+        return _object(self.meta.get("article"))
+
+    @property
+    def request(self) -> dict[str, Any]:
+        return _object(self.data.get("request"))
 
     @property
     def request_body(self) -> Any:
-        return (self.data.get("request") or {}).get("body")
+        return self.request.get("body")
 
     @property
     def response(self) -> dict[str, Any]:
-        return self.data.get("response") or {}
+        return _object(self.data.get("response"))
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def read_fixture(path: Path) -> Fixture:
     """One fixture file; a truncated or malformed one is a `ConfigError` naming the file."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = parse_json(Path(path).read_bytes())
     except OSError as exc:
         raise ConfigError(f"bad fixture {path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"bad fixture {path}: not UTF-8 (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"bad fixture {path}: malformed JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    except InputError as exc:  # not UTF-8, malformed, nested too deeply, a lone surrogate
+        raise ConfigError(f"bad fixture {path}: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"bad fixture {path}: expected a JSON object, found {type(data).__name__}")
     return Fixture(Path(path), data)

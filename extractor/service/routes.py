@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from ..schemas import ArticleExtraction
 from .auth import require_key
-from .intake import records_from_list, records_from_ndjson
+from .intake import records_from_json, records_from_ndjson
 from .jobs import JobManager
 from .limits import read_body
 from .models import ArticleRecord, JobAccepted, JobList, JobRequest, JobStatus
@@ -62,7 +62,7 @@ async def create_job(request: Request, grounding: Grounding = GroundingQuery) ->
         lines = records_from_ndjson(body)
     else:
         try:
-            lines = records_from_list(JobRequest.model_validate_json(body).articles)
+            lines = records_from_json(body)
         except ValidationError as error:
             raise _invalid(error) from None
     manager = _manager(request)

@@ -17,6 +17,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...input.article import SUPPORTED_SUFFIXES, article_from_bytes, article_from_record
+from ...input.reading import checked_file
 from ...input.sources import JSONL_SUFFIXES, InputFailure, SourcedArticle, SourceItem, jsonl_item
 
 # Rows the CLI reads carry where they came from and what they are; a user's own dataset
@@ -50,7 +51,7 @@ def read_inputs(inputs: Sequence[str], *, rows_per_block: int) -> Any:
 
 
 def check_inputs(inputs: Sequence[str]) -> None:
-    """Fail before Ray starts on what Ray cannot read: nothing, stdin, a missing local path."""
+    """Fail before Ray starts on what Ray cannot read: nothing, stdin, a missing local path, a FIFO or device."""
     from pathlib import Path
 
     if not inputs:
@@ -59,8 +60,12 @@ def check_inputs(inputs: Sequence[str]) -> None:
         name = str(given)
         if name == "-":
             raise InputError("--engine ray reads files or URIs, not stdin (-)")
-        if "://" not in name and not Path(name).exists():
+        if "://" in name:
+            continue
+        if not Path(name).exists():
             raise InputError(f"{name}: no such file or directory")
+        if not Path(name).is_dir():
+            checked_file(name)  # a FIFO or a device would hang Ray's readers
 
 
 def _extensions() -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ...errors import InputError
 from ...input.article import load_article
+from ...input.reading import checked_file
 from ...model_call.client import IN_PROCESS_BASE_URL
 from ...schemas import ExtractionDraft
 from ..context import Answerer, answered_by, article_scope
@@ -27,6 +28,7 @@ AUTHORED_NOTE = "authored reference answer: written by hand from the article (an
 
 def read_answer(answer_path: Path) -> str:
     """The answer file's JSON text, after checking it is a valid draft."""
+    checked_file(answer_path)  # a FIFO or a device is refused before it is opened
     try:
         text = Path(answer_path).read_text(encoding="utf-8")
         ExtractionDraft.model_validate_json(text)

@@ -11,15 +11,15 @@ version, system prompt or answer schema differs from what the current templates 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ..answer_check import answer_text, asked_answers, validation_error
+from ...errors import ConfigError
+from ..answer_check import answer_text, asked_answers, broken, validation_error
 from ..keys import RequestFacts, sha256_hex
-from ..store import Fixture, FixtureStore
+from ..store import Fixture, FixtureStore, read_fixture
 
 # instructor modes as they show in a request body -> the settings mode that produces them.
 SETTINGS_MODE = {"tools": "tools", "json_schema": "json_schema", "json_object": "json"}
@@ -73,6 +73,7 @@ class FixtureReport:
     problem: str | None = None  # the answer fails validation and was not re-asked
     reasked: bool = False  # an invalid answer the recorded chain re-asked: expected to fail
     stale: list[str] = field(default_factory=list)
+    broken: bool = False  # the file cannot be replayed at all: `problem` says why (a bad fixture)
 
     @property
     def failed(self) -> bool:
@@ -80,13 +81,14 @@ class FixtureReport:
 
 
 def _load(store: FixtureStore) -> tuple[list[Fixture], list[FixtureReport]]:
-    fixtures, broken = [], []
+    fixtures, unreadable = [], []
     for path in sorted(store._scan().values()):
         try:
-            fixtures.append(Fixture(path, json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError) as exc:
-            broken.append(FixtureReport(path, "unknown", problem=f"unreadable fixture: {exc}"))
-    return fixtures, broken
+            fixtures.append(read_fixture(path))
+        except ConfigError as exc:
+            reason = str(exc).removeprefix(f"bad fixture {path}: ")
+            unreadable.append(FixtureReport(path, "unknown", problem=reason, broken=True))
+    return fixtures, unreadable
 
 
 def check_fixtures(root: Path, current: CurrentRequests | None = None) -> list[FixtureReport]:
@@ -97,6 +99,11 @@ def check_fixtures(root: Path, current: CurrentRequests | None = None) -> list[F
         rejected |= asked_answers(fixture.request_body)
     for fixture in fixtures:
         report = FixtureReport(fixture.path, fixture.origin, stale=stale_reasons(fixture, current))
+        report.problem = broken(fixture)
+        if report.problem is not None:
+            report.broken = True
+            reports.append(report)
+            continue
         error = validation_error(fixture)
         if error is not None and answer_text(fixture.response.get("body")) in rejected:
             report.reasked = True
