@@ -7,7 +7,6 @@ from typing import Any
 import typer
 
 from ..engines.batch_api import BatchApiOptions, BatchApiRun
-from ..engines.batch_api.cost import batch_job_cost
 from ..engines.local import BatchJob
 from ..schemas import Usage
 
@@ -46,12 +45,12 @@ def cancel_batches(job: BatchJob) -> None:
 
 
 def batch_api_summary(run: BatchApiRun, summary: Any) -> dict[str, Any]:
-    """The Batch API part of the summary, with the job's cost at batch prices."""
+    """The Batch API part of the summary; the tokens the batch answered go to the summary's one cost."""
     report = run.report()
     run.close()
-    batch_usage = Usage(**report["batch_tokens"])
-    cost = batch_job_cost(summary.model, batch=batch_usage, total=summary.usage)
-    report["estimated_cost_usd"] = None if cost is None else round(cost, 6)
+    summary.answered_at(
+        "batch", usage=Usage(**report["batch_tokens"]), this_run=Usage(**report["batch_tokens_this_run"])
+    )
     return report
 
 
@@ -72,6 +71,4 @@ def render_batch_api(report: dict[str, Any]) -> Any:
     )
     tokens = report["batch_tokens"]
     table.add_row("batch tokens", f"{tokens['prompt_tokens']:,} in, {tokens['completion_tokens']:,} out")
-    cost = report["estimated_cost_usd"]
-    table.add_row("estimated cost (batch prices)", f"${cost:.4f}" if cost is not None else "unknown (no batch price)")
     return table

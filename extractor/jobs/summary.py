@@ -1,7 +1,9 @@
 """The end-of-job summary: counts, failures by reason, tokens, estimated cost, latency.
 
 Cost comes from `prices.json` (USD per million tokens, editable); a model it does not list
-gets no cost at all rather than a guess.
+gets no cost at all rather than a guess. Each token is priced where its request ran: live
+by default, or at an origin's own prices (the Batch API's `batch_input` / `batch_output`)
+for the tokens an engine says that origin answered.
 """
 
 from __future__ import annotations
@@ -25,11 +27,39 @@ def price_table() -> dict[str, dict[str, float]]:
     return {model: prices for model, prices in raw.items() if not model.startswith("_")}
 
 
-def estimated_cost(model: str, usage: Usage) -> float | None:
+LIVE = "live"
+# Where a request ran -> the prefix of its prices in prices.json.
+PRICE_PREFIX = {LIVE: "", "batch": "batch_"}
+
+
+def estimated_cost(model: str, usage: Usage, origin: str = LIVE) -> float | None:
+    """USD for `usage` answered at `origin`; None when prices.json has no such price for `model`."""
     prices = price_table().get(model)
-    if prices is None:
+    prefix = PRICE_PREFIX[origin]
+    if prices is None or f"{prefix}input" not in prices:
         return None
-    return (usage.prompt_tokens * prices["input"] + usage.completion_tokens * prices["output"]) / 1_000_000
+    return (usage.prompt_tokens * prices[f"{prefix}input"] + usage.completion_tokens * prices[f"{prefix}output"]) / 1e6
+
+
+def cost_by_origin(model: str, usages: dict[str, Usage]) -> float | None:
+    """USD for tokens by where they ran; None when the model, or an origin with tokens, has no price."""
+    if model not in price_table():
+        return None
+    total = 0.0
+    for origin, usage in usages.items():
+        cost = estimated_cost(model, usage, origin) if usage.prompt_tokens or usage.completion_tokens else 0.0
+        if cost is None:
+            return None
+        total += cost
+    return total
+
+
+def by_origin(usage: Usage, elsewhere: dict[str, Usage]) -> dict[str, Usage]:
+    """`usage` split by origin: what `elsewhere` answered, and the rest, live."""
+    prompt = max(0, usage.prompt_tokens - sum(part.prompt_tokens for part in elsewhere.values()))
+    completion = max(0, usage.completion_tokens - sum(part.completion_tokens for part in elsewhere.values()))
+    live = Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+    return {LIVE: live, **elsewhere}
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -57,6 +87,9 @@ class Summary:
     run_usage: Usage = field(default_factory=Usage)  # this run only
     latencies: list[float] = field(default_factory=list)
     wall_seconds: float = 0.0
+    # Of `usage` / `run_usage`: tokens answered somewhere other than live, by origin ("batch").
+    elsewhere: dict[str, Usage] = field(default_factory=dict)
+    elsewhere_this_run: dict[str, Usage] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -95,9 +128,15 @@ class Summary:
         self.attempts = meter.attempts
         self.run_usage = meter.usage
 
+    def answered_at(self, origin: str, *, usage: Usage, this_run: Usage) -> None:
+        """Of the job's tokens, `usage` (`this_run` of this run's) were answered at `origin`'s prices."""
+        self.elsewhere[origin] = usage
+        self.elsewhere_this_run[origin] = this_run
+
     def as_dict(self) -> dict[str, Any]:
-        cost = estimated_cost(self.model, self.usage)
-        run_cost = estimated_cost(self.model, self.run_usage)
+        origins = by_origin(self.usage, self.elsewhere)
+        cost = cost_by_origin(self.model, origins)
+        run_cost = cost_by_origin(self.model, by_origin(self.run_usage, self.elsewhere_this_run))
         return {
             "model": self.model,
             "articles": {
@@ -113,6 +152,7 @@ class Summary:
             "model_calls": self.attempts,
             "tokens": self.usage.model_dump(),
             "tokens_this_run": self.run_usage.model_dump(),
+            "tokens_by_origin": {origin: usage.model_dump() for origin, usage in origins.items()},
             "estimated_cost_usd": None if cost is None else round(cost, 6),
             "estimated_cost_this_run_usd": None if run_cost is None else round(run_cost, 6),
             "latency_ms": {"p50": percentile(self.latencies, 0.5), "p95": percentile(self.latencies, 0.95)},
@@ -142,6 +182,11 @@ def render(summary: Summary) -> Any:
     table.add_row(
         "tokens", f"{tokens['total_tokens']:,} ({tokens['prompt_tokens']:,} in, {tokens['completion_tokens']:,} out)"
     )
+    if summary.elsewhere:
+        origins = data["tokens_by_origin"].items()
+        table.add_row(
+            "tokens by origin", ", ".join(f"{origin}: {usage['total_tokens']:,}" for origin, usage in origins)
+        )
     cost = data["estimated_cost_usd"]
     table.add_row("estimated cost", f"${cost:.4f}" if cost is not None else f"unknown (no price for {summary.model!r})")
     latency = data["latency_ms"]

@@ -25,9 +25,11 @@ from typing import Any
 
 import httpx2
 
-from ...errors import ExtractionFailed
+from ...errors import Cause, ExtractionFailed
+from ...model_call.transport import usage_of
 from ...replay.context import current_article_id
 from ...replay.keys import canonical_json, sha256_hex
+from ...schemas import Usage
 from ...testing.completions import answer_for
 from .state import Answer
 
@@ -36,6 +38,7 @@ EMPTY_DRAFT = json.dumps({"exercises": [], "aircraft": [], "statements": []})
 # Why an article went to the live path, as the summary counts them.
 REASKED = "invalid_answer_reasked"
 ERRORED = "request_error"
+UNREADABLE = "unreadable_answer"  # its line in the output or error file could not be read
 LEFT_OVER = "left_over"
 NOT_IN_BATCH = "not_in_batch"  # e.g. its identical twin was asked instead, and failed
 
@@ -58,6 +61,7 @@ class Serving:
     answers: dict[str, Answer | None]
     live_fallback: bool = True
     from_batch: int = 0
+    usage: Usage = field(default_factory=Usage)  # tokens of the batch answers served
     live: dict[str, set[str]] = field(default_factory=dict)  # reason -> article ids
     answered: set[str] = field(default_factory=set)  # articles given a batch answer
 
@@ -73,6 +77,8 @@ class Serving:
         answer = self.answers[sha]
         if answer is None or answer.left_over:
             return LEFT_OVER
+        if answer.unreadable:
+            return UNREADABLE
         return answer if answer.ok else ERRORED
 
 
@@ -102,14 +108,17 @@ def serving(answers: dict[str, Answer | None], *, live_fallback: bool = True) ->
 _REFUSALS = {
     REASKED: "the batch answer did not validate and live re-asks are off (--no-live-fallback)",
     ERRORED: "the batch answered this request with an error and live fallback is off (--no-live-fallback)",
+    UNREADABLE: "the batch's answer line for this request could not be read and live fallback is off "
+    "(--no-live-fallback)",
     LEFT_OVER: "the batch ended without answering this request and live fallback is off (--no-live-fallback)",
     NOT_IN_BATCH: "this request was not in the batch and live fallback is off (--no-live-fallback)",
 }
 _CAUSES = {
-    REASKED: "batch_invalid_answer",
-    ERRORED: "batch_request_error",
-    LEFT_OVER: "batch_left_over",
-    NOT_IN_BATCH: "batch_not_submitted",
+    REASKED: Cause.BATCH_INVALID_ANSWER,
+    ERRORED: Cause.BATCH_REQUEST_ERROR,
+    UNREADABLE: Cause.BATCH_UNREADABLE_ANSWER,
+    LEFT_OVER: Cause.BATCH_LEFT_OVER,
+    NOT_IN_BATCH: Cause.BATCH_NOT_SUBMITTED,
 }
 
 
@@ -128,7 +137,9 @@ def _answer(request: httpx2.Request) -> httpx2.Response | None:
         mode.from_batch += 1
         mode.answered.add(article_id)
         headers = {"content-type": "application/json"}
-        return httpx2.Response(200, headers=headers, content=(decision.body or "").encode(), request=request)
+        served = httpx2.Response(200, headers=headers, content=(decision.body or "").encode(), request=request)
+        mode.usage = mode.usage + usage_of(served)
+        return served
     mode.live.setdefault(decision, set()).add(article_id)
     if not mode.live_fallback:
         raise ExtractionFailed(_REFUSALS[decision], cause=_CAUSES[decision])
