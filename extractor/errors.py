@@ -32,11 +32,13 @@ class Cause(StrEnum):
     CONFIG = "config"  # the settings or a stored fixture are wrong for this article
     EXPIRED = "expired"  # the job's deadline passed before the article could be done
     CANCELLED = "cancelled"  # the job was cancelled before the article was done
-    BATCH_INVALID_ANSWER = "batch_invalid_answer"  # Batch API answer invalid, live re-asks off
-    BATCH_REQUEST_ERROR = "batch_request_error"  # the Batch API answered the request with an error
-    BATCH_LEFT_OVER = "batch_left_over"  # the batch ended without answering the request
-    BATCH_NOT_SUBMITTED = "batch_not_submitted"  # the request was never in a batch
     INTERNAL_ERROR = "internal_error"  # a bug of ours: reported with its exception class
+    # --via batch-api --no-live-fallback: what the batch did not answer well, not sent live.
+    BATCH_INVALID_ANSWER = "batch_invalid_answer"  # the batch's answer did not validate
+    BATCH_REQUEST_ERROR = "batch_request_error"  # the batch answered the request with an error
+    BATCH_UNREADABLE_ANSWER = "batch_unreadable_answer"  # its line in the result file could not be read
+    BATCH_LEFT_OVER = "batch_left_over"  # the batch ended (expired, failed, cancelled) without answering
+    BATCH_NOT_SUBMITTED = "batch_not_submitted"  # the request was not in the batch
 
     @classmethod
     def for_status(cls, status: int) -> Cause:

@@ -12,20 +12,29 @@ import pytest
 from extractor.engines import BatchJob, JobStore
 from extractor.engines.batch_api import BatchApiOptions, BatchApiRun
 from extractor.engines.batch_api import intercept as layer
-from extractor.engines.batch_api.cost import batch_job_cost
 from extractor.engines.batch_api.requests import split_files
 from extractor.input.sources import as_source_items
 from extractor.jobs.outcome import Origin
+from extractor.jobs.summary import Summary
 from extractor.replay.tools.check import check_fixtures
 from extractor.schemas import Usage
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from tests.support.batch import make_extractor, records
+from tests.support.batch import make_extractor as make_live_extractor
+from tests.support.batch import records
 
 FAST = BatchApiOptions(poll_initial=0.02, poll_max=0.1)
+# These tests count requests at the server: a request that timed out while this process was
+# busy (a garbage collection of its large heap can take a second on a loaded machine) would be
+# retried and counted twice. Tests of slow replies set their own, short timeout.
+PATIENT = 60.0
 
 
 def batch_config(**overrides) -> FaultConfig:
     return FaultConfig(**{"batch_seconds": 0.2, **overrides})
+
+
+def make_extractor(server: FaultServer, **overrides):
+    return make_live_extractor(server, **{"request_timeout": PATIENT, **overrides})
 
 
 async def run_job(extractor, store_path: Path, articles, options: BatchApiOptions = FAST, **job_options):
@@ -276,12 +285,23 @@ async def test_identical_texts_are_submitted_once(tmp_path):
     assert {outcome.key: outcome.reused for outcome in outcomes}["twin"] is True
 
 
-def test_batch_cost_prices_batch_tokens_at_half():
+def test_summary_prices_each_token_where_it_ran():
     batch = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000, total_tokens=2_000_000)
-    total = Usage(prompt_tokens=2_000_000, completion_tokens=1_000_000, total_tokens=3_000_000)
+    live = Usage(prompt_tokens=1_000_000, completion_tokens=0, total_tokens=1_000_000)
+
+    def summary(model: str) -> dict:
+        summary = Summary(model=model)
+        summary.count_store(live)  # the store records live calls only
+        summary.count_batch(batch)
+        return summary.as_dict()
+
     # gpt-4o-mini: live 0.15 / 0.60, batch 0.075 / 0.30 per million.
-    assert batch_job_cost("gpt-4o-mini", batch=batch, total=total) == pytest.approx(0.075 + 0.30 + 0.15)
-    assert batch_job_cost("no-such-model", batch=batch, total=total) is None
+    data = summary("gpt-4o-mini")
+    assert data["estimated_cost_usd"] == pytest.approx(0.075 + 0.30 + 0.15)
+    assert data["tokens"] == (live + batch).model_dump() and data["batch_tokens"] == batch.model_dump()
+    assert summary("no-such-model")["estimated_cost_usd"] is None
+    # A model with live prices but no batch price gets no cost rather than a guess.
+    assert summary("SmolLM2-135M-Instruct.Q4_1")["estimated_cost_usd"] is None
 
 
 def test_fault_server_batch_shapes_parse_with_the_sdk():
@@ -385,3 +405,228 @@ async def test_new_settings_with_the_same_requests_make_a_new_batch(tmp_path):
     assert len(uploads) == 2 and uploads[0] == uploads[1]  # the same requests, sent again for the new settings
     assert calls["create"] == 2 and report["request_files"] == 1
     assert {outcome.status for outcome in outcomes} == {"done"} and not any(o.resumed for o in outcomes)
+
+
+# -- uploads and creates happen once, whatever the network does ----------------------------
+
+
+def made_at(server: FaultServer) -> tuple[int, int]:
+    """(request files uploaded, batches created) as the server holds them."""
+    files = [f for f in server.batches.files.values() if f["purpose"] == "batch"]
+    return len(files), len(server.batches.batches)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        # The server makes the file or batch, then answers after the client's 0.5 s timeout.
+        {"upload_delay": 0.6},
+        {"create_delay": 0.6},
+        # The server makes it, then answers 5xx.
+        {"upload_status": 500},
+        {"create_status": 500},
+        {"upload_status": 502, "create_status": 503, "create_delay": 0.6},
+    ],
+)
+async def test_an_upload_or_create_left_in_doubt_is_found_not_repeated(tmp_path, fault):
+    with FaultServer(batch_config(**fault)) as server:
+        extractor = make_extractor(server, request_timeout=0.5)
+        outcomes, report = await run_job(extractor, tmp_path / "job.db", records(5))
+        made = made_at(server)
+        calls = server.stats.batch_calls
+        assert server.stats.requests == 0
+    assert made == (1, 1)
+    assert calls["upload"] == calls["create"] == 1 and calls["list_files"] + calls["list_batches"] >= 1
+    assert report["batches"] == {"batch_000001": "completed"} and report["answered_from_batch"] == 5
+    assert {outcome.status for outcome in outcomes} == {"done"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "fault", "sends"),
+    [
+        ("POST", "/v1/chat/completions", httpx2.ReadTimeout, 3),  # a chat completion may be repeated
+        ("POST", "/v1/chat/completions", 500, 3),
+        ("GET", "/v1/batches/batch_1", httpx2.ReadTimeout, 3),
+        ("POST", "/v1/batches/batch_1/cancel", 503, 3),
+        ("POST", "/v1/files", httpx2.ReadTimeout, 1),  # an upload or create is not: it may have been made
+        ("POST", "/v1/batches", httpx2.RemoteProtocolError, 1),
+        ("POST", "/v1/batches", 500, 1),
+        ("POST", "/v1/batches", httpx2.ConnectError, 3),  # never reached the server: safe to send again
+        ("POST", "/v1/batches", 429, 3),  # turned away without acting
+    ],
+)
+def test_the_transport_repeats_only_what_is_safe_to_repeat(method, path, fault, sends):
+    from extractor.model_call.transport import RetryingTransport, RetryOptions
+
+    sent = []
+
+    def failing(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request)
+        if isinstance(fault, int):
+            return httpx2.Response(fault, json={"error": {"message": "failed"}})
+        raise fault("failed", request=request)
+
+    transport = RetryingTransport(httpx2.MockTransport(failing), RetryOptions(retries=2, initial=0.0, maximum=0.0))
+    with httpx2.Client(transport=transport, base_url="http://127.0.0.1:9") as client:
+        try:
+            client.request(method, path, json={})
+        except httpx2.HTTPError:
+            pass
+    assert len(sent) == sends
+
+
+@pytest.mark.parametrize("fault", [{"refuse_uploads": 2}, {"refuse_creates": 2}])
+async def test_an_upload_or_create_that_made_nothing_is_made_again_once(tmp_path, fault):
+    with FaultServer(batch_config(**fault)) as server:
+        outcomes, report = await run_job(make_extractor(server), tmp_path / "job.db", records(5))
+        made = made_at(server)
+        calls = server.stats.batch_calls
+    assert made == (1, 1)
+    assert calls["upload_refused"] + calls["create_refused"] == 2
+    assert report["answered_from_batch"] == 5 and {outcome.status for outcome in outcomes} == {"done"}
+
+
+async def test_a_create_still_refused_after_every_attempt_is_one_error_and_no_batch(tmp_path):
+    from extractor.errors import ExtractionFailed
+
+    with FaultServer(batch_config(refuse_creates=100)) as server:
+        with pytest.raises(ExtractionFailed, match="batch-api create: the server answered HTTP 500"):
+            await run_job(make_extractor(server), tmp_path / "job.db", records(2))
+        assert made_at(server) == (1, 0)
+        refused = server.stats.batch_calls["create_refused"]
+    assert refused == 3  # transport_retries=2: three attempts in all, each after looking first
+
+
+async def test_a_duplicate_batch_for_the_same_part_is_cancelled(tmp_path):
+    """A create that landed twice (say, an attempt the server finished after it was looked for)."""
+    store_path = tmp_path / "job.db"
+    with FaultServer(batch_config(batch_seconds=3600)) as server:
+        extractor = make_extractor(server)
+        with JobStore(store_path) as store:
+            run = BatchApiRun(BatchJob(extractor, store), FAST, on_status=None)
+            await run.submit(run.plan(as_source_items(records(3))))
+            (chunk,) = run.state.chunks()
+            chunk = run._start(chunk)
+            first = chunk.batch_id
+            tag = run.state.tag(chunk)
+            # A second batch with the same tag, then the job dies before writing down either.
+            second = run.remote.create(chunk.file_id, chunk.name, tag)
+            run.state.set_step(chunk.id, "creating", batch_id=None)
+            kept = run._start(run.state.chunk(chunk.id))
+            run.close()
+        statuses = set(server.batches.batches)
+        cancels = server.stats.batch_calls["cancel"]
+    assert second.id != first and kept.batch_id == first
+    assert cancels == 1 and statuses == {first, second.id}
+    assert server.batches.batches[second.id].cancelled_at is not None
+    assert server.batches.batches[first].cancelled_at is None
+
+
+# -- a bad line in an output or error file fails only its own article -------------------
+
+
+@pytest.mark.parametrize(
+    ("junk", "reason"),
+    [
+        ("torn", "unreadable_answer"),  # its custom_id is still readable
+        ("no_choices", "unreadable_answer"),
+        ("array", "left_over"),  # no custom_id at all: its request is simply not answered
+        ("no_custom_id", "left_over"),
+    ],
+)
+async def test_a_bad_output_line_sends_only_its_article_live(tmp_path, caplog, junk, reason):
+    with FaultServer(batch_config(batch_junk=junk)) as server:
+        outcomes, report = await run_job(make_extractor(server), tmp_path / "job.db", records(6))
+        live_requests = server.stats.requests
+    once_each(outcomes, 6)
+    assert {outcome.status for outcome in outcomes} == {"done"}
+    assert report["answered_from_batch"] == 5 and report["live_fallback"] == {reason: 1}
+    assert live_requests == 1
+    assert any("line 1" in record.getMessage() for record in caplog.records if record.levelname == "WARNING")
+
+
+async def test_a_line_for_an_unknown_custom_id_is_ignored_with_a_warning(tmp_path, caplog):
+    with FaultServer(batch_config(batch_junk="unknown_custom_id")) as server:
+        outcomes, report = await run_job(make_extractor(server), tmp_path / "job.db", records(3))
+        assert server.stats.requests == 0
+    assert {outcome.status for outcome in outcomes} == {"done"} and report["answered_from_batch"] == 3
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert any("'no-such-request'" in warning and "ignored" in warning for warning in warnings)
+
+
+async def test_a_torn_error_file_line_fails_only_its_article(tmp_path):
+    config = batch_config(batch_outcome="expired", batch_expire_fraction=0.5, batch_junk="torn,array")
+    config.batch_junk_file = "error"
+    with FaultServer(config) as server:
+        outcomes, report = await run_job(make_extractor(server), tmp_path / "job.db", records(6))
+        assert server.stats.requests == 3
+    assert {outcome.status for outcome in outcomes} == {"done"}
+    assert report["live_fallback"] == {"unreadable_answer": 1, "left_over": 2}
+
+
+async def test_without_live_fallback_a_bad_line_fails_its_article_and_a_rerun_completes(tmp_path):
+    store_path = tmp_path / "job.db"
+    quiet = BatchApiOptions(live_fallback=False, poll_initial=0.02, poll_max=0.1)
+    with FaultServer(batch_config(batch_junk="torn")) as server:
+        extractor = make_extractor(server)
+        outcomes, _ = await run_job(extractor, store_path, records(4), quiet)
+        assert server.stats.requests == 0
+        (failed,) = [outcome for outcome in outcomes if outcome.status == "failed"]
+        assert failed.cause == "batch_unreadable_answer"
+        assert "could not be read" in failed.error and "--no-live-fallback" in failed.error
+        with JobStore(store_path) as store:
+            run = BatchApiRun(BatchJob(extractor, store), FAST, on_status=None)
+            plan = run.plan(as_source_items(records(4)), retry_failed=True)
+            again = [outcome async for outcome in run.run(plan)]
+            run.close()
+        calls = dict(server.stats.batch_calls)
+        assert server.stats.requests == 1  # the one article, live; nothing else paid again
+    assert calls["upload"] == calls["create"] == 1
+    assert {outcome.key: outcome.status for outcome in again}[failed.key] == "done"
+    assert all(outcome.status == "done" for outcome in again)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["[1, 2]", "3", '"\\ud800"', "[" * 100_000, '{"custom_id": 7, "response": null}', '{"id": "x"}'],
+)
+def test_a_line_that_names_no_request_is_unreadable(raw):
+    from extractor.engines.batch_api.remote import UnreadableLine, parse_line
+
+    with pytest.raises(UnreadableLine):
+        parse_line(raw)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"custom_id": "a", "response": {"status_code": 200, "body": {"choices": []}}},
+        {"custom_id": "a", "response": {"status_code": 200, "body": "garbage"}},
+        {"custom_id": "a", "response": {"status_code": "200", "body": {}}},
+        {"custom_id": "a", "response": [1, 2]},
+        {"custom_id": "a"},
+    ],
+)
+def test_a_line_that_names_its_request_but_no_usable_answer_is_that_requests_failure(line):
+    from extractor.engines.batch_api.remote import parse_line
+
+    custom_id, answer, _ = parse_line(json.dumps(line))
+    assert custom_id == "a" and answer.unreadable and not answer.ok
+
+
+def test_an_answer_holding_a_line_separator_is_one_line(tmp_path):
+    """JSONL lines end at "\\n" only; U+2028 in an answer's text (unescaped) is part of it."""
+    from extractor.engines.batch_api.remote import RemoteBatches
+
+    body = {"choices": [{"message": {"role": "assistant", "content": "a\u2028b"}}], "usage": {"prompt_tokens": 3}}
+    line = {"custom_id": "a", "response": {"status_code": 200, "body": body}, "error": None}
+    with FaultServer(batch_config()) as server:
+        file_id = server.batches._store_file(
+            "out.jsonl", (json.dumps(line, ensure_ascii=False) + "\n").encode(), purpose="batch_output"
+        )
+        remote = RemoteBatches(make_extractor(server))
+        try:
+            ((custom_id, answer, usage),) = remote.download(file_id)
+        finally:
+            remote.close()
+    assert custom_id == "a" and answer.ok and json.loads(answer.body) == body and usage.prompt_tokens == 3

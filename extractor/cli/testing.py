@@ -37,6 +37,27 @@ def fault_server(
     ] = 0.0,
     upload_delay: Annotated[float, typer.Option("--upload-delay", help="Batch API: hold the upload reply, s")] = 0.0,
     create_delay: Annotated[float, typer.Option("--create-delay", help="Batch API: hold the create reply, s")] = 0.0,
+    upload_status: Annotated[
+        int, typer.Option("--upload-status", help="Batch API: status answered once the file is stored")
+    ] = 200,
+    create_status: Annotated[
+        int, typer.Option("--create-status", help="Batch API: status answered once the batch is made")
+    ] = 200,
+    refuse_uploads: Annotated[
+        int, typer.Option("--refuse-uploads", help="Batch API: the first N uploads fail, storing nothing")
+    ] = 0,
+    refuse_creates: Annotated[
+        int, typer.Option("--refuse-creates", help="Batch API: the first N creates fail, making nothing")
+    ] = 0,
+    batch_junk: Annotated[
+        str,
+        typer.Option(
+            "--batch-junk", help="Batch API: bad result lines, torn,array,no_custom_id,no_choices,unknown_custom_id"
+        ),
+    ] = "",
+    batch_junk_file: Annotated[
+        str, typer.Option("--batch-junk-file", help="Batch API: output | error, the file --batch-junk spoils")
+    ] = "output",
 ) -> None:
     """Run a local OpenAI-compatible server with injected faults, for trying batch jobs."""
 
@@ -62,6 +83,12 @@ def fault_server(
                 batch_rate_error=batch_rate_error,
                 upload_delay=upload_delay,
                 create_delay=create_delay,
+                upload_status=upload_status,
+                create_status=create_status,
+                refuse_uploads=refuse_uploads,
+                refuse_creates=refuse_creates,
+                batch_junk=batch_junk,
+                batch_junk_file=batch_junk_file,
             )
         except ValueError as exc:
             raise InputError(str(exc)) from None

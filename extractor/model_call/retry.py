@@ -1,4 +1,5 @@
-"""Retry policies as data: tenacity objects for transport faults and for validation re-asks."""
+"""Retry policies as data: tenacity objects for transport faults, for creates that must happen
+once, and for validation re-asks."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
+import openai
 from instructor.core.exceptions import AsyncValidationError, ResponseParsingError
 from instructor.core.exceptions import ValidationError as InstructorValidationError
 from pydantic import ValidationError
@@ -19,15 +22,25 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     Retrying,
+    retry_if_exception,
     retry_if_exception_type,
     retry_if_result,
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from tenacity.retry import retry_base
 from tenacity.wait import wait_base
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 TRANSPORT_FAULTS = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
+# Faults that leave no doubt the server never got the request: any request may be sent again.
+NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
+# The server turned the request away without acting on it.
+REFUSED_STATUS = frozenset({429})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# POSTs whose repeat makes nothing new: a chat completion is paid again but leaves nothing
+# behind, and cancelling a batch twice cancels it once.
+REPEATABLE_POSTS = ("/chat/completions", "/cancel")
 MAX_RETRY_AFTER = 120.0
 
 
@@ -64,6 +77,33 @@ def _seconds(value: str) -> float | None:
 
 def is_retryable_response(response: Any) -> bool:
     return isinstance(response, httpx2.Response) and response.status_code in RETRYABLE_STATUS
+
+
+def is_refused_response(response: Any) -> bool:
+    return isinstance(response, httpx2.Response) and response.status_code in REFUSED_STATUS
+
+
+def is_repeatable(request: httpx2.Request) -> bool:
+    """Whether sending `request` again after a timeout or a 5xx can do no harm.
+
+    Not so for a file upload or a batch create: the first may have been carried out even
+    though no answer came back, and a repeat makes a second file or a second, billed batch.
+    Those are looked up before they are sent again (see `engines/batch_api/remote.py`).
+    """
+    if request.method in IDEMPOTENT_METHODS:
+        return True
+    return request.method == "POST" and request.url.path.rstrip("/").endswith(REPEATABLE_POSTS)
+
+
+class retry_if_request(retry_base):
+    """Retry only calls whose request (the call's first argument) passes `predicate`."""
+
+    def __init__(self, predicate: Callable[[httpx2.Request], bool]) -> None:
+        self.predicate = predicate
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        request = retry_state.args[0] if retry_state.args else None
+        return isinstance(request, httpx2.Request) and self.predicate(request)
 
 
 class wait_retry_after(wait_base):
@@ -123,7 +163,14 @@ def transport_policy_kwargs(
         wait=wait_retry_after(
             wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial), cap=retry_after_max
         ),
-        retry=retry_if_exception_type(TRANSPORT_FAULTS) | retry_if_result(is_retryable_response),
+        retry=(
+            retry_if_exception_type(NOT_SENT)
+            | retry_if_result(is_refused_response)
+            | (
+                retry_if_request(is_repeatable)
+                & (retry_if_exception_type(TRANSPORT_FAULTS) | retry_if_result(is_retryable_response))
+            )
+        ),
         retry_error_callback=_return_last_response,
         reraise=True,
     )
@@ -135,6 +182,29 @@ def transport_retrying(**kwargs: Any) -> Retrying:
 
 def async_transport_retrying(**kwargs: Any) -> AsyncRetrying:
     return AsyncRetrying(**transport_policy_kwargs(**kwargs))
+
+
+def left_in_doubt(exc: BaseException) -> bool:
+    """Whether a request that failed so may still have been carried out by the server.
+
+    No answer in time, a connection cut after sending, or a 5xx (408 too): the server may have
+    made the file or batch before failing to say so. A connection never made, a 429 or another
+    4xx leaves no doubt.
+    """
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code >= 500 or exc.status_code == 408
+    return isinstance(exc, openai.APIConnectionError) and not isinstance(exc.__cause__, NOT_SENT)
+
+
+def once_retrying(*, retries: int, initial: float = 0.5, maximum: float = 30.0) -> Retrying:
+    """Attempts at a create that must happen once: after a failure that leaves it in doubt,
+    the next attempt looks before it creates (see `engines/batch_api/remote.made_once`)."""
+    return Retrying(
+        stop=stop_after_attempt(retries + 1),
+        wait=wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial),
+        retry=retry_if_exception(left_in_doubt),
+        reraise=True,
+    )
 
 
 # Only an answer that failed to parse or validate is worth a paid re-ask. A bare ValueError

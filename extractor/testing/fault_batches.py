@@ -6,6 +6,11 @@ validation, expire with part of its answers, or be cancelled. Output and error f
 one line per request in the real format: `id`, `custom_id`, `response` (`status_code`,
 `request_id`, `body`) and `error`. Every call is counted, so tests can prove that a resumed
 job never uploaded or created twice.
+
+An upload or a create can also fail after the fact: its reply held back (`*_delay`, past a
+client's timeout) or an error status (`*_status`) once the file or batch exists, or refused
+with a 500 before anything is made (`refuse_*`, the first N calls). `junk` writes lines the
+real API never writes over the first lines of a result file.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ BATCH_OUTCOMES = ("completed", "failed", "expired")
 VALIDATING_UNTIL = 0.1
 IN_PROGRESS_UNTIL = 0.8
 TERMINAL = ("completed", "failed", "expired", "cancelled")
+# Lines the real API never writes, each in place of one answer's line, except `unknown_custom_id`
+# (an extra, otherwise valid line for a request nobody made).
+JUNK_KINDS = ("torn", "array", "no_custom_id", "no_choices", "unknown_custom_id")
+JUNK_FILES = ("output", "error")
 
 Answer = Callable[[dict[str, Any], str], dict[str, Any]]  # (request body, fault) -> chat.completion
 
@@ -41,6 +50,12 @@ class BatchBehaviour:
     rate_error: float = 0.0
     upload_delay: float = 0.0
     create_delay: float = 0.0
+    upload_status: int = 200
+    create_status: int = 200
+    refuse_uploads: int = 0
+    refuse_creates: int = 0
+    junk: tuple[str, ...] = ()
+    junk_file: str = "output"
 
 
 @dataclass
@@ -123,12 +138,15 @@ class FaultBatches:
             return Reply(
                 400, {"error": {"message": "expected a file with purpose 'batch'", "type": "invalid_request_error"}}
             )
+        if self.calls["upload_refused"] < self.behaviour.refuse_uploads:
+            self.calls["upload_refused"] += 1
+            return Reply(500, _server_error("the upload failed; nothing was stored"))
         filename, content = fields["file"]
         self.calls["upload"] += 1
         file_id = self._store_file(filename or "upload.jsonl", content, purpose="batch")
-        # The file exists from here on: a client killed during this delay has uploaded.
+        # The file exists from here on: a client killed during this delay, or told it failed, has uploaded.
         await asyncio.sleep(self.behaviour.upload_delay)
-        return Reply(200, self.files[file_id])
+        return _made(self.behaviour.upload_status, self.files[file_id])
 
     def _store_file(self, filename: str, content: bytes, *, purpose: str) -> str:
         file_id = f"file-{len(self.files) + 1:06d}"
@@ -152,6 +170,9 @@ class FaultBatches:
             return Reply(
                 400, {"error": {"message": "unknown input_file_id or endpoint", "type": "invalid_request_error"}}
             )
+        if self.calls["create_refused"] < self.behaviour.refuse_creates:
+            self.calls["create_refused"] += 1
+            return Reply(500, _server_error("the create failed; no batch was made"))
         self.calls["create"] += 1
         lines = [json.loads(line) for line in self.contents[file_id].splitlines() if line.strip()]
         batch_id = f"batch_{len(self.batches) + 1:06d}"
@@ -171,7 +192,7 @@ class FaultBatches:
         }
         self.batches[batch_id] = _Batch(data, time.monotonic(), lines)
         await asyncio.sleep(self.behaviour.create_delay)
-        return Reply(200, dict(data))  # as created: validating, whatever the time since
+        return _made(self.behaviour.create_status, dict(data))  # as created: validating, whatever the time since
 
     def _progress(self, batch: _Batch) -> float:
         seconds = self.behaviour.seconds
@@ -260,6 +281,8 @@ class FaultBatches:
                 }
             )
         data["request_counts"] = {"total": len(batch.lines), "completed": len(output), "failed": len(errors)}
+        if self.behaviour.junk:
+            _spoil(output if self.behaviour.junk_file == "output" else errors, self.behaviour.junk)
         if output:
             data["output_file_id"] = self._store_file(
                 f"{data['id']}_output.jsonl", _jsonl(output), purpose="batch_output"
@@ -279,8 +302,38 @@ def _error_line(custom_id: Any, number: int, code: str, message: str) -> dict[st
     }
 
 
-def _jsonl(lines: list[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+def _made(status: int, made: dict[str, Any]) -> Reply:
+    """The reply once a file or batch exists: itself, or the error status the behaviour asks for."""
+    return Reply(200, made) if status == 200 else Reply(status, _server_error("failed after acting"))
+
+
+def _server_error(message: str) -> dict[str, Any]:
+    return {"error": {"message": f"{message} (fault server)", "type": "server_error"}}
+
+
+def _spoil(lines: list[Any], kinds: tuple[str, ...]) -> None:
+    """Junk over the first lines, one kind each (lines become raw text where the kind says)."""
+    for number, kind in enumerate(kinds):
+        if number >= len(lines):
+            return
+        line = lines[number]
+        if kind == "torn":
+            text = json.dumps(line)
+            lines[number] = text[: len(text) // 2]
+        elif kind == "array":
+            lines[number] = "[1, 2]"
+        elif kind == "no_custom_id":
+            lines[number] = {name: value for name, value in line.items() if name != "custom_id"}
+        elif kind == "no_choices":
+            body = (line.get("response") or {}).get("body")
+            if isinstance(body, dict):
+                body.pop("choices", None)
+        elif kind == "unknown_custom_id":
+            lines.append({**line, "custom_id": "no-such-request"})
+
+
+def _jsonl(lines: list[Any]) -> bytes:
+    return "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines).encode()
 
 
 def _page(data: list[dict[str, Any]]) -> dict[str, Any]:

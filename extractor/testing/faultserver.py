@@ -21,11 +21,19 @@ from typing import Any
 
 from ..input.block import article_in_messages
 from .completions import answer_for
-from .fault_batches import BATCH_OUTCOMES, BatchBehaviour, FaultBatches
+from .fault_batches import BATCH_OUTCOMES, JUNK_FILES, JUNK_KINDS, BatchBehaviour, FaultBatches
 
 QUOTE_CHARS = 60
 FAULTS = ("429", "500", "hang", "drop", "malformed", "invalid")
-REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 @dataclass
@@ -51,6 +59,12 @@ class FaultConfig:
     batch_rate_error: float = 0.0
     upload_delay: float = 0.0
     create_delay: float = 0.0
+    upload_status: int = 200
+    create_status: int = 200
+    refuse_uploads: int = 0
+    refuse_creates: int = 0
+    batch_junk: str = ""  # comma-separated: torn, array, no_custom_id, no_choices, unknown_custom_id
+    batch_junk_file: str = "output"
 
     def batch_behaviour(self) -> BatchBehaviour:
         return BatchBehaviour(
@@ -61,7 +75,16 @@ class FaultConfig:
             rate_error=self.batch_rate_error,
             upload_delay=self.upload_delay,
             create_delay=self.create_delay,
+            upload_status=self.upload_status,
+            create_status=self.create_status,
+            refuse_uploads=self.refuse_uploads,
+            refuse_creates=self.refuse_creates,
+            junk=self.junk_kinds(),
+            junk_file=self.batch_junk_file,
         )
+
+    def junk_kinds(self) -> tuple[str, ...]:
+        return tuple(kind.strip() for kind in self.batch_junk.split(",") if kind.strip())
 
     def rates(self) -> list[tuple[str, float]]:
         return [(name, getattr(self, f"rate_{name}")) for name in FAULTS]
@@ -73,6 +96,10 @@ class FaultConfig:
             raise ValueError(f"batch outcome must be one of {', '.join(BATCH_OUTCOMES)}")
         if self.batch_rate_invalid + self.batch_rate_error > 1.0:
             raise ValueError("batch fault rates add up to more than 1")
+        if unknown := set(self.junk_kinds()) - set(JUNK_KINDS):
+            raise ValueError(f"batch junk must be among {', '.join(JUNK_KINDS)}, not {', '.join(sorted(unknown))}")
+        if self.batch_junk_file not in JUNK_FILES:
+            raise ValueError(f"batch junk file must be one of {', '.join(JUNK_FILES)}")
 
 
 @dataclass

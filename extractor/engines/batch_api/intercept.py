@@ -37,6 +37,7 @@ EMPTY_DRAFT = json.dumps({"exercises": [], "aircraft": [], "statements": []})
 # Why an article went to the live path, as the summary counts them.
 REASKED = "invalid_answer_reasked"
 ERRORED = "request_error"
+UNREADABLE = "unreadable_answer"  # its line in the output or error file could not be read
 LEFT_OVER = "left_over"
 NOT_IN_BATCH = "not_in_batch"  # e.g. its identical twin was asked instead, and failed
 
@@ -74,6 +75,8 @@ class Serving:
         answer = self.answers[sha]
         if answer is None or answer.left_over:
             return LEFT_OVER
+        if answer.unreadable:
+            return UNREADABLE
         return answer if answer.ok else ERRORED
 
 
@@ -103,12 +106,15 @@ def serving(answers: dict[str, Answer | None], *, live_fallback: bool = True) ->
 _REFUSALS = {
     REASKED: "the batch answer did not validate and live re-asks are off (--no-live-fallback)",
     ERRORED: "the batch answered this request with an error and live fallback is off (--no-live-fallback)",
+    UNREADABLE: "the batch's answer line for this request could not be read and live fallback is off "
+    "(--no-live-fallback)",
     LEFT_OVER: "the batch ended without answering this request and live fallback is off (--no-live-fallback)",
     NOT_IN_BATCH: "this request was not in the batch and live fallback is off (--no-live-fallback)",
 }
 _CAUSES = {
     REASKED: Cause.BATCH_INVALID_ANSWER,
     ERRORED: Cause.BATCH_REQUEST_ERROR,
+    UNREADABLE: Cause.BATCH_UNREADABLE_ANSWER,
     LEFT_OVER: Cause.BATCH_LEFT_OVER,
     NOT_IN_BATCH: Cause.BATCH_NOT_SUBMITTED,
 }

@@ -9,6 +9,7 @@ validation, re-asks, grounding, normalization, twins and failures are the live p
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -20,11 +21,14 @@ from ...input.sources import SourceItem
 from ...jobs.outcome import Origin, Outcome
 from ...jobs.store import Plan
 from ...model_call.transport import CallMeter
+from ...schemas import Usage
 from ..local import BatchJob
 from .intercept import Serving, intercept, serving
 from .remote import BatchView, RemoteBatches
 from .requests import MAX_BYTES, MAX_REQUESTS, RequestLine, render_requests, request_lines, split_files
-from .state import FINAL_BATCH_STATUSES, BatchApiState, Chunk
+from .state import FINAL_BATCH_STATUSES, Answer, BatchApiState, Chunk
+
+logger = logging.getLogger("extractor.batch_api")
 
 
 @dataclass
@@ -151,29 +155,37 @@ class BatchApiRun:
     def _start(self, chunk: Chunk) -> Chunk:
         """Upload the file and create its batch, unless an earlier run did (even if it died mid-call)."""
         if chunk.step in ("written", "uploading"):
-            file_id = self.remote.find_file(chunk.name) if chunk.step == "uploading" else None
-            if file_id is None:
-                self.state.set_step(chunk.id, "uploading")
-                file_id = self.remote.upload(chunk.name, self.state.content(chunk.id))
+            died_uploading = chunk.step == "uploading"
+            self.state.set_step(chunk.id, "uploading")
+            file_id = self.remote.upload(chunk.name, self.state.content(chunk.id), look_first=died_uploading)
             chunk = self.state.set_step(chunk.id, "uploaded", file_id=file_id)
         if chunk.step in ("uploaded", "creating"):
-            view = self.remote.find_batch(chunk.name) if chunk.step == "creating" else None
-            if view is None:
-                self.state.set_step(chunk.id, "creating")
-                view = self.remote.create(chunk.file_id or "", chunk.name)
+            died_creating = chunk.step == "creating"
+            self.state.set_step(chunk.id, "creating")
+            view = self.remote.create(chunk.file_id or "", chunk.name, self.state.tag(chunk), look_first=died_creating)
             chunk = self.state.set_step(chunk.id, "created", batch_id=view.id, batch_status=view.status)
         return chunk
 
     def _download(self, chunk: Chunk, view: BatchView) -> None:
+        """Keep the answers to this chunk's requests; a line for a request it never made is ignored."""
+        asked = self.state.custom_ids(chunk.id)
+        answers: dict[str, tuple[str, Answer, Usage]] = {}
         lines = self.remote.download(view.output_file_id) + self.remote.download(view.error_file_id)
-        self.state.store_answers(chunk.id, lines, view.status)
+        for custom_id, answer, usage in lines:
+            if custom_id not in asked:
+                logger.warning(
+                    "batch-api: %s answered custom_id %r, not one of its requests: ignored", view.id, custom_id
+                )
+            elif custom_id not in answers or answers[custom_id][1].unreadable:
+                answers[custom_id] = (custom_id, answer, usage)
+        self.state.store_answers(chunk.id, list(answers.values()), view.status)
 
     def cancel(self) -> list[BatchView]:
         """Cancel this job's batches that are still running at the server."""
         cancelled = []
         for chunk in self.state.chunks(self.fingerprint):
             if chunk.step == "creating":
-                found = self.remote.find_batch(chunk.name)
+                found = self.remote.find_batch(self.state.tag(chunk))
                 chunk = self.state.set_step(chunk.id, "created", batch_id=found.id) if found else chunk
             if chunk.step != "created" or chunk.batch_status in FINAL_BATCH_STATUSES:
                 continue
@@ -185,9 +197,8 @@ class BatchApiRun:
     # -- reporting --------------------------------------------------------------------------
 
     def report(self) -> dict[str, Any]:
-        """What the Batch API did for this job: files, batches, answers and live fallbacks."""
-        from .cost import batch_tokens_report
-
+        """What the Batch API did for this job: files, batches, answers, live fallbacks, and the tokens
+        its batches answered over every run."""
         chunks = self.state.chunks(self.fingerprint)
         served = self.served
         return {
@@ -196,7 +207,7 @@ class BatchApiRun:
             "batches": {chunk.batch_id or chunk.name: chunk.batch_status or chunk.step for chunk in chunks},
             "answered_from_batch": served.from_batch if served else 0,
             "live_fallback": dict(served.counts()) if served else {},
-            **batch_tokens_report(self.state.batch_usage(self.fingerprint)),
+            "batch_tokens": self.state.batch_usage(self.fingerprint).model_dump(),
         }
 
     def close(self) -> None:

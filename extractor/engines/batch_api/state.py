@@ -8,11 +8,16 @@ paying for a second one. The request bytes live in the row, so a retried upload 
 same file. Answers from the output and error files are kept per request, so processing them
 again after a kill costs nothing.
 
+Each chunk is one part of the job; its tag (request file name, part number and the store's
+generation, which `--no-resume` bumps) goes into its batch's metadata, so the batch of a
+create left in doubt is found again, and a `--no-resume` run never adopts the run before's.
+
 Kept apart from `store.py` (the articles table) so both can change independently.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable
@@ -57,9 +62,15 @@ CREATE TABLE IF NOT EXISTS batch_api_answers (
     completion_tokens INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (chunk, custom_id)
 );
+CREATE TABLE IF NOT EXISTS batch_api_job (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    generation INTEGER NOT NULL
+);
 """
 FINAL_BATCH_STATUSES = ("completed", "failed", "expired", "cancelled")
 LEFT_OVER_CODES = ("batch_expired", "batch_cancelled")
+# The error code of a line this job could not read (torn JSON, a 200 answer without choices...).
+UNREADABLE_CODE = "unreadable_line"
 
 
 @dataclass(frozen=True)
@@ -96,10 +107,28 @@ class Answer:
     def ok(self) -> bool:
         return self.status_code == 200 and self.body is not None
 
+    @classmethod
+    def unreadable_line(cls, detail: str, status_code: int | None = None) -> Answer:
+        """The answer of a request whose line in the output or error file could not be read."""
+        return cls(status_code, None, json.dumps({"code": UNREADABLE_CODE, "message": detail}))
+
     @property
     def left_over(self) -> bool:
         """Never run: the batch expired or was cancelled first (the error file says which)."""
         return any(f'"{code}"' in (self.error or "") for code in LEFT_OVER_CODES)
+
+    @property
+    def unreadable(self) -> bool:
+        return f'"{UNREADABLE_CODE}"' in (self.error or "")
+
+    @property
+    def detail(self) -> str:
+        """The error's message, or the error as written."""
+        try:
+            error = json.loads(self.error or "null")
+        except ValueError:
+            return self.error or ""
+        return str(error.get("message") or error) if isinstance(error, dict) else str(error or "")
 
 
 _CHUNK_COLUMNS = "id, fingerprint, name, requests, step, file_id, batch_id, batch_status, completed, failed"
@@ -113,12 +142,20 @@ class BatchApiState:
         # The store's own transactions, so these writes follow its rules (one writer at a time).
         self._transaction: Callable[[], AbstractContextManager[sqlite3.Connection]] = store._transaction
         self.db.executescript(SCHEMA)
+        with self._transaction():
+            self.db.execute("INSERT OR IGNORE INTO batch_api_job (id, generation) VALUES (1, 1)")
 
     def reset(self) -> None:
         """Forget every request file, batch and answer (a fresh run with --no-resume)."""
         with self._transaction():
             for table in ("batch_api_answers", "batch_api_requests", "batch_api_chunks"):
                 self.db.execute(f"DELETE FROM {table}")
+            self.db.execute("UPDATE batch_api_job SET generation = generation + 1")
+
+    def tag(self, chunk: Chunk) -> str:
+        """The chunk's job-part tag, put in its batch's metadata to find the batch again."""
+        (generation,) = self.db.execute("SELECT generation FROM batch_api_job").fetchone()
+        return f"{chunk.name}:part{chunk.id}:gen{generation}"
 
     # -- writing requests ---------------------------------------------------------------
 
@@ -199,6 +236,10 @@ class BatchApiState:
         rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM batch_api_chunks {where} ORDER BY id", params)
         return [Chunk(*row) for row in rows]
 
+    def custom_ids(self, chunk_id: int) -> set[str]:
+        rows = self.db.execute("SELECT custom_id FROM batch_api_requests WHERE chunk = ?", (chunk_id,))
+        return {custom_id for (custom_id,) in rows}
+
     def content(self, chunk_id: int) -> bytes:
         row = self.db.execute("SELECT content FROM batch_api_chunks WHERE id = ?", (chunk_id,)).fetchone()
         return bytes(row[0])
@@ -221,10 +262,12 @@ class BatchApiState:
         return found
 
     def batch_usage(self, fingerprint: str) -> Usage:
-        """Tokens billed at the batch price: every answer in the output files."""
+        """Tokens of the answers the job can use, billed at the batch price (a line that could not
+        be read is billed too, but its tokens reach no article)."""
         prompt, completion = self.db.execute(
             "SELECT COALESCE(SUM(a.prompt_tokens), 0), COALESCE(SUM(a.completion_tokens), 0) FROM batch_api_answers a "
-            "JOIN batch_api_chunks c ON c.id = a.chunk WHERE c.fingerprint = ? AND a.status_code = 200",
+            "JOIN batch_api_chunks c ON c.id = a.chunk "
+            "WHERE c.fingerprint = ? AND a.status_code = 200 AND a.body IS NOT NULL",
             (fingerprint,),
         ).fetchone()
         return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
