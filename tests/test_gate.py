@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import pytest
 
@@ -56,14 +55,11 @@ async def test_a_backoff_sleep_holds_no_slot():
     with ScriptedServer(fail_then_ok) as server:
         extractor = make_extractor(server, backoff_initial=0.4, backoff_max=0.4)
         articles = [{"id": "first", "text": SEED_TEXT}, {"id": "second", "text": SEED_TEXT + " Again."}]
-        started = time.perf_counter()
         outcomes = await collect(extractor, articles, concurrency=1)
-        elapsed = time.perf_counter() - started
     assert sorted(outcome.status for outcome in outcomes) == ["done", "done"]
     second = ["Again." in seen.body["messages"][-1]["content"] for seen in server.seen]
     # The retried article's second attempt comes last: the other one went out during its backoff.
     assert len(second) == 3 and second[0] == second[2] != second[1]
-    assert elapsed < 0.4 + 1.0
 
 
 async def test_a_refused_key_sends_nothing_that_was_waiting_for_a_slot(tmp_path):

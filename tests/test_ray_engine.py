@@ -292,11 +292,10 @@ def test_a_429_with_retry_after_slows_only_the_actor_that_saw_it():
         settings = settings_for(server, transport_retries=0)
         hit, other = ExtractionActor(settings, concurrency=2), ExtractionActor(settings, concurrency=2)
         batch = {"text": [records(1)[0]["text"]], "id": ["a0"]}
-        started = time.monotonic()
         result = hit(batch)
     assert result["status"] == ["failed"] and result["cause"] == ["rate_limited"]
-    assert time.monotonic() - started < 4  # out of retries: the actor does not sleep it out itself
-    assert hit.throttle.remaining() > 3  # its next requests wait for the Retry-After…
+    # Out of retries, the actor did not sleep the 5 s out itself: its next requests wait for it…
+    assert hit.throttle.remaining() > 3
     assert other.throttle.remaining() == 0  # …another actor's do not
 
 
