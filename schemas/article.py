@@ -14,7 +14,9 @@ from .common import MAX_ITEMS, ContractModel, ShortText
 from .exercise import Exercise, ExerciseDraft
 from .statement import PoliticalStatement, StatementDraft
 
-SCHEMA_VERSION: Final = "1"
+SCHEMA_VERSION: Final = "1.2"
+# Results written before contract 1.2 (1.0 and 1.1 alike) say "1"; they still load.
+SchemaVersion = Literal["1", "1.2"]
 
 # The check of a draft's evidence against the article being extracted, set by the extractor
 # around each model call. A context variable rather than instructor's `context=`: that also
@@ -74,7 +76,7 @@ class ExtractionDraft(ContractModel):
 
 
 class ArticleExtraction(ContractModel):
-    schema_version: Literal["1"] = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     article: Article
     exercises: Annotated[list[Exercise], Field(max_length=MAX_ITEMS)] = []
     aircraft: Annotated[list[Aircraft], Field(max_length=MAX_ITEMS)] = []

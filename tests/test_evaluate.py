@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from extractor import Extractor
 from extractor.cli import app
 from extractor.evaluation import run_eval, score_article
+from extractor.evaluation.score import match_items
 from tests.support.paths import FIXTURES, SEEDS
 
 
@@ -141,3 +142,16 @@ def test_run_eval_extracts_articles_found_next_to_gold(tmp_path):
 def test_cli_eval_missing_gold_dir_is_usage_error(tmp_path):
     result = CliRunner().invoke(app, ["eval", str(tmp_path / "nope"), "--predictions", str(tmp_path)])
     assert result.exit_code == 2
+
+
+def test_aircraft_of_one_type_pair_up_by_place():
+    # Contract 1.2: one entry per type, operator and place; without evidence to tell them apart,
+    # the place decides which gold entry a prediction is.
+    usaf = {"name": "U.S. Air Drive", "country": "USA"}
+
+    def b52(place):
+        return {"designation": "B-52", "operator": usaf, "deployed_to": place, "evidence": []}
+
+    gold_items = [b52("Andersen Air Force Base, Guam"), b52("Diego Garcia")]
+    predicted = [b52("Diego Garcia"), b52("Guam")]
+    assert match_items("aircraft", gold_items, predicted) == [(0, 1), (1, 0)]
