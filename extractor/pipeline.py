@@ -268,6 +268,7 @@ class Extractor:
         s = self.settings
         decoding: dict[str, Any] = {
             "mode": effective_mode(s, self.provider),
+            "strict_schema": self._clients.strict_schema,
             "temperature": s.temperature,
             "max_tokens": s.max_tokens,
             "seed": s.seed,

@@ -16,6 +16,7 @@ ResolvedProvider = Literal["openai", "local", "replay"]
 Mode = Literal["tools", "json_schema", "json", "md_json"]
 GroundingMode = Literal["strict", "flag", "off"]
 FixturesMode = Literal["off", "replay", "record", "record-missing"]
+StrictSchema = Literal["auto", "on", "off"]
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 LOCAL_MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1"
@@ -46,6 +47,10 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("base_url", "EXTRACTOR_BASE_URL", "OPENAI_BASE_URL")
     )
     mode: Mode = "tools"
+    strict_schema: StrictSchema = Field(
+        default="auto",
+        description="OpenAI strict structured outputs: auto = on for api.openai.com, plain tools elsewhere",
+    )
 
     temperature: float = Field(default=0.0, ge=0, le=2)
     max_tokens: int = Field(default=2048, ge=16, le=32_768)
@@ -121,6 +126,7 @@ class SettingsOverrides(TypedDict, total=False):
     api_key: SecretStr | str | None
     base_url: str | None
     mode: Mode
+    strict_schema: StrictSchema
     temperature: float
     max_tokens: int
     seed: int | None

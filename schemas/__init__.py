@@ -1,4 +1,4 @@
-"""The output contract (version 1.1) as Pydantic models."""
+"""The output contract (version 1.2) as Pydantic models."""
 
 from .aircraft import Aircraft, AircraftDraft, AircraftRole
 from .article import (

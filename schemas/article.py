@@ -15,7 +15,9 @@ from .common import MAX_ITEMS, ContractModel, ShortText
 from .exercise import Exercise, ExerciseDraft
 from .statement import PoliticalStatement, StatementDraft
 
-SCHEMA_VERSION: Final = "1"
+SCHEMA_VERSION: Final = "1.2"
+# Results written before contract 1.2 (1.0 and 1.1 alike) say "1"; they still load.
+SchemaVersion = Literal["1", "1.2"]
 
 # The check of a draft's evidence against the article being extracted, set by the extractor
 # around each model call. A context variable rather than instructor's `context=`: that also
@@ -59,6 +61,7 @@ class NoticeCode(StrEnum):
     ARTICLE_SPLIT = "article_split"  # the article was extracted in parts (context budget), results merged
     DROPPED_UNGROUNDED = "dropped_ungrounded"  # an item dropped: none of its evidence is in the text (strict)
     QUOTE_NOT_FOUND = "quote_not_found"  # a statement's direct quote is not in the text (strict: set to null)
+    QUOTE_SPLIT = "quote_split"  # a quote joining the parts of a split quotation: the longest part kept
     NOT_AIRCRAFT = "not_aircraft"  # an "aircraft" the gazetteer knows is not one was removed
 
 
@@ -104,7 +107,7 @@ class ExtractionDraft(ContractModel):
 
 
 class ArticleExtraction(ContractModel):
-    schema_version: Literal["1"] = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     article: Article
     exercises: Annotated[list[Exercise], Field(max_length=MAX_ITEMS)] = []
     aircraft: Annotated[list[Aircraft], Field(max_length=MAX_ITEMS)] = []

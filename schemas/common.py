@@ -14,7 +14,8 @@ MAX_ITEMS = 50
 MAX_ACTORS = 20
 MAX_EVIDENCE = 10
 
-ActorKind = Literal["state", "military", "government", "organization", "media", "person"]
+# `armed_group` (contract 1.2): non-state armed groups; `organization`: international and other bodies.
+ActorKind = Literal["state", "military", "government", "organization", "armed_group", "media", "person"]
 MatchKind = Literal["exact", "normalized", "fuzzy"]
 
 ShortText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT)]
@@ -60,9 +61,11 @@ class ActorDraft(ContractModel):
 
     name: ShortText = Field(description="as written in the article")
     country: LenientCountryCode = Field(
-        default=None, description='ISO 3166-1 alpha-3 ("USA", "PRK") when the article makes it clear'
+        default=None, description='ISO 3166-1 alpha-3 ("NOR", "CHL") when the article makes it clear'
     )
-    kind: ActorKind | None = None
+    kind: ActorKind | None = Field(
+        default=None, description="armed_group: non-state armed groups; organization: international bodies"
+    )
 
 
 class Actor(ContractModel):
@@ -70,7 +73,9 @@ class Actor(ContractModel):
     canonical_name: ShortText | None = None
     abbreviation: Annotated[str, Field(min_length=1, max_length=20)] | None = None
     country: CountryCode | None = Field(default=None, description="ISO 3166-1 alpha-3")
-    kind: ActorKind | None = None
+    kind: ActorKind | None = Field(
+        default=None, description="armed_group (1.2): non-state armed groups; organization: international bodies"
+    )
     qid: Annotated[str, Field(pattern=r"^Q[0-9]+$")] | None = Field(
         default=None, description="Wikidata QID (an addition to contract v1)"
     )

@@ -25,13 +25,19 @@ ExerciseStatus = Literal["conducted", "ongoing", "planned", "cancelled"]
 class ExerciseDraft(ContractModel):
     name: ShortText | None = Field(default=None, description="official name if the article gives one")
     description: LongText = Field(description="short description")
-    kind: ExerciseKind = Field(description="domain; joint = several services, not several countries")
+    kind: ExerciseKind = Field(
+        description="domain, air defence is missile_defense; joint = several services, not several countries"
+    )
     participants: Annotated[list[ActorDraft], Field(max_length=MAX_ACTORS)] = Field(
         default=[], description="forces or states taking part"
     )
-    start_date: dt.date | None = Field(default=None, description="only if the text and Published fix the day")
+    start_date: dt.date | None = Field(
+        default=None, description="only if the text and Published fix this occurrence's day"
+    )
     end_date: dt.date | None = None
-    date_text: ShortText | None = Field(default=None, description="the date as written")
+    date_text: ShortText | None = Field(
+        default=None, description='the date as written; for a recurring exercise its words ("every spring")'
+    )
     location: ShortText | None = Field(default=None, description="as written")
     status: ExerciseStatus
     aircraft: Annotated[list[ShortText], Field(max_length=MAX_ACTORS)] = Field(

@@ -22,20 +22,26 @@ Stance = Literal["support", "cooperate", "criticize", "threaten", "reject", "dem
 
 
 class StatementDraft(ContractModel):
-    speaker: ActorDraft = Field(description="who speaks: the person, else the body when no person is named")
+    speaker: ActorDraft = Field(
+        description="who speaks: the person, else the body; a joint statement: one entry per named speaker"
+    )
     speaker_title: ShortText | None = Field(default=None, description="as written")
     on_behalf_of: ActorDraft | None = Field(default=None, description="the state or body the speaker speaks for")
     channel: ShortText | None = Field(
-        default=None, description='medium as written ("KCNA", "a press release", "tweeted")'
+        default=None, description='medium as written ("Norvision", "a communique", "on its website")'
     )
     quote: LongText | None = Field(
-        default=None, description="the direct quotation verbatim (may span sentences); null if only reported"
+        default=None, description="the longest continuous part of the direct quotation, verbatim; null if only reported"
     )
     summary: LongText = Field(description="one-sentence paraphrase")
-    stance: Stance = Field(description="dominant attitude; threaten over criticize, demand over neutral")
+    stance: Stance = Field(
+        description="first that applies: threaten, demand, reject, criticize, support, cooperate, neutral"
+    )
     targets: Annotated[list[ActorDraft], Field(max_length=MAX_ACTORS)] = []
     date: dt.date | None = Field(default=None, description="when made, only if the text and Published fix the day")
-    date_text: ShortText | None = Field(default=None, description='when made, as written ("Friday", "Dec. 7")')
+    date_text: ShortText | None = Field(
+        default=None, description='when made, as written ("on the 29th", "late last night")'
+    )
     evidence: EvidenceDrafts
 
 

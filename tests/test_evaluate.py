@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from extractor import Extractor
 from extractor.cli import app
 from extractor.evaluation import run_eval, score_article
+from extractor.evaluation.score import match_items
 from tests.support.paths import FIXTURES, SEEDS
 
 
@@ -31,7 +32,8 @@ def test_replayed_pipeline_scores_perfectly_against_gold(stem):
 def perturbed() -> dict:
     """Seed gold with hand-made errors; expected figures worked out in the test below."""
     doc = copy.deepcopy(gold())
-    by_designation = {a["designation"]: a for a in doc["aircraft"]}
+    # The first entry of a type: gold 1.2 also has B-52s and a B-1B at other places (optional).
+    by_designation = {a["designation"]: a for a in reversed(doc["aircraft"])}
     doc["aircraft"] = [
         a for a in doc["aircraft"] if a["designation"] not in ("F-15", "B-2")
     ]  # miss F-15 (req), B-2 (opt)
@@ -55,7 +57,8 @@ def perturbed() -> dict:
 def test_perturbed_copy_scores_as_computed_by_hand():
     score = score_article(gold(), perturbed(), seed_text()).as_dict()
     types = score["types"]
-    # aircraft: B-52, F-2, KF-16, B-1B found; F-15 missed; F-22 spurious; B-2 optional -> not FN
+    # aircraft: B-52, F-2, KF-16, B-1B found; F-15 missed; F-22 spurious; B-2 optional -> not FN;
+    # the optional B-52 (Diego Garcia) and B-1B (Japan) are found and count for nothing
     assert (types["aircraft"]["tp"], types["aircraft"]["fp"], types["aircraft"]["fn"]) == (4, 1, 1)
     assert types["aircraft"]["f1"] == pytest.approx(0.8)
     # exercises: 2 of 4 required found; the two optional ones (2023, agreed annual) count for nothing
@@ -68,12 +71,14 @@ def test_perturbed_copy_scores_as_computed_by_hand():
     assert overall["recall"] == pytest.approx(10 / 13)
     assert overall["f1"] == pytest.approx(20 / 24)
     fields = score["fields"]
-    assert (fields["aircraft.count"]["correct"], fields["aircraft.count"]["total"]) == (3, 4)
+    assert (fields["aircraft.count"]["correct"], fields["aircraft.count"]["total"]) == (5, 6)
     assert fields["aircraft.designation"]["accuracy"] == 1.0
-    assert (fields["statement.stance"]["correct"], fields["statement.stance"]["total"]) == (4, 5)
-    assert (fields["statement.date_text"]["correct"], fields["statement.date_text"]["total"]) == (4, 5)
-    assert score["predicted_items"] == 14
-    assert score["grounding_rate"] == pytest.approx(13 / 14)
+    # 8 matched statements: the 4 required and 4 optional ones (one is Kim Jong Un's share of
+    # the joint statement with Lavrov)
+    assert (fields["statement.stance"]["correct"], fields["statement.stance"]["total"]) == (7, 8)
+    assert (fields["statement.date_text"]["correct"], fields["statement.date_text"]["total"]) == (7, 8)
+    assert score["predicted_items"] == 19  # 4 exercises, 7 aircraft, 8 statements
+    assert score["grounding_rate"] == pytest.approx(18 / 19)
     assert score["dropped_ungrounded"] == 1
 
 
@@ -154,3 +159,16 @@ def test_run_eval_extracts_articles_found_next_to_gold(tmp_path):
 def test_cli_eval_missing_gold_dir_is_usage_error(tmp_path):
     result = CliRunner().invoke(app, ["eval", str(tmp_path / "nope"), "--predictions", str(tmp_path)])
     assert result.exit_code == 2
+
+
+def test_aircraft_of_one_type_pair_up_by_place():
+    # Contract 1.2: one entry per type, operator and place; without evidence to tell them apart,
+    # the place decides which gold entry a prediction is.
+    usaf = {"name": "U.S. Air Drive", "country": "USA"}
+
+    def b52(place):
+        return {"designation": "B-52", "operator": usaf, "deployed_to": place, "evidence": []}
+
+    gold_items = [b52("Andersen Air Force Base, Guam"), b52("Diego Garcia")]
+    predicted = [b52("Diego Garcia"), b52("Guam")]
+    assert match_items("aircraft", gold_items, predicted) == [(0, 1), (1, 0)]

@@ -175,3 +175,37 @@ def test_grounding_check_reasks_once():
         {"aircraft": [{"designation": "B-52", "mention": "B-52", "evidence": [{"quote": "b-52 bombers  flew"}]}]}
     )
     make_grounding_check(TEXT, threshold=90)(ok)
+
+
+SPLIT = (
+    'Officials were defiant. "We stand ready," the envoy said on the 29th, '
+    '"to answer any incursion at once and with every means we have." Talks stalled.'
+)
+
+
+def _statement(quote: str) -> dict:
+    return {
+        "speaker": {"name": "the envoy"},
+        "quote": quote,
+        "summary": "s",
+        "stance": "threaten",
+        "evidence": [{"quote": "We stand ready,"}, {"quote": "to answer any incursion at once"}],
+    }
+
+
+@pytest.mark.parametrize("mode", ["strict", "flag"])
+def test_a_split_quotation_joined_by_the_model_keeps_its_longest_part(mode):
+    # Contract 1.2: `quote` is the longest continuous part of a split quotation.
+    joined = "We stand ready, to answer any incursion at once and with every means we have."
+    result = ground_extraction(make(SPLIT, statements=[_statement(joined)]), SPLIT, mode=mode, threshold=90)
+    statement = result.statements[0]
+    assert statement.quote == "to answer any incursion at once and with every means we have."
+    assert any("joins 2 parts of the text, kept the longest" in w for w in result.meta.warnings)
+    assert [(n.code, n.path) for n in result.meta.notices] == [("quote_split", "statements[0].quote")]
+
+
+def test_a_paraphrase_is_not_taken_for_a_split_quotation():
+    paraphrase = "We stand ready to respond to any incursion with all our means."
+    result = ground_extraction(make(SPLIT, statements=[_statement(paraphrase)]), SPLIT, mode="strict", threshold=90)
+    assert result.statements[0].quote is None
+    assert any("set to null" in w for w in result.meta.warnings)

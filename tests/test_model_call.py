@@ -9,12 +9,13 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from extractor import Cause, ExtractionFailed, Extractor, ProviderUnavailable
+from extractor import Cause, ExtractionFailed, ProviderUnavailable
 from extractor.cli.exit_codes import exit_code
 from extractor.schemas import ExtractionDraft
 from extractor.testing.scripted_server import Reply, ScriptedServer, tool_call_completion
 from tests.support.answers import INVALID, VALID
 from tests.support.paths import SEEDS
+from tests.support.servers import extractor_for
 
 SEED = SEEDS / "000_dc08afd2001463f6.txt"
 SEED_TEXT = SEED.read_text(encoding="utf-8")
@@ -27,18 +28,7 @@ def validation_errors(answer: dict) -> list[dict[str, str]]:
     return [{"loc": ".".join(map(str, e["loc"])), "msg": e["msg"]} for e in caught.value.errors()]
 
 
-def make(server: ScriptedServer, **overrides) -> Extractor:
-    settings = dict(
-        provider="openai",
-        base_url=server.base_url,
-        api_key="sk-test-not-a-real-key",
-        fixtures_mode="off",
-        backoff_initial=0.01,
-        backoff_max=0.05,
-        request_timeout=10,
-    )
-    settings.update(overrides)
-    return Extractor(**settings)
+make = extractor_for
 
 
 def test_valid_answer_becomes_contract_extraction():

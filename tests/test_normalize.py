@@ -255,3 +255,43 @@ def test_duplicate_exercises_merge_and_aircraft_designations_normalize():
     assert merged.start_date == dt.date(2025, 7, 11)
     assert merged.aircraft == ["B-52", "KF-16"]
     assert [e.quote for e in merged.evidence] == ["a", "b"]
+
+
+def test_one_aircraft_entry_per_type_operator_and_place():
+    # Contract 1.2: B-52s deployed to two places are two entries; the same place twice is one.
+    text = "B-52s deployed to Guam. More B-52s deployed to Guam. B-52s stay at Diego Garcia. B-52s flew."
+    usaf = {"name": "U.S. Air Drive"}
+    extraction = make(
+        text,
+        aircraft=[
+            aircraft("B-52s", "B-52s deployed to Guam", operator=usaf, deployed_to="Guam", count=2),
+            aircraft("B-52", "More B-52s deployed to Guam", operator=usaf, deployed_to="guam", nuclear_capable=True),
+            aircraft("B-52", "B-52s stay at Diego Garcia", operator=usaf, deployed_to="Diego Garcia"),
+            aircraft("B-52", "B-52s flew", operator=usaf),
+        ],
+    )
+    result = normalize_extraction(ground_extraction(extraction, text, mode="strict", threshold=90))
+    assert [(a.designation, a.deployed_to) for a in result.aircraft] == [
+        ("B-52", "Guam"),
+        ("B-52", "Diego Garcia"),
+        ("B-52", None),
+    ]
+    guam = result.aircraft[0]
+    assert (guam.count, guam.nuclear_capable) == (2, True)
+    assert [e.quote for e in guam.evidence] == ["B-52s deployed to Guam", "More B-52s deployed to Guam"]
+
+
+@pytest.mark.parametrize("date_text", ["annual", "every spring", "held twice a year", "each August"])
+def test_a_recurring_exercise_gets_no_dates(date_text):
+    # Contract 1.2: no dates unless the article gives this occurrence's; the words stay.
+    exercise = {"description": "d", "kind": "naval", "status": "planned", "date_text": date_text}
+    result = normalize_extraction(
+        make("q", exercises=[{**exercise, "evidence": [{"quote": "q"}]}], published=dt.date(2025, 3, 14))
+    )
+    assert (result.exercises[0].start_date, result.exercises[0].date_text) == (None, date_text)
+
+
+def test_a_recurring_exercise_with_this_occurrences_dates_resolves():
+    exercise = {"description": "d", "kind": "naval", "status": "conducted", "date_text": "annual drill, Aug. 3-9, 2025"}
+    result = normalize_extraction(make("q", exercises=[{**exercise, "evidence": [{"quote": "q"}]}]))
+    assert (result.exercises[0].start_date, result.exercises[0].end_date) == (dt.date(2025, 8, 3), dt.date(2025, 8, 9))

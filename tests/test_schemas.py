@@ -8,7 +8,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from extractor.schemas import Actor, ArticleExtraction, ExtractionDraft
+from extractor.schemas import SCHEMA_VERSION, Actor, ActorDraft, ArticleExtraction, ExtractionDraft
 from extractor.schemas.common import LONG_TEXT
 from tests.support.paths import GOLD  # noqa: E402
 
@@ -43,7 +43,7 @@ def test_gold_files_are_present():
 
 def test_contract_accepts_gold(gold):
     extraction = ArticleExtraction.model_validate(gold)
-    assert extraction.schema_version == "1"
+    assert extraction.schema_version == "1.2"  # the gold files are annotated under contract 1.2
     assert len(extraction.exercises) + len(extraction.aircraft) + len(extraction.statements) > 0
     assert json.loads(extraction.model_dump_json())["article"]["sha256"] == gold["article"]["sha256"]
 
@@ -119,3 +119,20 @@ def test_json_schema_export_names_the_contract():
     assert set(schema["properties"]) >= {"schema_version", "article", "exercises", "aircraft", "statements", "meta"}
     evidence = schema["$defs"]["Evidence"]["properties"]
     assert set(evidence) >= {"quote", "start", "end", "match"}
+
+
+def test_armed_group_is_an_actor_kind():
+    # Contract 1.2: non-state armed groups are no longer squeezed into "organization".
+    assert Actor(name="Taliban", kind="armed_group").kind == "armed_group"
+    assert ActorDraft(name="al-Shabab", kind="armed_group").kind == "armed_group"
+    with pytest.raises(ValidationError):
+        Actor(name="Taliban", kind="militia")
+
+
+def test_new_results_say_1_2_and_results_of_1_0_and_1_1_still_validate():
+    document = _seed_gold()
+    assert ArticleExtraction.model_validate(document).schema_version == SCHEMA_VERSION == "1.2"
+    document.pop("schema_version")
+    assert ArticleExtraction.model_validate(document).schema_version == "1.2"
+    document["schema_version"] = "1"  # what 1.0 and 1.1 results carry
+    assert ArticleExtraction.model_validate(document).schema_version == "1"

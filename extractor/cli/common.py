@@ -28,6 +28,10 @@ BaseUrlOpt = Annotated[
     Optional[str], typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
 ]
 ModeOpt = Annotated[Optional[str], typer.Option("--mode", help="tools | json_schema | json | md_json")]
+StrictSchemaOpt = Annotated[
+    Optional[str],
+    typer.Option("--strict-schema", help="auto | on | off: OpenAI strict structured outputs (auto: api.openai.com)"),
+]
 GroundingOpt = Annotated[Optional[str], typer.Option("--grounding", help="strict | flag | off")]
 FixturesModeOpt = Annotated[
     Optional[str], typer.Option("--fixtures-mode", help="off | replay | record | record-missing")
@@ -70,6 +74,7 @@ _PROVIDER_OPTIONS: dict[str, Any] = {
     "model": ModelOpt,
     "base_url": BaseUrlOpt,
     "mode": ModeOpt,
+    "strict_schema": StrictSchemaOpt,
     "grounding": GroundingOpt,
     "fixtures_mode": FixturesModeOpt,
     "fixtures_dir": FixturesDirOpt,

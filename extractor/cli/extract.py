@@ -9,7 +9,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
+from ..errors import InputError
+from .common import check_output_path, fail, make_extractor, run_guarded, with_provider_options, write_atomically
 
 
 @with_provider_options
@@ -41,13 +42,23 @@ def extract(
 
 def schema(
     draft: Annotated[bool, typer.Option("--draft", help="the schema the model is asked to fill instead")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="with --draft: as sent with OpenAI strict structured outputs")
+    ] = False,
 ) -> None:
     """Print the JSON Schema of the output contract."""
     # Only the pydantic models: printing the contract must not load the model client.
     from ..schemas import ArticleExtraction, ExtractionDraft
 
+    if strict and not draft:
+        fail(InputError("--strict goes with --draft: the contract itself is not sent to a model"), 2)
     model = ExtractionDraft if draft else ArticleExtraction
-    typer.echo(json.dumps(model.model_json_schema(), indent=2))
+    schema = model.model_json_schema()
+    if strict:
+        from ..model_call.strict_schema import strict_json_schema
+
+        schema = strict_json_schema(schema)
+    typer.echo(json.dumps(schema, indent=2))
 
 
 def register(app: typer.Typer) -> None:

@@ -88,6 +88,9 @@ def author(
         "fixtures/reference"
     ),
     fixtures_dir: Annotated[Optional[Path], typer.Option("--fixtures", help="fixtures directory")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="for the strict structured-outputs request (api.openai.com's)")
+    ] = False,
 ) -> None:
     """Write authored reference fixtures: the request the default extractor sends, answered by hand."""
 
@@ -97,7 +100,7 @@ def author(
 
         target = fixtures_dir or Settings().fixtures_dir
         for article in articles:
-            for path in author_fixture(article, answers / f"{article.stem}.json", target):
+            for path in author_fixture(article, answers / f"{article.stem}.json", target, strict=strict):
                 typer.echo(f"authored {path}")
 
     run_guarded(action)

@@ -6,7 +6,9 @@ gets a score; pairs are taken best score first, each item used at most once.
   the date as written) and at least one participant country; score = overlapping characters,
   plus a bonus for equal dates.
 - aircraft qualify when normalized designations are equal and operator countries are equal
-  or one of them is unknown; an equal operator country scores higher.
+  or one of them is unknown; an equal operator country scores higher, and so does the same
+  place (contract 1.2: one entry per type, operator and place; `deployed_to` equal, or one
+  containing the other as written, or both null).
 - statements qualify when their evidence/quote spans overlap; the same speaker scores higher.
 Spans come from evidence offsets; a prediction without offsets is located in the article
 text with the grounding finder when the text is known.
@@ -185,13 +187,18 @@ def _exercise_pair(gold: Item, pred: Item, gs: list, ps: list) -> float | None:
     return None
 
 
+def _same_place(gold: Item, pred: Item) -> bool:
+    g, p = alias_key(gold.get("deployed_to") or ""), alias_key(pred.get("deployed_to") or "")
+    return g == p or bool(g and p and (g in p or p in g))
+
+
 def _aircraft_pair(gold: Item, pred: Item, gs: list, ps: list) -> float | None:
     if _designation(gold) != _designation(pred):
         return None
     g, p = _country(gold.get("operator")), _country(pred.get("operator"))
     if g and p and g != p:
         return None
-    return 100 + (100 if g == p else 0) + _overlap(gs, ps)
+    return 100 + (100 if g == p else 0) + (50 if _same_place(gold, pred) else 0) + _overlap(gs, ps)
 
 
 def _statement_pair(gold: Item, pred: Item, gs: list, ps: list) -> float | None:

@@ -21,6 +21,7 @@ from ..settings import ResolvedProvider, Settings
 from . import instructor_patch
 from .caller_transport import CallerTransport, HttpxTransport, as_httpx2
 from .retry import Throttle
+from .strict_schema import async_strict_create, strict_create, uses_strict_schema
 from .transport import AsyncRetryingTransport, RetryingTransport, RetryOptions
 
 if TYPE_CHECKING:
@@ -55,6 +56,18 @@ def effective_mode(settings: Settings, provider: ResolvedProvider) -> str:
     """The instructor mode actually used: the local model always answers a JSON schema."""
     # Grammar-constrained decoding in llama.cpp works from a JSON schema, not from tool definitions.
     return "json_schema" if provider == "local" else settings.mode
+
+
+def strict_schema_for(settings: Settings, provider: ResolvedProvider, *, base_url: str | None = None) -> bool:
+    """Whether this provider's requests use OpenAI strict structured outputs (see `strict_schema`).
+
+    `base_url` is where the requests go when a caller's own client says so; else the setting's,
+    else api.openai.com for the openai provider (replay and local answer in-process).
+    """
+    url = base_url or settings.base_url or (OPENAI_DEFAULT_BASE_URL if provider == "openai" else IN_PROCESS_BASE_URL)
+    return uses_strict_schema(
+        settings.strict_schema, provider=provider, base_url=url, mode=effective_mode(settings, provider)
+    )
 
 
 def _local_model(settings: Settings) -> LocalModel:
@@ -237,13 +250,23 @@ def open_openai(
 
 @overload
 def wrap_client(
-    client: openai.OpenAI, settings: Settings, provider: ResolvedProvider, *, direct: bool = False
+    client: openai.OpenAI,
+    settings: Settings,
+    provider: ResolvedProvider,
+    *,
+    direct: bool = False,
+    strict: bool = False,
 ) -> instructor.Instructor: ...
 
 
 @overload
 def wrap_client(
-    client: openai.AsyncOpenAI, settings: Settings, provider: ResolvedProvider, *, direct: bool = False
+    client: openai.AsyncOpenAI,
+    settings: Settings,
+    provider: ResolvedProvider,
+    *,
+    direct: bool = False,
+    strict: bool = False,
 ) -> instructor.AsyncInstructor: ...
 
 
@@ -253,16 +276,23 @@ def wrap_client(
     provider: ResolvedProvider,
     *,
     direct: bool = False,
+    strict: bool = False,
 ) -> instructor.Instructor | instructor.AsyncInstructor:
     """Instructor over an openai client: a caller's calls its own `create`; `direct` (ours) posts
-    instructor's JSON without the SDK's transform (see `chat_call`)."""
+    instructor's JSON without the SDK's transform (see `chat_call`); `strict` sends its schema as
+    OpenAI strict structured outputs (see `strict_schema`)."""
     instructor_patch.apply()  # instructor re-walks the response model on every call otherwise
     wrapped = instructor.from_openai(client, mode=instructor_mode(settings, provider))
-    if not direct:
+    if not direct and not strict:
         return wrapped
-    from .chat_call import async_direct_create, direct_create
+    is_async = isinstance(client, openai.AsyncOpenAI)
+    create: Any = client.chat.completions.create
+    if direct:
+        from .chat_call import async_direct_create, direct_create
 
-    create = async_direct_create(client) if isinstance(client, openai.AsyncOpenAI) else direct_create(client)
+        create = async_direct_create(client) if is_async else direct_create(client)  # type: ignore[arg-type]
+    if strict:
+        create = async_strict_create(create) if is_async else strict_create(create)
     # from_openai has checked and normalized the mode; the same handlers patch our create.
     patched = instructor.patch(create=create, mode=wrapped.mode, provider=wrapped.provider)
     return type(wrapped)(client=client, create=patched, mode=wrapped.mode, provider=wrapped.provider)
@@ -292,6 +322,9 @@ class ModelClients:
         self.throttle = throttle
         self._given, self._given_async = client, async_client
         self._transport = as_httpx2(http_transport) if http_transport is not None else None
+        given = client or async_client
+        self.strict_schema = strict_schema_for(settings, provider, base_url=str(given.base_url) if given else None)
+        """Whether requests use OpenAI strict structured outputs."""
         self._sync: instructor.Instructor | None = None
         self._async: instructor.AsyncInstructor | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
@@ -313,7 +346,7 @@ class ModelClients:
             self.close_sync()
         if self._sync is None:
             if self._given is not None:
-                self._sync = wrap_client(self._given, self.settings, self.provider)
+                self._sync = wrap_client(self._given, self.settings, self.provider, strict=self.strict_schema)
             elif self._given_async is not None:
                 raise ConfigError("this extractor has only an async_client: use aextract or abatch")
             elif self._transport is not None and not isinstance(self._transport, httpx2.BaseTransport):
@@ -328,7 +361,9 @@ class ModelClients:
                     layers=tuple(self.layers),
                 )
                 self._sync_layers = len(self.layers)
-                self._sync = wrap_client(self._opened, self.settings, self.provider, direct=True)
+                self._sync = wrap_client(
+                    self._opened, self.settings, self.provider, direct=True, strict=self.strict_schema
+                )
         return self._sync
 
     async def async_(self) -> instructor.AsyncInstructor:
@@ -340,7 +375,7 @@ class ModelClients:
             await self.aclose_async()
         if self._async is None:
             if self._given_async is not None:
-                self._async = wrap_client(self._given_async, self.settings, self.provider)
+                self._async = wrap_client(self._given_async, self.settings, self.provider, strict=self.strict_schema)
             elif self._given is not None:
                 raise ConfigError("this extractor has only a sync client: use extract or batch")
             elif self._transport is not None and not isinstance(self._transport, httpx2.AsyncBaseTransport):
@@ -355,7 +390,9 @@ class ModelClients:
                     layers=tuple(self.layers),
                 )
                 self._async_layers = len(self.layers)
-                self._async = wrap_client(self._opened_async, self.settings, self.provider, direct=True)
+                self._async = wrap_client(
+                    self._opened_async, self.settings, self.provider, direct=True, strict=self.strict_schema
+                )
             self._async_loop = loop
         return self._async
 

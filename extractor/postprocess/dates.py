@@ -6,7 +6,9 @@ parsed without any reference. Dates missing the year ("Jul. 11", "in January"), 
 with no publication date they stay as text. A bare month resolves to the month's first and
 last day (the exercise falls within it). A bare year is too coarse and is left alone.
 Past-tense items (conducted, cancelled, ongoing) resolve to the latest match on or before
-publication; planned ones to the earliest on or after it.
+publication; planned ones to the earliest on or after it. Words of a recurrence ("annual",
+"every spring", "twice a year") without a day are no occurrence's date: `is_recurrence` says so,
+and normalization leaves such an exercise undated (contract 1.2).
 """
 
 from __future__ import annotations
@@ -32,7 +34,17 @@ _PATTERNS = [
     re.compile(r"\b" + _MONTH + _YEAR + r"\b", re.I),  # January / January 2025
 ]
 
+_RECURRENCE = re.compile(
+    r"\b(?:(?:bi|semi)?-?annual(?:ly)?|yearly|biennial|every|each|twice|once an?|regular(?:ly)?|recurring|routine)\b",
+    re.I,
+)
+
 DateRange = tuple[dt.date, dt.date]
+
+
+def is_recurrence(text: str) -> bool:
+    """Whether a date as written names a recurrence and no day of one occurrence."""
+    return _RECURRENCE.search(text) is not None and not any(p.search(text) for p in _PATTERNS[:3])
 
 
 def resolve_date_text(text: str, *, published: dt.date | None, planned: bool = False) -> DateRange | None:

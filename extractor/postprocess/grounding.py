@@ -12,10 +12,13 @@ For normalized and fuzzy hits the quote is replaced by the text it was found at,
 found Evidence satisfies `text[start:end] == quote`; `match` records how it was found.
 
 Modes: strict drops items none of whose evidence is found (notice `dropped_ungrounded`,
-warning `dropped <kind> ...`) and removes the unfound evidence of the others; a statement's
-direct `quote` that is not in the text is set to null with a notice `quote_not_found` (the
-statement itself stands or falls by its evidence). flag keeps everything, unfound evidence with
-`match` null (a quote not found is noted, and kept). off leaves the extraction alone.
+warning `dropped <kind> ...`) and removes the unfound evidence of the others. A statement's
+direct `quote` that is not in the text but joins the parts of a split quotation ("We stand
+ready," he said, "to answer at once.") becomes the longest part (contract 1.2: `quote` is the
+longest continuous part); any other quote not in the text is set to null with a notice
+`quote_not_found`; the statement itself stands or falls by its evidence. flag keeps
+everything, unfound evidence with `match` null (a quote not found is noted, and kept). off
+leaves the extraction alone.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from .notices import noted
 
 MIN_FUZZY_CHARS = 24
 FIELDS = {"exercise": "exercises", "aircraft": "aircraft", "statement": "statements"}
+# A split quotation joined by a model: at most this many parts, of at least this many words.
+MAX_PARTS = 4
+MIN_PART_WORDS = 3
 
 _FOLD = str.maketrans(
     {
@@ -84,6 +90,19 @@ class SpanFinder:
         return self._folding[1]
 
     def find(self, quote: str) -> Span | None:
+        span = self.find_verbatim(quote)
+        if span is not None or not quote:
+            return span
+        needle = _fold(quote)[0].strip()
+        if len(needle) < MIN_FUZZY_CHARS or len(needle) > len(self._folded):
+            return None
+        hit = fuzz.partial_ratio_alignment(needle, self._folded, score_cutoff=self.threshold)
+        if hit is None or hit.dest_end <= hit.dest_start:
+            return None
+        return self._widen(*self._original(hit.dest_start, hit.dest_end, "fuzzy"))
+
+    def find_verbatim(self, quote: str) -> Span | None:
+        """The exact or normalized hit of `quote`, without the fuzzy step."""
         if not quote:
             return None
         start = self.text.find(quote)
@@ -93,14 +112,33 @@ class SpanFinder:
         if not needle:
             return None
         at = self._folded.find(needle)
-        if at >= 0:
-            return self._original(at, at + len(needle), "normalized")
-        if len(needle) < MIN_FUZZY_CHARS or len(needle) > len(self._folded):
-            return None
-        hit = fuzz.partial_ratio_alignment(needle, self._folded, score_cutoff=self.threshold)
-        if hit is None or hit.dest_end <= hit.dest_start:
-            return None
-        return self._widen(*self._original(hit.dest_start, hit.dest_end, "fuzzy"))
+        return self._original(at, at + len(needle), "normalized") if at >= 0 else None
+
+    def quotation_parts(self, quote: str) -> list[Span] | None:
+        """The parts of a split quotation a model joined into `quote`, or None if it is not one.
+
+        `quote` is one when its words, read left to right, fall into at most `MAX_PARTS` runs
+        of at least `MIN_PART_WORDS` words, each run found verbatim (exactly or normalized) in
+        the text; punctuation between the parts ("...", "--") is skipped. A paraphrase breaks
+        into short runs or words the text does not have, and is not one.
+        """
+        words = [w for w in quote.split() if any(c.isalnum() for c in w)]
+        parts: list[Span] = []
+        at = 0
+        while at < len(words):
+            span = None
+            end = at
+            # Extend the run while it is still found: a longer run found implies every shorter one.
+            while end < len(words):
+                longer = self.find_verbatim(" ".join(words[at : end + 1]))
+                if longer is None:
+                    break
+                span, end = longer, end + 1
+            if span is None or end - at < MIN_PART_WORDS or len(parts) == MAX_PARTS:
+                return None
+            parts.append(span)
+            at = end
+        return parts or None
 
     def _original(self, start: int, end: int, how: str) -> Span:
         return self._origin[start], self._origin[end - 1] + 1, how
@@ -192,6 +230,16 @@ def _ground_quote(item: Any, finder: SpanFinder, mode: str, notices: list[Notice
     span = finder.find(item.quote)
     if span is not None:
         return {"quote": finder.text[span[0] : span[1]]}
+    parts = finder.quotation_parts(item.quote)
+    if parts is not None and len(parts) > 1:
+        start, end, _ = max(parts, key=lambda span: span[1] - span[0])
+        longest = finder.text[start:end]
+        detail = (
+            f"statement quote of {item.speaker.name!r} joins {len(parts)} parts of the text, "
+            f"kept the longest: {longest[:120]!r}"
+        )
+        notices.append(Notice(code=NoticeCode.QUOTE_SPLIT, detail=detail, path=path))
+        return {"quote": longest}
     action = "set to null" if mode == "strict" else "kept"
     detail = f"statement quote of {item.speaker.name!r} not found, {action}: {item.quote[:120]!r}"
     notices.append(Notice(code=NoticeCode.QUOTE_NOT_FOUND, detail=detail, path=path))

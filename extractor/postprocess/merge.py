@@ -1,7 +1,9 @@
 """Merge duplicate mentions of one thing (within an article, or across its chunks).
 
-- Aircraft: same normalized designation and same operator (canonical name, else country,
-  else the name as written) are one item.
+- Aircraft: same normalized designation, same operator (canonical name, else country, else
+  the name as written) and same place (`deployed_to`, as written; none is a place of its own)
+  are one item. Contract 1.2: B-52s deployed to two places are two entries, and so are B-52s
+  flying in an exercise and B-52s deployed elsewhere.
 - Exercises: same name when both give one, same participants (by country/canonical name),
   and same dates — resolved dates, else the date as written. Undated, unnamed exercises are
   merged only when their evidence spans overlap, since "a drill" twice may be two drills.
@@ -79,8 +81,13 @@ def _group(items: Sequence[T], key: Callable[[T], Hashable | None]) -> list[list
     return order
 
 
+def aircraft_place(item: Aircraft) -> str | None:
+    """Where an aircraft entry is (contract 1.2: one entry per type, operator and place)."""
+    return alias_key(item.deployed_to) if item.deployed_to else None
+
+
 def _aircraft_key(item: Aircraft) -> Hashable:
-    return (item.designation.upper(), actor_key(item.operator))
+    return (item.designation.upper(), actor_key(item.operator), aircraft_place(item))
 
 
 def _exercise_key(item: Exercise) -> Hashable | None:

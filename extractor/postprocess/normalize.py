@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from ..schemas import Actor, Aircraft, ArticleExtraction, Exercise, Notice, NoticeCode, PoliticalStatement
-from .dates import resolve_date_text
+from .dates import is_recurrence, resolve_date_text
 from .gazetteer import AircraftEntry, Gazetteer, alias_key, designation_key, load_gazetteer, parse_designation
 from .merge import merge_aircraft, merge_exercises, merge_statements
 from .notices import noted
@@ -90,7 +90,8 @@ def _exercise(item: Exercise, gaz: Gazetteer, published: dt.date | None) -> Exer
         "participants": _actors(item.participants, gaz),
         "aircraft": list(dict.fromkeys(normalize_designation(d, gaz) for d in item.aircraft)),
     }
-    if item.start_date is None and item.end_date is None and item.date_text:
+    # Contract 1.2: a recurring exercise ("annual", "every spring") has no dates but this occurrence's.
+    if item.start_date is None and item.end_date is None and item.date_text and not is_recurrence(item.date_text):
         resolved = resolve_date_text(item.date_text, published=published, planned=item.status == "planned")
         if resolved is not None:
             update["start_date"], update["end_date"] = resolved

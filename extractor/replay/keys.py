@@ -87,6 +87,18 @@ def request_mode(body: Any) -> str | None:
     return None
 
 
+def request_is_strict(body: Any) -> bool:
+    """Whether a request asks for OpenAI strict structured outputs (a strict tool or json_schema)."""
+    if not isinstance(body, dict):
+        return False
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    if any(isinstance(t, dict) and (t.get("function") or {}).get("strict") is True for t in tools):
+        return True
+    response_format = body.get("response_format")
+    json_schema = response_format.get("json_schema") if isinstance(response_format, dict) else None
+    return isinstance(json_schema, dict) and json_schema.get("strict") is True
+
+
 @dataclass(frozen=True)
 class RequestFacts:
     """What a fixture records beside its key, so that a miss can say what changed.

@@ -1,7 +1,8 @@
 """Authored reference fixtures: what a capable model should answer for an article.
 
 The request is rendered by the real Extractor with default settings (model gpt-4o-mini,
-tools mode), so `--provider replay` finds it; only the answer is written by hand, in
+tools mode; plain tools, or with `strict` the strict structured outputs api.openai.com gets),
+so `--provider replay` finds it; only the answer is written by hand, in
 `fixtures/reference/<article id>.json` (an ExtractionDraft), and can be re-authored after
 a prompt or schema change.
 """
@@ -46,9 +47,13 @@ def unquoted_evidence(answer: str, article_text: str) -> list[str]:
 
 
 def author_fixture(
-    article_path: Path, answer_path: Path, fixtures_dir: Path, *, note: str = AUTHORED_NOTE
+    article_path: Path, answer_path: Path, fixtures_dir: Path, *, note: str = AUTHORED_NOTE, strict: bool = False
 ) -> list[Path]:
-    """Write the fixture(s) answering `article_path` with `answer_path`; returns their paths."""
+    """Write the fixture(s) answering `article_path` with `answer_path`; returns their paths.
+
+    `strict`: for the request as OpenAI strict structured outputs (`strict_schema="on"`), which
+    `--provider replay --strict-schema on` replays; else for plain tools, the replay default.
+    """
     from ...pipeline import Extractor
 
     article = load_article(article_path)
@@ -72,6 +77,7 @@ def author_fixture(
         fixtures_mode="record",
         fixtures_dir=fixtures_dir,
         max_reasks=0,
+        strict_schema="on" if strict else "off",
     )
     with answered_by(answerer), article_scope(article.id):
         extractor.extract_article(article)

@@ -6,7 +6,7 @@ when its evidence quotes are not in the article the request carried.
 
 A fixture is stale when the current code would never send its request again: its prompt
 version, system prompt or answer schema differs from what the current templates and
-`schemas.ExtractionDraft` produce (for the fixture's instructor mode).
+`schemas.ExtractionDraft` produce (for the fixture's instructor mode, plain or strict).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ...errors import ConfigError
 from ..answer_check import answer_text, asked_answers, broken, validation_error
-from ..keys import RequestFacts, sha256_hex
+from ..keys import RequestFacts, request_is_strict, sha256_hex
 from ..store import Fixture, FixtureStore, read_fixture
 
 # instructor modes as they show in a request body -> the settings mode that produces them.
@@ -29,7 +29,7 @@ class CurrentRequests:
     """What the current templates and schema put in a request; schemas rendered once per mode."""
 
     def __init__(self) -> None:
-        self._schema_hashes: dict[str, str | None] = {}
+        self._schema_hashes: dict[tuple[str, bool], str | None] = {}
 
     @cached_property
     def prompt_version(self) -> str:
@@ -43,14 +43,16 @@ class CurrentRequests:
 
         return sha256_hex(load_templates().system)
 
-    def schema_hash(self, mode: str | None) -> str | None:
+    def schema_hash(self, mode: str | None, *, strict: bool = False) -> str | None:
+        """The schema hash of a request in `mode`, sent plain or as strict structured outputs."""
         if mode not in SETTINGS_MODE:
             return None
-        if mode not in self._schema_hashes:
+        if (mode, strict) not in self._schema_hashes:
             from .render import first_request
 
-            self._schema_hashes[mode] = RequestFacts.of(first_request("x", mode=SETTINGS_MODE[mode])).schema_hash
-        return self._schema_hashes[mode]
+            body = first_request("x", mode=SETTINGS_MODE[mode], strict_schema="on" if strict else "off")
+            self._schema_hashes[mode, strict] = RequestFacts.of(body).schema_hash
+        return self._schema_hashes[mode, strict]
 
 
 def stale_reasons(fixture: Fixture, current: CurrentRequests) -> list[str]:
@@ -60,7 +62,7 @@ def stale_reasons(fixture: Fixture, current: CurrentRequests) -> list[str]:
         reasons.append(f"prompt version {meta.get('prompt_version')} (now {current.prompt_version})")
     if meta.get("system_sha256") and meta["system_sha256"] != current.system_sha256:
         reasons.append("system prompt changed")
-    expected = current.schema_hash(meta.get("mode"))
+    expected = current.schema_hash(meta.get("mode"), strict=request_is_strict(fixture.request_body))
     if expected is not None and meta.get("schema_hash") != expected:
         reasons.append("answer schema changed")
     return reasons
