@@ -1,4 +1,7 @@
-"""Events files: JSONL (one event a line, readable again for incremental merges) and CSV."""
+"""Events files: JSONL (one event a line, readable again for incremental merges) and CSV.
+
+CSV text cells that a spreadsheet would run as a formula are neutralized as `export` does.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import InputError
+from ..output.export import safe_cell
 from ..output.files import write_atomically
 from .models import Event, EventBase
 
@@ -75,35 +79,52 @@ def label(event: EventBase) -> str:
     return f"{speaker}: {data['quote'] or data['summary']}"
 
 
+def _names(actors: list[dict | None]) -> list[str]:
+    return list(dict.fromkeys(a.get("canonical_name") or a["name"] for a in actors if a))
+
+
 def actors(event: EventBase) -> list[str]:
     """Who the event is about: participants, operator, or speaker and targets."""
     data = event.model_dump()
     found = data.get("participants") or [data.get("operator")] + [data.get("speaker")] + data.get("targets", [])
-    return list(dict.fromkeys(a.get("canonical_name") or a["name"] for a in found if a))
+    return _names(found)
+
+
+def who(event: EventBase) -> str:
+    """The actors as a reader takes them in: "Hulusi Akar on United States" for a statement."""
+    data = event.model_dump()
+    if data["type"] != "statement":
+        return ", ".join(actors(event))
+    speaker = _names([data["speaker"]])[0]
+    targets = [name for name in _names(data["targets"]) if name != speaker]
+    return f"{speaker} on {', '.join(targets)}" if targets else speaker
 
 
 def to_csv(events: Sequence[EventBase]) -> str:
-    """One row per event, for spreadsheets (conflicts as JSON in one cell)."""
+    """One row per event, for spreadsheets (conflicts as JSON in one cell).
+
+    `participants` holds an exercise's participants, a deployment's operator, or a
+    statement's speaker "on" its targets.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for event in events:
         data = event.model_dump(mode="json")
-        writer.writerow(
-            [
-                event.id,
-                data["type"],
-                label(event),
-                data["first_reported"],
-                data["last_reported"],
-                data.get("start_date") or data.get("date"),
-                data.get("end_date"),
-                "; ".join(actors(event)),
-                len(event.sources),
-                "; ".join(dict.fromkeys(s.article_id for s in event.sources)),
-                json.dumps(data["conflicts"], ensure_ascii=False) if event.conflicts else "",
-            ]
-        )
+        row = [
+            event.id,
+            data["type"],
+            label(event),
+            data["first_reported"],
+            data["last_reported"],
+            data.get("start_date") or data.get("date"),
+            data.get("end_date"),
+            who(event),
+            len(event.sources),
+            "; ".join(dict.fromkeys(s.article_id for s in event.sources)),
+            json.dumps(data["conflicts"], ensure_ascii=False) if event.conflicts else "",
+        ]
+        writer.writerow([safe_cell(cell) for cell in row])
     return buffer.getvalue()
 
 
