@@ -10,6 +10,10 @@ Each rule has three parts:
   different names never end up in one event, even through a chain of similar mentions;
 - `similar(a, b)`: positive evidence. It must hold with *at least one* mention of the event.
 
+`compatible` reads only the articles and `veto_key(m)`, `similar` only `like_key(m)`: mentions
+with equal keys get equal verdicts, which lets `cluster` test a newcomer once per distinct
+key of an event rather than once per member.
+
 Two items of the same article are never one event: the extractor already merged an article's
 duplicate mentions, so two items there are two things.
 """
@@ -18,10 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Hashable
 from functools import lru_cache
 from typing import Protocol
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
 
 from ..postprocess.gazetteer import alias_key as _alias_key
 from ..postprocess.gazetteer import parse_designation
@@ -43,11 +49,19 @@ DEPLOYMENT_GAP_DAYS = 45
 PLACE_SIMILARITY = 85
 
 SPEAKER_SIMILARITY = 90
+# A surname misspelt by one letter added, dropped or replaced ("Chaundry" / "Chaudhry": an
+# insertion and a deletion), for names long enough that such a slip does not as easily turn
+# one real name into another.
+MIN_FUZZY_SURNAME = 6
+SURNAME_EDITS = 2
 STATEMENT_DATE_SLACK_DAYS = 2
 STATEMENT_REPORTED_SLACK_DAYS = 7
 QUOTE_SIMILARITY = 85
 MIN_QUOTE_CHARS = 12
 SUMMARY_SIMILARITY = 70
+# Weaker wording suffices when the context agrees (same stance, and the same stated day or
+# the same addressees): two outlets' paraphrases of one claim, figures aside.
+CONTEXT_SIMILARITY = 60
 
 _YEAR = re.compile(r"^(19|20)\d\d$")
 
@@ -61,6 +75,10 @@ class Rule(Protocol):
     def blocks(self, mention: Mention) -> set[str]: ...
 
     def span(self, mention: Mention) -> tuple[dt.date, dt.date] | None: ...
+
+    def veto_key(self, mention: Mention) -> Hashable: ...
+
+    def like_key(self, mention: Mention) -> Hashable: ...
 
     def compatible(self, a: Mention, b: Mention) -> bool: ...
 
@@ -124,6 +142,14 @@ class ExerciseRule:
     def span(self, m: Mention) -> tuple[dt.date, dt.date] | None:
         return self.reference(m)
 
+    def veto_key(self, m: Mention) -> Hashable:
+        item = self._item(m)
+        return (item.name, item.kind, frozenset(self.participants(m)), item.start_date, item.end_date, m.published)
+
+    def like_key(self, m: Mention) -> Hashable:
+        item = self._item(m)
+        return (item.name is not None, frozenset(self.participants(m)), self.window(m), item.date_text)
+
     def blocks(self, m: Mention) -> set[str]:
         item = self._item(m)
         words = alias_key(item.name).split() if item.name else []
@@ -169,6 +195,14 @@ class DeploymentRule:
 
     def span(self, m: Mention) -> tuple[dt.date, dt.date] | None:
         return (m.published, m.published) if m.published else None
+
+    def veto_key(self, m: Mention) -> Hashable:
+        item = self._item(m)
+        return (item.designation, self.operator(m), item.deployed_to, m.published)
+
+    def like_key(self, m: Mention) -> Hashable:
+        item = self._item(m)
+        return (self.operator(m), item.deployed_to, item.home_base)
 
     @staticmethod
     def _item(m: Mention) -> Aircraft:
@@ -234,23 +268,34 @@ class StatementRule:
     def _item(m: Mention) -> PoliticalStatement:
         return m.item  # type: ignore[return-value]
 
+    def veto_key(self, m: Mention) -> Hashable:
+        speaker = self._item(m).speaker
+        return (speaker.canonical_name, speaker_key(speaker), speaker.country, self._item(m).date, m.published)
+
+    def like_key(self, m: Mention) -> Hashable:
+        item = self._item(m)
+        targets = frozenset(participant_key(t) for t in item.targets)
+        evidence = tuple(e.quote for e in item.evidence)
+        return (item.quote, item.summary, item.stance, targets, item.date, evidence)
+
     def blocks(self, m: Mention) -> set[str]:
-        # The surname: "Hulusi Akar" and "Akar" meet; the fuzzy comparison decides.
+        # The surname, and its one-letter deletions when it is long enough to be matched
+        # despite a misspelling: "Hulusi Akar" and "Akar" meet, so do "Chaudhry" and "Chaundry".
         words = speaker_key(self._item(m).speaker).split()
-        return {words[-1] if words else ""}
+        return surname_keys(words[-1] if words else "")
 
     def compatible(self, a: Mention, b: Mention) -> bool:
         if a.article_id == b.article_id:
             return False
         sa, sb = self._item(a).speaker, self._item(b).speaker
-        if sa.canonical_name and sb.canonical_name:
-            if sa.canonical_name != sb.canonical_name:
-                return False
-        elif fuzz.token_set_ratio(speaker_key(sa), speaker_key(sb)) < SPEAKER_SIMILARITY:
+        if not same_speaker(sa, sb):
             return False
         if sa.country and sb.country and sa.country != sb.country:
             return False
         da, db = self._item(a).date, self._item(b).date
+        # An article cannot report words said after it was published.
+        if (da and b.published and da > b.published) or (db and a.published and db > a.published):
+            return False
         if da and db:
             return abs((da - db).days) <= STATEMENT_DATE_SLACK_DAYS
         # Otherwise the stated date where there is one, else the publication date.
@@ -262,7 +307,71 @@ class StatementRule:
         if ia.quote and ib.quote and min(len(ia.quote), len(ib.quote)) >= MIN_QUOTE_CHARS:
             # One article may quote only part of the sentence another quotes whole.
             return fuzz.partial_ratio(alias_key(ia.quote), alias_key(ib.quote)) >= QUOTE_SIMILARITY
-        return fuzz.token_sort_ratio(alias_key(ia.summary), alias_key(ib.summary)) >= SUMMARY_SIMILARITY
+        if fuzz.token_sort_ratio(alias_key(ia.summary), alias_key(ib.summary)) >= SUMMARY_SIMILARITY:
+            return True
+        return self._same_context(ia, ib) and _wording_overlap(ia, ib) >= CONTEXT_SIMILARITY
+
+    @staticmethod
+    def _same_context(ia: PoliticalStatement, ib: PoliticalStatement) -> bool:
+        """The same stance, and the same stated day or the same addressees (never two stated days)."""
+        if ia.stance != ib.stance:
+            return False
+        if ia.date and ib.date:
+            return ia.date == ib.date
+        targets_a = {participant_key(t) for t in ia.targets}
+        return bool(targets_a) and targets_a == {participant_key(t) for t in ib.targets}
+
+
+_DIGITS = re.compile(r"\d[\d,.]*")
+
+
+def _figureless(text: str) -> str:
+    """Folded text with its figures blanked: reports of one claim often differ in the numbers."""
+    return _DIGITS.sub("#", alias_key(text))
+
+
+def _wording_overlap(ia: PoliticalStatement, ib: PoliticalStatement) -> float:
+    """How much two reports share their words: summaries, else the evidence spans."""
+    texts_a = [ia.summary, *(e.quote for e in ia.evidence)]
+    texts_b = [ib.summary, *(e.quote for e in ib.evidence)]
+    return max(fuzz.token_set_ratio(_figureless(x), _figureless(y)) for x in texts_a for y in texts_b)
+
+
+def surname_keys(surname: str) -> set[str]:
+    """The surname and, from `MIN_FUZZY_SURNAME` letters on, every spelling one letter shorter.
+
+    Two spellings one letter added, dropped or replaced apart share one of these (one deletion
+    each side). `same_speaker` requires a shared one, so blocking on them hides no pair.
+    """
+    if len(surname) < MIN_FUZZY_SURNAME:
+        return {surname}
+    return {surname} | {surname[:i] + surname[i + 1 :] for i in range(len(surname))}
+
+
+def same_speaker(sa: Actor, sb: Actor) -> bool:
+    """Canonical names when both have one; else surnames alike and the names alike.
+
+    The surnames must share a `surname_keys` spelling (equal, or one letter apart when long
+    enough). Then the names must be alike as a whole ("Akar" = "Hulusi Akar"), or the
+    surnames one slip apart ("Chaundry" for "Chaudhry") with any given names equal and both
+    speakers placed in the same country.
+    """
+    if sa.canonical_name and sb.canonical_name:
+        return sa.canonical_name == sb.canonical_name
+    ka, kb = speaker_key(sa), speaker_key(sb)
+    wa, wb = ka.split(), kb.split()
+    if not (wa and wb) or not surname_keys(wa[-1]) & surname_keys(wb[-1]):
+        return False
+    if fuzz.token_set_ratio(ka, kb) >= SPEAKER_SIMILARITY:
+        return True
+    surname_a, surname_b = wa[-1], wb[-1]
+    return (
+        bool(sa.country)
+        and sa.country == sb.country
+        and (len(wa) == 1 or len(wb) == 1 or wa[:-1] == wb[:-1])
+        and min(len(surname_a), len(surname_b)) >= MIN_FUZZY_SURNAME
+        and Indel.distance(surname_a, surname_b) <= SURNAME_EDITS
+    )
 
 
 RULES: dict[str, Rule] = {"exercise": ExerciseRule(), "deployment": DeploymentRule(), "statement": StatementRule()}
