@@ -53,10 +53,10 @@ class _Index:
 class _Event:
     """The mentions of one event so far, with what the rule needs to test a newcomer.
 
-    A rule's vetoes read only the article and `veto_key`, its positive evidence only
-    `like_key`; members that share a key answer alike, so a newcomer is tested against each
-    distinct key once instead of against every member (an event reported by a thousand
-    articles has a handful of distinct keys).
+    A rule's vetoes read only the article and the mentions' `veto_key`s, its positive evidence
+    only their `like_key`s; members that share a key answer alike, so a newcomer is tested
+    against each distinct key once instead of against every member (an event reported by a
+    thousand articles has a handful of distinct veto keys).
     """
 
     __slots__ = ("articles", "likes", "mentions", "vetoes")
@@ -64,28 +64,28 @@ class _Event:
     def __init__(self) -> None:
         self.mentions: list[Mention] = []
         self.articles: set[str] = set()
-        self.vetoes: dict[Hashable, Mention] = {}
-        self.likes: dict[Hashable, Mention] = {}
+        self.vetoes: dict[Hashable, None] = {}  # ordered sets of the members' keys
+        self.likes: dict[Hashable, None] = {}
 
     def add(self, mention: Mention, veto: Hashable, like: Hashable) -> None:
         self.mentions.append(mention)
         self.articles.add(mention.article_id)
-        self.vetoes.setdefault(veto, mention)
-        self.likes.setdefault(like, mention)
+        self.vetoes[veto] = None
+        self.likes[like] = None
 
 
 class _Verdicts:
-    """`rule.compatible` and `rule.similar` by key pair, each pair decided once."""
+    """`rule.compatible_keys` and `rule.similar_keys` by key pair, each pair decided once."""
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
-        self.memo: dict[tuple[str, Hashable, Hashable], bool] = {}
+        self.memo: dict[tuple[bool, Hashable, Hashable], bool] = {}
 
-    def _ask(self, test: str, key: Hashable, other_key: Hashable, mention: Mention, other: Mention) -> bool:
-        slot = (test, key, other_key)
+    def _ask(self, vetoes: bool, key: Hashable, other: Hashable) -> bool:
+        slot = (vetoes, key, other)
         verdict = self.memo.get(slot)
         if verdict is None:
-            verdict = getattr(self.rule, test)(mention, other)
+            verdict = self.rule.compatible_keys(key, other) if vetoes else self.rule.similar_keys(key, other)
             if len(self.memo) >= MEMO_LIMIT:
                 self.memo.clear()
             self.memo[slot] = verdict
@@ -94,8 +94,8 @@ class _Verdicts:
     def joins(self, mention: Mention, veto: Hashable, like: Hashable, event: _Event) -> bool:
         if mention.article_id in event.articles:
             return False  # two items of one article are two things
-        return all(self._ask("compatible", veto, key, mention, other) for key, other in event.vetoes.items()) and any(
-            self._ask("similar", like, key, mention, other) for key, other in event.likes.items()
+        return all(self._ask(True, veto, key) for key in event.vetoes) and any(
+            self._ask(False, like, key) for key in event.likes
         )
 
 

@@ -16,7 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 from ..errors import InputError
 from ..output.export import safe_cell
 from ..output.files import write_atomically
-from .models import Event, EventBase
+from ..schemas import Actor
+from .models import DeploymentEvent, Event, EventBase, ExerciseEvent, StatementEvent
 
 _EVENT = TypeAdapter(Event)
 CSV_COLUMNS = (
@@ -66,37 +67,42 @@ def to_jsonl(events: Sequence[EventBase]) -> str:
 
 def label(event: EventBase) -> str:
     """A one-line title for tables and the timeline."""
-    data = event.model_dump()
-    if data["type"] == "exercise":
-        return data["name"] or data["description"]
-    if data["type"] == "deployment":
-        operator = (data["operator"] or {}).get("abbreviation") or (data["operator"] or {}).get("name")
-        place = data["deployed_to"] or data["home_base"]
+    if isinstance(event, ExerciseEvent):
+        return event.name or event.description
+    if isinstance(event, DeploymentEvent):
+        operator = event.operator and (event.operator.abbreviation or event.operator.name)
+        place = event.deployed_to or event.home_base
         return " ".join(
-            part for part in (data["designation"], operator and f"({operator})", place and f"→ {place}") if part
+            part for part in (event.designation, operator and f"({operator})", place and f"→ {place}") if part
         )
-    speaker = data["speaker"]["canonical_name"] or data["speaker"]["name"]
-    return f"{speaker}: {data['quote'] or data['summary']}"
+    assert isinstance(event, StatementEvent)
+    return f"{_name(event.speaker)}: {event.quote or event.summary}"
 
 
-def _names(actors: list[dict | None]) -> list[str]:
-    return list(dict.fromkeys(a.get("canonical_name") or a["name"] for a in actors if a))
+def _name(actor: Actor) -> str:
+    return actor.canonical_name or actor.name
+
+
+def _names(actors: Sequence[Actor | None]) -> list[str]:
+    return list(dict.fromkeys(_name(a) for a in actors if a))
 
 
 def actors(event: EventBase) -> list[str]:
     """Who the event is about: participants, operator, or speaker and targets."""
-    data = event.model_dump()
-    found = data.get("participants") or [data.get("operator")] + [data.get("speaker")] + data.get("targets", [])
-    return _names(found)
+    if isinstance(event, ExerciseEvent):
+        return _names(event.participants)
+    if isinstance(event, DeploymentEvent):
+        return _names([event.operator])
+    assert isinstance(event, StatementEvent)
+    return _names([event.speaker, *event.targets])
 
 
 def who(event: EventBase) -> str:
     """The actors as a reader takes them in: "Hulusi Akar on United States" for a statement."""
-    data = event.model_dump()
-    if data["type"] != "statement":
+    if not isinstance(event, StatementEvent):
         return ", ".join(actors(event))
-    speaker = _names([data["speaker"]])[0]
-    targets = [name for name in _names(data["targets"]) if name != speaker]
+    speaker = _name(event.speaker)
+    targets = [name for name in _names(event.targets) if name != speaker]
     return f"{speaker} on {', '.join(targets)}" if targets else speaker
 
 
