@@ -14,7 +14,7 @@ MAX_ITEMS = 50
 MAX_ACTORS = 20
 MAX_EVIDENCE = 10
 
-ActorKind = Literal["state", "military", "government", "organization", "media", "person"]
+ActorKind = Literal["state", "military", "government", "organization", "armed_group", "media", "person"]
 MatchKind = Literal["exact", "normalized", "fuzzy"]
 
 ShortText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT)]
