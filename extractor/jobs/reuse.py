@@ -24,6 +24,8 @@ POSTPROCESSING_MODULES = (
     "postprocess/merge.py",
     "postprocess/dates.py",
     "postprocess/gazetteer.py",
+    "postprocess/people.py",
+    "postprocess/keys.py",
 )
 GAZETTEER_DATA = "postprocess/data/gazetteer.json"
 
