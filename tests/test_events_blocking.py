@@ -17,7 +17,8 @@ from _eventkit import actor, aircraft, exercise, result, statement
 from extractor.events import read_results
 from extractor.events.cluster import cluster
 from extractor.events.mentions import Mention, mentions_of
-from extractor.events.rules import RULES, StatementRule, same_speaker, speaker_of
+from extractor.events.rules import RULES, StatementRule
+from extractor.events.speakers import same_speaker, speaker_of
 from extractor.schemas import ArticleExtraction
 
 DATA = Path(__file__).parent / "data" / "events" / "results"

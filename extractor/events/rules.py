@@ -24,16 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Hashable
-from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Indel
 
-from ..postprocess.gazetteer import alias_key as _alias_key
 from ..postprocess.gazetteer import parse_designation
 from ..schemas import Actor, Aircraft, Exercise, PoliticalStatement
 from .mentions import Mention
+from .speakers import Speaker, alias_key, same_speaker, speaker_key, speaker_of, surname_keys
 
 # Exercises: two explicitly dated reports are one exercise only if their date ranges overlap
 # or lie within this many days (a drill reported as "Monday" by one and "Tuesday" by another).
@@ -49,12 +47,6 @@ LENIENT_KINDS = {"joint", "other"}
 DEPLOYMENT_GAP_DAYS = 45
 PLACE_SIMILARITY = 85
 
-SPEAKER_SIMILARITY = 90
-# A surname misspelt by one letter added, dropped or replaced ("Chaundry" / "Chaudhry": an
-# insertion and a deletion), for names long enough that such a slip does not as easily turn
-# one real name into another.
-MIN_FUZZY_SURNAME = 6
-SURNAME_EDITS = 2
 STATEMENT_DATE_SLACK_DAYS = 2
 STATEMENT_REPORTED_SLACK_DAYS = 7
 QUOTE_SIMILARITY = 85
@@ -65,9 +57,6 @@ SUMMARY_SIMILARITY = 70
 CONTEXT_SIMILARITY = 60
 
 _YEAR = re.compile(r"^(19|20)\d\d$")
-
-# Rules compare each mention with many others; its names are folded once, not every time.
-alias_key = lru_cache(maxsize=1 << 16)(_alias_key)
 
 
 class Rule(Protocol):
@@ -116,11 +105,6 @@ class KeyedRule:
 def participant_key(actor: Actor) -> str:
     """Countries match across spellings ("U.S." and "U.S. Air Force" are both USA)."""
     return actor.country or actor.canonical_name or alias_key(actor.name)
-
-
-def speaker_key(actor: Actor) -> str:
-    """The speaker's name to compare: canonical when known, folded."""
-    return alias_key(actor.canonical_name or actor.name)
 
 
 Span = tuple[dt.date, dt.date]
@@ -299,16 +283,6 @@ class DeploymentRule(KeyedRule):
         return any(_text_similar(pa, pb, PLACE_SIMILARITY) for pa in places_a for pb in places_b)
 
 
-class Speaker(NamedTuple):
-    canonical: str | None
-    key: str  # folded canonical name, else the name as written
-    country: str | None
-
-
-def speaker_of(actor: Actor) -> Speaker:
-    return Speaker(actor.canonical_name, speaker_key(actor), actor.country)
-
-
 class StatementVeto(NamedTuple):
     speaker: Speaker
     date: dt.date | None
@@ -396,43 +370,6 @@ def _wording_overlap(a: StatementLike, b: StatementLike) -> float:
     """How much two reports share their words: summaries, else the evidence spans."""
     texts_a, texts_b = [a.summary, *a.evidence], [b.summary, *b.evidence]
     return max(fuzz.token_set_ratio(_figureless(x), _figureless(y)) for x in texts_a for y in texts_b)
-
-
-@lru_cache(maxsize=1 << 14)
-def surname_keys(surname: str) -> frozenset[str]:
-    """The surname and, from `MIN_FUZZY_SURNAME` letters on, every spelling one letter shorter.
-
-    Two spellings one letter added, dropped or replaced apart share one of these (one deletion
-    each side). `same_speaker` requires a shared one, so blocking on them hides no pair.
-    """
-    if len(surname) < MIN_FUZZY_SURNAME:
-        return frozenset({surname})
-    return frozenset({surname} | {surname[:i] + surname[i + 1 :] for i in range(len(surname))})
-
-
-def same_speaker(a: Speaker, b: Speaker) -> bool:
-    """Canonical names when both have one; else surnames alike and the names alike.
-
-    The surnames must share a `surname_keys` spelling (equal, or one letter apart when long
-    enough). Then the names must be alike as a whole ("Akar" = "Hulusi Akar"), or the
-    surnames one slip apart ("Chaundry" for "Chaudhry") with any given names equal and both
-    speakers placed in the same country.
-    """
-    if a.canonical and b.canonical:
-        return a.canonical == b.canonical
-    wa, wb = a.key.split(), b.key.split()
-    if not (wa and wb) or not surname_keys(wa[-1]) & surname_keys(wb[-1]):
-        return False
-    if fuzz.token_set_ratio(a.key, b.key) >= SPEAKER_SIMILARITY:
-        return True
-    surname_a, surname_b = wa[-1], wb[-1]
-    return (
-        bool(a.country)
-        and a.country == b.country
-        and (len(wa) == 1 or len(wb) == 1 or wa[:-1] == wb[:-1])
-        and min(len(surname_a), len(surname_b)) >= MIN_FUZZY_SURNAME
-        and Indel.distance(surname_a, surname_b) <= SURNAME_EDITS
-    )
 
 
 RULES: dict[str, Rule] = {"exercise": ExerciseRule(), "deployment": DeploymentRule(), "statement": StatementRule()}
