@@ -280,3 +280,27 @@ def test_gazetteer_covers_the_states_of_defence_news():
         assert (code, "government") in gaz.bodies, code
     for code in "USA CHN RUS JPN KOR PRK TUR GBR FRA DEU IND PAK ISR IRN UKR TWN".split():
         assert (code, "defence_ministry") in gaz.bodies and (code, "foreign_ministry") in gaz.bodies, code
+
+
+@pytest.mark.parametrize(
+    ("name", "published", "canonical"),
+    [
+        ("the Russian president", dt.date(2023, 5, 1), "Vladimir Putin"),  # the office titled so, not the premier
+        ("Russian Prime Minister", dt.date(2023, 5, 1), "Mikhail Mishustin"),
+        ("UK Defence Secretary", dt.date(2023, 5, 1), "Ben Wallace"),  # British spelling
+        ("Pentagon press secretary Pat Ryder", dt.date(2023, 5, 1), "Pat Ryder"),
+        ("Russian Foreign Ministry spokeswoman Maria Zakharova", dt.date(2023, 5, 1), "Maria Zakharova"),
+        ("Hezbollah leader Hassan Nasrallah", dt.date(2023, 5, 1), "Hassan Nasrallah"),
+        ("NATO Secretary-General", dt.date(2025, 3, 1), "Mark Rutte"),
+    ],
+)
+def test_names_with_their_office_in_front(name, published, canonical):
+    assert person(name, published=published).canonical_name == canonical
+
+
+def test_a_misspelt_first_name_with_its_office():
+    text = "Canadian Foreign Minister Malie Joly said"
+    actor = person("Malie Joly", text, published=dt.date(2025, 3, 14), title="Canadian Foreign Minister")
+    assert actor.canonical_name == "Mélanie Joly"
+    # without the office, an unknown first name is someone else
+    assert person("Malie Joly", text, published=dt.date(2025, 3, 14)).canonical_name is None

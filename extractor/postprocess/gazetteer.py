@@ -207,17 +207,23 @@ class Gazetteer:
         return None
 
     def read_name(self, name: str) -> NameParts:
-        """Split "Turkish Defense Minister Hulusi Akar" into TUR, ("defense minister",), "hulusi akar"."""
-        words = alias_key(name).split()
+        """Split "Turkish Defense Minister Hulusi Akar" into TUR, ("defense minister",), "hulusi akar".
+
+        In front of the titles may stand a state ("Turkish"), a body ("Pentagon", "NATO",
+        "Taliban") or a state's body ("Russian Foreign Ministry"): the office's country or body.
+        """
+        words = self.spun(alias_key(name)).split()  # "Defence Secretary" is a "defense secretary"
         country, organization = None, None
-        for cut in range(min(4, len(words)), 0, -1):
+        for cut in range(min(5, len(words)), 0, -1):
             head = " ".join(words[:cut])
-            if head in self.places:
+            entry = self.actors.get(head) or self._composed(head) or self.abbreviations.get(head.upper())
+            if head in self.places and (entry is None or entry.kind == "state"):
                 country, words = self.places[head], words[cut:]
                 break
-            entry = self.actors.get(head) or self.abbreviations.get(" ".join(words[:cut]).upper())
-            if entry is not None and entry.kind in ("organization", "armed_group"):
-                organization, words = entry, words[cut:]
+            if entry is not None:
+                if entry.kind in ("organization", "armed_group"):
+                    organization = entry
+                country, words = entry.country, words[cut:]
                 break
         titles, rest = self.people.split_title(" ".join(words))
         return NameParts(country, organization, tuple(titles), rest)
@@ -233,9 +239,8 @@ class Gazetteer:
         parts = self.read_name(name)
         titles = (*parts.titles, *said.titles)
         if not parts.rest:  # an office without a name: its holder that day, if the name says whose office
-            roles = self.people.roles_of(parts.titles)
             body = parts.organization.canonical_name if parts.organization else None
-            return self.people.holder(roles, parts.country, body, context.published)
+            return self.people.holder(parts.titles, parts.country, body, context.published)
         if parts.organization is not None and not parts.titles:
             return None  # "NATO Rutte" is not how names are written; leave it
         return self.people.resolve(

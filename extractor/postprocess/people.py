@@ -273,8 +273,14 @@ class PeopleIndex:
         allowed = person.given_names() | self.stopwords | self.title_words | set(written.split())
         return any(word not in allowed for word in context.capitalized_before(surname))
 
-    def holder(self, roles: set[str], country: str | None, body: str | None, day: dt.date | None) -> PersonEntry | None:
-        """The one person holding such an office on that day; none a few days from a handover."""
+    def holder(
+        self, titles: Iterable[str], country: str | None, body: str | None, day: dt.date | None
+    ) -> PersonEntry | None:
+        """The one person holding the titled office of that state or body that day; none a few days
+        from a handover. Offices whose own title has the words ("President") come before those
+        the title's roles also allow ("president" may be a head of government)."""
+        titles = list(titles)
+        roles = self.roles_of(titles)
         if day is None or not roles or not (country or body):
             return None
         terms = [
@@ -283,6 +289,9 @@ class PeopleIndex:
             for term in person.terms
             if term.role in roles and (term.country == country if country else term.body == body)
         ]
+        worded = [(p, t) for p, t in terms if any(f" {w} " in f" {alias_key(t.title)} " for w in titles)]
+        if any(t.covers(day) for _, t in worded):
+            terms = worded
         holding = {id(person): person for person, term in terms if term.covers(day)}
         near = dt.timedelta(days=TRANSITION_DAYS)
         handover = any(
