@@ -17,94 +17,26 @@ file byte for byte.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pycountry
 
+from .gazetteer_rows import CURATED, BuildError, Person, country_code, date_cell, fold, rows, short_forms, split_cell
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "gazetteer"
 OUTPUT = ROOT / "extractor" / "postprocess" / "data" / "gazetteer.json"
 VERSION = "2026.1"
-CURATED = "curated"
 # Offices held before this date are not carried over from the sources.
 SINCE = "2015-01-01"
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _QID = re.compile(r"^Q[0-9]+$")
 _DISAMBIGUATION = re.compile(r"\s*\([^()]*\)$")
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
-
-
-class BuildError(Exception):
-    """A source or curated row the build cannot use; the message names the file and row."""
-
-
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            yield number, {k: (v or "").strip() for k, v in row.items()}
-
-
-def _split(cell: str) -> list[str]:
-    return [part.strip() for part in cell.split("|") if part.strip()]
-
-
-def _date(value: str, where: str) -> str | None:
-    if not value:
-        return None
-    if not _DATE.match(value):
-        raise BuildError(f"{where}: {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
-    return value
-
-
-def _country(code: str, where: str) -> str | None:
-    if not code:
-        return None
-    if pycountry.countries.get(alpha_3=code) is None:
-        raise BuildError(f"{where}: {code!r} is not an ISO 3166-1 alpha-3 code")
-    return code
-
-
-def _fold(text: str) -> str:
-    from .gazetteer import alias_key
-
-    return alias_key(text)
-
-
-@dataclass
-class Person:
-    canonical_name: str
-    qid: str | None
-    qid_source: str | None
-    country: str | None
-    aliases: list[str] = field(default_factory=list)
-    surname: str | None = None
-    known_by_surname: bool = False
-    terms: list[dict[str, Any]] = field(default_factory=list)
-    sources: set[str] = field(default_factory=set)
-
-    def add_alias(self, alias: str) -> None:
-        known = {_fold(name) for name in (self.canonical_name, *self.aliases)}
-        if alias and _fold(alias) not in known:
-            self.aliases.append(alias)
-
-    def add_term(self, term: dict[str, Any]) -> None:
-        if term not in self.terms:
-            self.terms.append(term)
-
-    def end_term(self, role: str, start: str | None, end: str | None) -> bool:
-        """Give a sourced term its end (the source predates it); False when there is no such term."""
-        for term in self.terms:
-            if term["role"] == role and term["start"] == start and term["source"] != CURATED:
-                term["end"], term["end_source"] = end, CURATED
-                return True
-        return False
 
 
 class Builder:
@@ -118,7 +50,7 @@ class Builder:
     # -- sources ------------------------------------------------------------------------
 
     def read_sources(self) -> None:
-        for number, row in _rows(self.data / "sources" / "sources.csv"):
+        for number, row in rows(self.data / "sources" / "sources.csv"):
             where = f"sources.csv:{number}"
             if not (self.data / "sources" / row["file"]).is_file():
                 raise BuildError(f"{where}: {row['file']} does not exist")
@@ -131,19 +63,19 @@ class Builder:
     def _officeholders(self, source: dict[str, str]) -> None:
         positions: dict[str, list[str]] = self.vocabulary["positions"]
         family_first = set(self.vocabulary["family_name_first"])
-        for number, row in _rows(self.data / "sources" / source["file"]):
+        for number, row in rows(self.data / "sources" / source["file"]):
             where = f"{source['file']}:{number}"
             if row["position"] not in positions:
                 raise BuildError(f"{where}: position {row['position']!r} has no role in vocabulary.json")
             role, title, scope = positions[row["position"]]
             if not _QID.match(row["personID"]):
                 raise BuildError(f"{where}: {row['personID']!r} is not a QID")
-            end = _date(row["end"], where)
+            end = date_cell(row["end"], where)
             if end is not None and end < SINCE:
                 continue
             label = row["person"]
             canonical = _DISAMBIGUATION.sub("", row.get("enwiki") or label)
-            country = _country(source["country"], where)
+            country = country_code(source["country"], where)
             person = self.by_qid.get(row["personID"])
             if person is None:
                 person = self._person(canonical, row["personID"], source["file"], country)
@@ -157,14 +89,14 @@ class Builder:
                     "title": title,
                     "country": country if scope == "state" else None,
                     "body": body,
-                    "start": _date(row["start"], where),
+                    "start": date_cell(row["start"], where),
                     "end": end,
                     "source": source["file"],
                 }
             )
 
     def _person(self, canonical: str, qid: str | None, source: str, country: str | None) -> Person:
-        key = _fold(canonical)
+        key = fold(canonical)
         if key in self.people:
             raise BuildError(f"{source}: two people named {canonical!r}; give one a distinct canonical name")
         person = Person(canonical, qid, source if qid else None, country)
@@ -180,7 +112,7 @@ class Builder:
         for file, source in sorted(self.sources.items()):
             if source["kind"] != "states":
                 continue
-            for number, row in _rows(self.data / "sources" / file):
+            for number, row in rows(self.data / "sources" / file):
                 where = f"{file}:{number}"
                 label = row["stateLabel"]
                 if label in overrides:
@@ -200,17 +132,17 @@ class Builder:
     # -- curated ------------------------------------------------------------------------
 
     def curated_people(self) -> None:
-        for number, row in _rows(self.data / CURATED / "people.csv"):
+        for number, row in rows(self.data / CURATED / "people.csv"):
             where = f"people.csv:{number}"
-            person = self.people.get(_fold(row["name"]))
+            person = self.people.get(fold(row["name"]))
             if person is None:
-                country = _country(row["country"], where)
+                country = country_code(row["country"], where)
                 person = self._person(row["name"], None, "people.csv", country)
                 if country in self.vocabulary["family_name_first"]:
                     person.surname = ""
             if row["country"] and person.country is None:
-                person.country = _country(row["country"], where)
-            for alias in _split(row["aliases"]):
+                person.country = country_code(row["country"], where)
+            for alias in split_cell(row["aliases"]):
                 person.add_alias(alias)
             if row["surname"]:
                 person.surname = "" if row["surname"] == "-" else row["surname"]
@@ -219,7 +151,7 @@ class Builder:
             if row["role"]:
                 if row["role"] not in self.vocabulary["roles"]:
                     raise BuildError(f"{where}: unknown role {row['role']!r}")
-                start, end = _date(row["start"], where), _date(row["end"], where)
+                start, end = date_cell(row["start"], where), date_cell(row["end"], where)
                 if person.end_term(row["role"], start, end):
                     person.sources.add(CURATED)
                     continue
@@ -227,7 +159,7 @@ class Builder:
                     {
                         "role": row["role"],
                         "title": row["title"] or self.vocabulary["roles"][row["role"]],
-                        "country": _country(row["office_country"] or row["country"], where)
+                        "country": country_code(row["office_country"] or row["country"], where)
                         if not row["body"]
                         else None,
                         "body": row["body"] or None,
@@ -240,21 +172,21 @@ class Builder:
 
     def transliterations(self) -> None:
         """Add the usual other spellings of a name ("Sergei Lavrov" for "Sergey Lavrov")."""
-        groups = {_fold(name): group for group in self.vocabulary["transliterations"] for name in group}
+        groups = {fold(name): group for group in self.vocabulary["transliterations"] for name in group}
         for person in self.people.values():
             pending = [person.canonical_name, *person.aliases]
             while pending:  # variants of variants too: "Sergei Shoigu" from "Sergey Shoygu"
                 words = pending.pop().split()
                 for index, word in enumerate(words):
-                    for variant in groups.get(_fold(word), ()):
+                    for variant in groups.get(fold(word), ()):
                         spelled = " ".join([*words[:index], variant, *words[index + 1 :]])
-                        if _fold(spelled) not in {_fold(n) for n in (person.canonical_name, *person.aliases)}:
+                        if fold(spelled) not in {fold(n) for n in (person.canonical_name, *person.aliases)}:
                             person.add_alias(spelled)
                             pending.append(spelled)
 
     def people_json(self, bodies: set[str]) -> list[dict[str, Any]]:
         out = []
-        for person in sorted(self.people.values(), key=lambda p: _fold(p.canonical_name)):
+        for person in sorted(self.people.values(), key=lambda p: fold(p.canonical_name)):
             for term in person.terms:
                 if term["body"] and term["body"] not in bodies:
                     raise BuildError(f"{person.canonical_name}: office of unknown body {term['body']!r}")
@@ -285,8 +217,8 @@ class Builder:
     def states_json(self) -> list[dict[str, Any]]:
         qids = self.state_qids()
         curated: dict[str, dict[str, str]] = {}
-        for number, row in _rows(self.data / CURATED / "states.csv"):
-            curated[_country(row["country"], f"states.csv:{number}") or ""] = row
+        for number, row in rows(self.data / CURATED / "states.csv"):
+            curated[country_code(row["country"], f"states.csv:{number}") or ""] = row
         out = []
         for code in sorted(set(curated) | set(qids)):
             row = curated.get(code, {})
@@ -297,8 +229,8 @@ class Builder:
                     "name": row.get("name") or None,
                     "qid": qid,
                     "qid_source": source,
-                    "aliases": _split(row.get("aliases", "")),
-                    "demonyms": _split(row.get("demonyms", "")),
+                    "aliases": split_cell(row.get("aliases", "")),
+                    "demonyms": split_cell(row.get("demonyms", "")),
                     "air_arm": row.get("air_arm") or None,
                 }
             )
@@ -309,28 +241,28 @@ class Builder:
         body_types = set(self.vocabulary["body_phrases"].values())
         out, seen = [], set()
         for file in ("bodies.csv", "organizations.csv", "armed_groups.csv", "media.csv"):
-            for number, row in _rows(self.data / CURATED / file):
+            for number, row in rows(self.data / CURATED / file):
                 where = f"{file}:{number}"
                 if row["kind"] not in kinds:
                     raise BuildError(f"{where}: unknown kind {row['kind']!r}")
                 if row.get("body") and row["body"] not in body_types:
                     raise BuildError(f"{where}: unknown body type {row['body']!r}")
-                key = _fold(row["canonical_name"])
+                key = fold(row["canonical_name"])
                 if key in seen:
                     raise BuildError(f"{where}: {row['canonical_name']!r} listed twice")
                 seen.add(key)
                 entry: dict[str, Any] = {
                     "canonical_name": row["canonical_name"],
                     "abbreviation": row.get("abbreviation") or None,
-                    "country": _country(row.get("country", ""), where),
+                    "country": country_code(row.get("country", ""), where),
                     "kind": row["kind"],
                     "body": row.get("body") or None,
                     "qid": None,
-                    "aliases": _short_forms(row["canonical_name"], _split(row.get("aliases", ""))),
+                    "aliases": short_forms(row["canonical_name"], split_cell(row.get("aliases", ""))),
                 }
                 if row.get("context_aliases"):
-                    entry["context_aliases"] = _split(row["context_aliases"])
-                    entry["context"] = _split(row.get("context", ""))
+                    entry["context_aliases"] = split_cell(row["context_aliases"])
+                    entry["context"] = split_cell(row.get("context", ""))
                 if row.get("state_media"):
                     entry["state_media"] = row["state_media"] == "yes"
                 out.append(entry)
@@ -345,7 +277,7 @@ class Builder:
         aircraft = json.loads((self.data / CURATED / "aircraft.json").read_text(encoding="utf-8"))
         actors = self.bodies_json()
         bodies = {a["canonical_name"] for a in actors}
-        sources = [
+        sources: list[dict[str, str | None]] = [
             {key: row[key] for key in ("file", "kind", "repository", "commit", "path", "licence")}
             for _, row in sorted(self.sources.items())
         ]
@@ -375,23 +307,6 @@ class Builder:
             "aircraft": aircraft["aircraft"],
             "not_aircraft": aircraft["not_aircraft"],
         }
-
-
-# "U.N. Office for ..." for "United Nations Office for ...", "U.S. Central Command" likewise.
-SHORT_FORMS = {"United Nations ": ("U.N. ", "UN "), "United States ": ("U.S. ", "US ")}
-
-
-def _short_forms(canonical: str, aliases: list[str]) -> list[str]:
-    out, seen = list(aliases), {_fold(name) for name in (canonical, *aliases)}
-    for name in (canonical, *aliases):
-        for full, shorts in SHORT_FORMS.items():
-            if name.startswith(full):
-                for short in shorts:
-                    variant = short + name[len(full) :]
-                    if _fold(variant) not in seen:
-                        seen.add(_fold(variant))
-                        out.append(variant)
-    return out
 
 
 def render(data: dict[str, Any]) -> str:
