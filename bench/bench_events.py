@@ -1,14 +1,18 @@
 """How fast `extractor events` merges many results, and how well, on synthetic data with known truth.
 
-    .venv/bin/python bench/bench_events.py              # 1,000 results
-    .venv/bin/python bench/bench_events.py --n 5000
+    .venv/bin/python bench/bench_events.py                       # 1,000 results
+    .venv/bin/python bench/bench_events.py --n 5000 --runs 3     # timed three times: the range
+    .venv/bin/python bench/bench_events.py --n 1000 --one-story  # every article on the same story
 
-A seeded generator invents a year of underlying events (exercises, deployments, utterances)
-and N articles that each report a few of them the way different outlets do: the name
-sometimes dropped or given with its year, a participant left out, a partial quote, a
-paraphrased summary, dates off by a day. The CLI is then timed end to end (reading and
-validating the JSONL, merging, writing events and the timeline page), and the merge is scored
-against the truth with pairwise precision/recall.
+A seeded generator invents underlying events (exercises, deployments, utterances), as many
+per year as a steady news flow has, and N articles that each report a few of them the way
+different outlets do: the name sometimes dropped or given with its year, a participant left
+out, a partial quote, a paraphrased summary, a speaker by surname only, dates off by a day.
+`--one-story` instead has every article report the same exercise, deployment and two
+utterances over five days (the worst case for merging: one event with N sources). The CLI is
+timed end to end (reading and validating the JSONL, merging, writing events and the timeline
+page), wall time and the CPU time it used, and the merge is scored against the truth with
+pairwise precision/recall.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ import argparse
 import datetime as dt
 import json
 import random
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -197,7 +203,41 @@ def world(rng: random.Random, n: int) -> dict[str, list[dict]]:
     return {"exercise": exercises, "deployment": deployments, "statement": statements}
 
 
-def report(rng: random.Random, article: str, published: dt.date, truth: dict, gold: dict) -> dict:
+def one_story(rng: random.Random) -> dict[str, list[dict]]:
+    """One exercise, one deployment and two utterances of one speaker, all within days."""
+    day = START + dt.timedelta(days=30)
+    truth = world(rng, 0)
+    truth["exercise"] = truth["exercise"][:1]
+    truth["exercise"][0].update(name="Freedom Edge 0", start=day, end=day + dt.timedelta(days=2))
+    truth["deployment"] = truth["deployment"][:1]
+    truth["deployment"][0]["day"] = day
+    truth["statement"] = truth["statement"][:2]
+    for said in truth["statement"]:
+        said.update(speaker=truth["statement"][0]["speaker"], country=truth["statement"][0]["country"], day=day)
+    return truth
+
+
+class Reported:
+    """The underlying events by day, for picking those an article of a given day may report."""
+
+    def __init__(self, truth: dict[str, list[dict]], fields: dict[str, str]) -> None:
+        self.truth = truth
+        self.by_day: dict[str, dict[dt.date, list[int]]] = {}
+        for kind, field in fields.items():
+            days: dict[dt.date, list[int]] = defaultdict(list)
+            for number, event in enumerate(truth[kind]):
+                days[event[field]].append(number)
+            self.by_day[kind] = days
+
+    def near(self, kind: str, published: dt.date, before: int, after: int) -> list[int]:
+        """Events from `after` days before the article to `before` days after it."""
+        found: list[int] = []
+        for offset in range(-after, before + 1):
+            found.extend(self.by_day[kind].get(published + dt.timedelta(days=offset), ()))
+        return found
+
+
+def report(rng: random.Random, article: str, published: dt.date, reported: Reported, gold: dict) -> dict:
     """One article reporting a few underlying events, in its own wording."""
     result = {
         "schema_version": "1",
@@ -224,10 +264,8 @@ def report(rng: random.Random, article: str, published: dt.date, truth: dict, go
 
     # Articles report an exercise from a few days before it (announced) to a week after, a
     # deployment within a week either side, a statement up to a week after it was made.
-    def near(kind: str, day: str, before: int, after: int) -> list[int]:
-        return [i for i, e in enumerate(truth[kind]) if -after <= (e[day] - published).days <= before]
-
-    for index in rng.sample(candidates := near("exercise", "start", 3, 6), min(2, len(candidates))):
+    truth = reported.truth
+    for index in rng.sample(candidates := reported.near("exercise", published, 3, 6), min(2, len(candidates))):
         e = truth["exercise"][index]
         participants = e["participants"] if rng.random() < 0.7 or len(e["participants"]) < 3 else e["participants"][:-1]
         name = e["name"] and rng.choice([e["name"], f"{e['name']} {e['start'].year}", None])
@@ -248,7 +286,7 @@ def report(rng: random.Random, article: str, published: dt.date, truth: dict, go
             }
         )
         gold.setdefault(f"exercise/{index}", set()).add(f"{article}/exercise/{len(result['exercises']) - 1}")
-    for index in rng.sample(candidates := near("deployment", "day", 7, 7), min(1, len(candidates))):
+    for index in rng.sample(candidates := reported.near("deployment", published, 7, 7), min(1, len(candidates))):
         d = truth["deployment"][index]
         result["aircraft"].append(
             {
@@ -265,7 +303,7 @@ def report(rng: random.Random, article: str, published: dt.date, truth: dict, go
             }
         )
         gold.setdefault(f"deployment/{index}", set()).add(f"{article}/deployment/{len(result['aircraft']) - 1}")
-    for index in rng.sample(candidates := near("statement", "day", 0, 7), min(3, len(candidates))):
+    for index in rng.sample(candidates := reported.near("statement", published, 0, 7), min(3, len(candidates))):
         s = truth["statement"][index]
         words = s["quote"].split()
         cut = rng.randint(0, 4) if rng.random() < 0.4 else 0
@@ -288,22 +326,44 @@ def report(rng: random.Random, article: str, published: dt.date, truth: dict, go
     return result
 
 
+def write_results(path: Path, n: int, seed: int, story: bool) -> dict[str, set[str]]:
+    """N synthetic results as JSONL; returns the true clusters (event key -> mention keys)."""
+    rng = random.Random(seed)
+    truth = one_story(rng) if story else world(rng, n)
+    reported = Reported(truth, {"exercise": "start", "deployment": "day", "statement": "day"})
+    gold: dict[str, set[str]] = {}
+    days = 5 if story else max(365, 365 * n // 1000)
+    first = START + dt.timedelta(days=30) if story else START
+    with path.open("w", encoding="utf-8") as out:
+        for number in range(n):
+            published = first + dt.timedelta(days=rng.randint(0, days - 1))
+            out.write(json.dumps(report(rng, f"syn-{number:05d}", published, reported, gold)) + "\n")
+    return gold
+
+
+def timed_run(command: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the child, its stderr) of one CLI run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise SystemExit(done.stderr)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stderr.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000, help="number of results")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--runs", type=int, default=1, help="time the CLI this many times")
+    parser.add_argument("--one-story", action="store_true", help="every article reports the same events")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
-    truth = world(rng, args.n)
-    gold: dict[str, set[str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         results = Path(tmp) / "results.jsonl"
-        lines = []
-        days = max(365, 365 * args.n // 1000)
-        for number in range(args.n):
-            published = START + dt.timedelta(days=rng.randint(0, days - 1))
-            lines.append(json.dumps(report(rng, f"syn-{number:05d}", published, truth, gold)))
-        results.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        gold = write_results(results, args.n, args.seed, args.one_story)
         out, page = Path(tmp) / "events.jsonl", Path(tmp) / "timeline.html"
         command = [
             str(Path(sys.executable).with_name("extractor")),
@@ -314,16 +374,16 @@ def main() -> None:
             "--html",
             str(page),
         ]
-        began = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - began
-        if done.returncode:
-            raise SystemExit(done.stderr)
+        runs = [timed_run(command) for _ in range(args.runs)]
+        walls, cpus = [r[0] for r in runs], [r[1] for r in runs]
         events = read_events(out)
         mentions = sum(len(e.sources) for e in events)
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            load = handle.read().split()[0]
         print(
-            f"{args.n} results, {mentions} mentions -> {len(events)} events; CLI wall {wall:.2f} s "
-            f"(page {page.stat().st_size // 1024} KiB); {done.stderr.strip()}"
+            f"{args.n} results{' (one story)' if args.one_story else ''}, {mentions} mentions -> {len(events)} events; "
+            f"CLI wall {min(walls):.2f}-{max(walls):.2f} s, CPU {min(cpus):.2f}-{max(cpus):.2f} s over {args.runs} "
+            f"run(s) (load average {load}; page {page.stat().st_size // 1024} KiB); {runs[-1][2]}"
         )
         for kind in ("exercise", "deployment", "statement"):
             predicted = event_clusters(e for e in events if e.type == kind)
@@ -332,7 +392,7 @@ def main() -> None:
             print(
                 f"  {kind:10} gold events {len(expected):4}  predicted {len(predicted):4}  "
                 f"pairs tp {s['tp']:5} fp {s['fp']:4} fn {s['fn']:4}  "
-                f"precision {s['precision']:.3f}  recall {s['recall']:.3f}"
+                f"precision {s['precision'] or 0:.3f}  recall {s['recall'] or 0:.3f}"
             )
 
 

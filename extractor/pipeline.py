@@ -360,7 +360,7 @@ class Extractor:
         extraction = ground_extraction(
             extraction, article.text, mode=self.settings.grounding, threshold=self.settings.fuzzy_threshold
         )
-        extraction = normalize_extraction(extraction)
+        extraction = normalize_extraction(extraction, text=article.text)
         meta = extraction.meta.model_copy(
             update={
                 "usage": meter.usage,

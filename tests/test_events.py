@@ -487,3 +487,15 @@ def test_an_event_keeps_its_id_when_its_sources_are_extracted_again():
     # a1 (the founding report) now yields nothing; a2 is extracted again with the same item
     new = merge([result("a1", "2025-07-12"), three_reports()[1]], existing=old)
     assert [(e.id, source_ids(e)) for e in new] == [(event.id, ["a2"])]
+
+
+def test_speakers_spelled_differently_meet_through_the_gazetteer():
+    # Results written before the gazetteer knew him, with two spellings and no canonical name.
+    quote = "Our forces will continue until all the objectives are met"
+    events = merge(
+        [
+            result("r1", "2022-03-02", statements=[statement(actor("Sergey Shoygu", "RUS"), quote=quote, summary="a")]),
+            result("r2", "2022-03-03", statements=[statement(actor("Sergei Shoigu", "RUS"), quote=quote, summary="b")]),
+        ]
+    )
+    assert [source_ids(e) for e in events] == [["r1", "r2"]]

@@ -79,9 +79,13 @@ def test_unknown_actor_stays_as_written():
     assert normalize_actor(Actor(name="U.S. Air Forge")).canonical_name is None
 
 
-def test_person_is_not_a_place_and_demonym_gives_country_only():
+def test_person_is_not_a_place_and_demonym_gives_country_or_armed_forces():
     assert normalize_actor(Actor(name="Washington", kind="person")).canonical_name is None
+    # "Turkish" as a military: at least Turkey's armed forces (which service, the name does not say)
     turkish = normalize_actor(Actor(name="Turkish", kind="military"))
+    assert (turkish.country, turkish.canonical_name) == ("TUR", "Turkish Armed Forces")
+    # of another kind it says the country only
+    turkish = normalize_actor(Actor(name="Turkish", kind="government"))
     assert (turkish.country, turkish.canonical_name) == ("TUR", None)
 
 

@@ -33,18 +33,16 @@ class Votes:
 
     def pick(self, field: str, *, conflict: bool = False) -> Any:
         """The value stated by most sources (earliest report on a tie); None if none states one."""
-        by_value: dict[Hashable, list[str]] = {}
+        by_value: dict[Hashable, dict[str, None]] = {}  # value -> its articles, as an ordered set
         values: dict[Hashable, Any] = {}
         for value, article in self.stated(field):
             key = _hashable(value)
             values.setdefault(key, value)
-            by_value.setdefault(key, [])
-            if article not in by_value[key]:
-                by_value[key].append(article)
+            by_value.setdefault(key, {})[article] = None
         if not by_value:
             return None
         if conflict and len(by_value) > 1:
-            self.record(field, [(values[key], articles) for key, articles in by_value.items()])
+            self.record(field, [(values[key], list(articles)) for key, articles in by_value.items()])
         best = max(by_value, key=lambda key: len(by_value[key]))  # max keeps the first of equals
         return values[best]
 

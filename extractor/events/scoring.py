@@ -8,7 +8,6 @@ does. Mentions are named `article id/event type/item index`, as `Source` points 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import combinations
 
 from .models import EventBase
 
@@ -22,15 +21,26 @@ def event_clusters(events: Iterable[EventBase]) -> list[set[str]]:
     return [{mention_key(event, n) for n in range(len(event.sources))} for event in events]
 
 
-def _pairs(clusters: Iterable[set[str]]) -> set[frozenset[str]]:
-    return {frozenset(pair) for cluster in clusters for pair in combinations(sorted(cluster), 2)}
+def _pairs(size: int) -> int:
+    return size * (size - 1) // 2
 
 
 def pairwise_scores(predicted: Sequence[set[str]], gold: Sequence[set[str]]) -> dict[str, float | int | None]:
-    """tp, fp, fn, precision, recall, f1 over mention pairs (None where undefined)."""
-    predicted_pairs, gold_pairs = _pairs(predicted), _pairs(gold)
-    tp = len(predicted_pairs & gold_pairs)
-    fp, fn = len(predicted_pairs - gold_pairs), len(gold_pairs - predicted_pairs)
+    """tp, fp, fn, precision, recall, f1 over mention pairs (None where undefined).
+
+    Counted, not enumerated: the pairs two clusters share are those of their intersection, so
+    an event with thousands of sources costs no more than one with two.
+    """
+    cluster_of = {mention: number for number, cluster in enumerate(gold) for mention in cluster}
+    tp = 0
+    for cluster in predicted:
+        shared: dict[int, int] = {}
+        for mention in cluster:
+            if mention in cluster_of:
+                shared[cluster_of[mention]] = shared.get(cluster_of[mention], 0) + 1
+        tp += sum(_pairs(n) for n in shared.values())
+    fp = sum(_pairs(len(c)) for c in predicted) - tp
+    fn = sum(_pairs(len(c)) for c in gold) - tp
     precision = tp / (tp + fp) if tp + fp else None
     recall = tp / (tp + fn) if tp + fn else None
     f1 = 2 * precision * recall / (precision + recall) if precision and recall else None

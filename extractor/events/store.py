@@ -1,4 +1,7 @@
-"""Events files: JSONL (one event a line, readable again for incremental merges) and CSV."""
+"""Events files: JSONL (one event a line, readable again for incremental merges) and CSV.
+
+CSV text cells that a spreadsheet would run as a formula are neutralized as `export` does.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,10 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import InputError
+from ..output.export import safe_cell
 from ..output.files import write_atomically
-from .models import Event, EventBase
+from ..schemas import Actor
+from .models import DeploymentEvent, Event, EventBase, ExerciseEvent, StatementEvent
 
 _EVENT = TypeAdapter(Event)
 CSV_COLUMNS = (
@@ -62,48 +67,70 @@ def to_jsonl(events: Sequence[EventBase]) -> str:
 
 def label(event: EventBase) -> str:
     """A one-line title for tables and the timeline."""
-    data = event.model_dump()
-    if data["type"] == "exercise":
-        return data["name"] or data["description"]
-    if data["type"] == "deployment":
-        operator = (data["operator"] or {}).get("abbreviation") or (data["operator"] or {}).get("name")
-        place = data["deployed_to"] or data["home_base"]
+    if isinstance(event, ExerciseEvent):
+        return event.name or event.description
+    if isinstance(event, DeploymentEvent):
+        operator = event.operator and (event.operator.abbreviation or event.operator.name)
+        place = event.deployed_to or event.home_base
         return " ".join(
-            part for part in (data["designation"], operator and f"({operator})", place and f"→ {place}") if part
+            part for part in (event.designation, operator and f"({operator})", place and f"→ {place}") if part
         )
-    speaker = data["speaker"]["canonical_name"] or data["speaker"]["name"]
-    return f"{speaker}: {data['quote'] or data['summary']}"
+    assert isinstance(event, StatementEvent)
+    return f"{_name(event.speaker)}: {event.quote or event.summary}"
+
+
+def _name(actor: Actor) -> str:
+    return actor.canonical_name or actor.name
+
+
+def _names(actors: Sequence[Actor | None]) -> list[str]:
+    return list(dict.fromkeys(_name(a) for a in actors if a))
 
 
 def actors(event: EventBase) -> list[str]:
     """Who the event is about: participants, operator, or speaker and targets."""
-    data = event.model_dump()
-    found = data.get("participants") or [data.get("operator")] + [data.get("speaker")] + data.get("targets", [])
-    return list(dict.fromkeys(a.get("canonical_name") or a["name"] for a in found if a))
+    if isinstance(event, ExerciseEvent):
+        return _names(event.participants)
+    if isinstance(event, DeploymentEvent):
+        return _names([event.operator])
+    assert isinstance(event, StatementEvent)
+    return _names([event.speaker, *event.targets])
+
+
+def who(event: EventBase) -> str:
+    """The actors as a reader takes them in: "Hulusi Akar on United States" for a statement."""
+    if not isinstance(event, StatementEvent):
+        return ", ".join(actors(event))
+    speaker = _name(event.speaker)
+    targets = [name for name in _names(event.targets) if name != speaker]
+    return f"{speaker} on {', '.join(targets)}" if targets else speaker
 
 
 def to_csv(events: Sequence[EventBase]) -> str:
-    """One row per event, for spreadsheets (conflicts as JSON in one cell)."""
+    """One row per event, for spreadsheets (conflicts as JSON in one cell).
+
+    `participants` holds an exercise's participants, a deployment's operator, or a
+    statement's speaker "on" its targets.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for event in events:
         data = event.model_dump(mode="json")
-        writer.writerow(
-            [
-                event.id,
-                data["type"],
-                label(event),
-                data["first_reported"],
-                data["last_reported"],
-                data.get("start_date") or data.get("date"),
-                data.get("end_date"),
-                "; ".join(actors(event)),
-                len(event.sources),
-                "; ".join(dict.fromkeys(s.article_id for s in event.sources)),
-                json.dumps(data["conflicts"], ensure_ascii=False) if event.conflicts else "",
-            ]
-        )
+        row = [
+            event.id,
+            data["type"],
+            label(event),
+            data["first_reported"],
+            data["last_reported"],
+            data.get("start_date") or data.get("date"),
+            data.get("end_date"),
+            who(event),
+            len(event.sources),
+            "; ".join(dict.fromkeys(s.article_id for s in event.sources)),
+            json.dumps(data["conflicts"], ensure_ascii=False) if event.conflicts else "",
+        ]
+        writer.writerow([safe_cell(cell) for cell in row])
     return buffer.getvalue()
 
 

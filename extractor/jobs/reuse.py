@@ -25,6 +25,8 @@ POSTPROCESSING_MODULES = (
     "postprocess/dates.py",
     "postprocess/gazetteer.py",
     "postprocess/notices.py",
+    "postprocess/people.py",
+    "postprocess/keys.py",
 )
 GAZETTEER_DATA = "postprocess/data/gazetteer.json"
 

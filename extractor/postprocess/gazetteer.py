@@ -1,17 +1,22 @@
-"""The versioned gazetteer (`data/gazetteer.json`): actor and aircraft entries and their lookups.
+"""The versioned gazetteer (`data/gazetteer.json`): states, bodies, people, aircraft and their lookups.
 
 Matching is exact on a lightly normalized key — case, accents, punctuation, spacing, a
 leading "the", possessive "'s" — never nearest-neighbour: an unknown name must stay
 unknown rather than be pulled onto the closest entry. Synonym-spun text ("U.S. Air Drive",
 "Self-Protection Drive", "Combating Falcon") is handled by a small token rewrite table
 (`spin_variants`) tried only after the name as written found nothing.
+
+Bodies are found by name, or composed from a state and a generic body phrase: "South
+Korea's national defense ministry" is South Korea's `defence_ministry`, "Turkish military"
+Turkey's `armed_forces`. A few names count only when the article gives the context they
+need ("the Security Council" in an article that names the United Nations). People: see
+`people.py`. The file is built by `scripts/build-gazetteer` from `data/gazetteer/`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -19,16 +24,25 @@ from typing import Any
 
 import pycountry
 
+from .keys import alias_key
+from .people import ArticleContext, PeopleIndex, PersonEntry
+
+__all__ = ["ActorEntry", "AircraftEntry", "Gazetteer", "alias_key", "load_gazetteer"]
+
+# Names an office by itself, without a person's name: "Turkey's defense minister".
+_NO_CONTEXT = ArticleContext()
+
 
 @dataclass(frozen=True)
 class ActorEntry:
-    """A state, force, ministry or agency as the gazetteer names it."""
+    """A state, force, ministry, organization, armed group or media outlet as the gazetteer names it."""
 
     canonical_name: str
     abbreviation: str | None
     country: str | None
     kind: str
     qid: str | None
+    body: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,18 +53,14 @@ class AircraftEntry:
     name: str | None
 
 
-_POSSESSIVE = re.compile(r"['’]s\b")
-_NON_WORD = re.compile(r"[^0-9a-z]+")
+@dataclass(frozen=True)
+class NameParts:
+    """A name read as: a state or body it belongs to, titles, and what remains (a person's name)."""
 
-
-def alias_key(text: str) -> str:
-    """The lookup key of a name: "the U.S. Air Force's" -> "us air force"."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    folded = _POSSESSIVE.sub("", folded.replace("’", "'"))
-    # Dots and apostrophes join ("U.S." == "US"); every other separator splits words.
-    folded = folded.replace(".", "").replace("'", "")
-    key = _NON_WORD.sub(" ", folded).strip()
-    return key[4:] if key.startswith("the ") else key
+    country: str | None
+    organization: ActorEntry | None
+    titles: tuple[str, ...]
+    rest: str
 
 
 class Gazetteer:
@@ -60,11 +70,21 @@ class Gazetteer:
         self.version: str = data["version"]
         self._spin = [(alias_key(k), alias_key(v)) for k, v in data.get("spin_variants", {}).items()]
         self._spin.sort(key=lambda pair: -len(pair[0]))  # longest phrase first
+        vocabulary = data.get("vocabulary", {})
+        self.body_phrases = {alias_key(k): v for k, v in vocabulary.get("body_phrases", {}).items()}
         self.actors: dict[str, ActorEntry] = {}
+        self.conditional: dict[str, list[tuple[ActorEntry, tuple[str, ...]]]] = {}
         self.abbreviations: dict[str, ActorEntry] = {}
         self.demonyms: dict[str, str] = {}
+        self.places: dict[str, str] = {}  # state names, aliases and demonyms -> ISO code
+        self.states: dict[str, ActorEntry] = {}
+        self.bodies: dict[tuple[str, str], ActorEntry] = {}
+        self.air_arm: set[str] = set()
         self._load_states(data.get("states", []))
         self._load_actors(data.get("actors", []))
+        self.people = PeopleIndex(
+            data.get("people", []), vocabulary.get("titles", {}), vocabulary.get("name_stopwords", [])
+        )
         self.aircraft_by_key: dict[str, AircraftEntry] = {}
         self.aircraft_by_name: dict[str, AircraftEntry] = {}
         self._load_aircraft(data.get("aircraft", []))
@@ -72,25 +92,29 @@ class Gazetteer:
 
     # -- building ---------------------------------------------------------------------------
 
-    def _load_states(self, overrides: list[dict[str, Any]]) -> None:
-        by_code = {item["country"]: item for item in overrides}
+    def _load_states(self, items: list[dict[str, Any]]) -> None:
+        by_code = {item["country"]: item for item in items}
         for country in pycountry.countries:
             item = by_code.get(country.alpha_3, {})
-            entry = ActorEntry(
-                canonical_name=item.get("name") or getattr(country, "common_name", None) or country.name,
-                abbreviation=None,
-                country=country.alpha_3,
-                kind="state",
-                qid=item.get("qid"),
-            )
+            name = item.get("name") or getattr(country, "common_name", None) or country.name
+            entry = ActorEntry(name, None, country.alpha_3, "state", item.get("qid"))
+            self.states[country.alpha_3] = entry
             names = [country.name, getattr(country, "official_name", None), getattr(country, "common_name", None)]
-            for name in [*names, entry.canonical_name, *item.get("aliases", [])]:
-                if name:
-                    self.actors.setdefault(alias_key(name), entry)
+            for alias in [*names, name, *item.get("aliases", [])]:
+                if alias:
+                    self.actors.setdefault(alias_key(alias), entry)
+                    self.places.setdefault(alias_key(alias), country.alpha_3)
             for demonym in item.get("demonyms", []):
                 self.demonyms[alias_key(demonym)] = country.alpha_3
+                self.places.setdefault(alias_key(demonym), country.alpha_3)
+            if item.get("air_arm"):
+                self.air_arm.add(country.alpha_3)
+            government = ActorEntry(f"Government of {name}", None, country.alpha_3, "government", None, "government")
+            self.bodies[(country.alpha_3, "government")] = government
+            self.actors.setdefault(alias_key(government.canonical_name), government)
 
     def _load_actors(self, items: list[dict[str, Any]]) -> None:
+        abbreviations: dict[str, list[ActorEntry]] = {}
         for item in items:
             entry = ActorEntry(
                 canonical_name=item["canonical_name"],
@@ -98,12 +122,20 @@ class Gazetteer:
                 country=item.get("country"),
                 kind=item["kind"],
                 qid=item.get("qid"),
+                body=item.get("body"),
             )
             # Forces and agencies win over a state sharing a key (none should, but be explicit).
             for name in [entry.canonical_name, *item.get("aliases", [])]:
                 self.actors[alias_key(name)] = entry
+            for name in item.get("context_aliases", []):
+                context = tuple(alias_key(c) for c in item.get("context", []))
+                self.conditional.setdefault(alias_key(name), []).append((entry, context))
             if entry.abbreviation:
-                self.abbreviations[entry.abbreviation.replace(".", "")] = entry
+                abbreviations.setdefault(entry.abbreviation.replace(".", ""), []).append(entry)
+            if entry.body and entry.country:
+                self.bodies[(entry.country, entry.body)] = entry
+        # An abbreviation two entries share ("AFP") names neither.
+        self.abbreviations = {abbr: found[0] for abbr, found in abbreviations.items() if len(found) == 1}
 
     def _load_aircraft(self, items: list[dict[str, Any]]) -> None:
         names: dict[str, list[AircraftEntry]] = {}
@@ -136,7 +168,7 @@ class Gazetteer:
         spun = self.spun(key)
         return [key] if spun == key else [key, spun]
 
-    def actor(self, name: str) -> ActorEntry | None:
+    def actor(self, name: str, context: ArticleContext | None = None) -> ActorEntry | None:
         """The entry for an actor name as written, trying "X (ABBR)" as X and as ABBR."""
         candidates = [name]
         paren = re.match(r"^(.*?)\s*\(([^()]+)\)\s*$", name)
@@ -147,8 +179,79 @@ class Gazetteer:
             if bare in self.abbreviations:  # case-sensitive: "PLAN" the navy, not "plan"
                 return self.abbreviations[bare]
             for key in self.keys_of(candidate):
-                if key in self.actors:
-                    return self.actors[key]
+                found = self.actors.get(key) or self._in_context(key, context) or self._composed(key)
+                if found is not None:
+                    return found
+        return None
+
+    def _in_context(self, key: str, context: ArticleContext | None) -> ActorEntry | None:
+        """A name that counts only where the article names what it belongs to ("the Council")."""
+        if context is None:
+            return None
+        found = {e for e, needs in self.conditional.get(key, []) if any(context.mentions(n) for n in needs)}
+        return found.pop() if len(found) == 1 else None
+
+    def _composed(self, key: str) -> ActorEntry | None:
+        """A state's body by a generic phrase: "south korea national defense ministry", "ministry of defense of russia"."""
+        words = key.split()
+        for cut in range(1, len(words)):
+            country = self.places.get(" ".join(words[:cut]))
+            body = self.body_phrases.get(" ".join(words[cut:]))
+            if country and body:
+                return self.bodies.get((country, body))
+        if " of " in key:
+            head, _, place = key.rpartition(" of ")
+            country, body = self.places.get(place), self.body_phrases.get(head)
+            if country and body:
+                return self.bodies.get((country, body))
+        return None
+
+    def read_name(self, name: str) -> NameParts:
+        """Split "Turkish Defense Minister Hulusi Akar" into TUR, ("defense minister",), "hulusi akar".
+
+        In front of the titles may stand a state ("Turkish"), a body ("Pentagon", "NATO",
+        "Taliban") or a state's body ("Russian Foreign Ministry"): the office's country or body.
+        """
+        words = self.spun(alias_key(name)).split()  # "Defence Secretary" is a "defense secretary"
+        country, organization = None, None
+        for cut in range(min(5, len(words)), 0, -1):
+            head = " ".join(words[:cut])
+            entry = self.actors.get(head) or self._composed(head) or self.abbreviations.get(head.upper())
+            if head in self.places and (entry is None or entry.kind == "state"):
+                country, words = self.places[head], words[cut:]
+                break
+            if entry is not None:
+                if entry.kind in ("organization", "armed_group"):
+                    organization = entry
+                country, words = entry.country, words[cut:]
+                break
+        titles, rest = self.people.split_title(" ".join(words))
+        return NameParts(country, organization, tuple(titles), rest)
+
+    def person(
+        self, name: str, context: ArticleContext | None = None, *, country: str | None = None, title: str | None = None
+    ) -> PersonEntry | None:
+        """The person an actor name means in this article (see `people.py`), or None."""
+        context = context or _NO_CONTEXT
+        said = self.read_name(title) if title else NameParts(None, None, (), "")
+        if alias_key(name) in self.people.by_name:  # a full name first: "Israel Katz" is not Israel's Katz
+            return self.people.resolve(name, context, country=country, prefix_country=said.country, titles=said.titles)
+        parts = self.read_name(name)
+        titles = (*parts.titles, *said.titles)
+        if not parts.rest:  # an office without a name: its holder that day, if the name says whose office
+            body = parts.organization.canonical_name if parts.organization else None
+            return self.people.holder(parts.titles, parts.country, body, context.published)
+        if parts.organization is not None and not parts.titles:
+            return None  # "NATO Rutte" is not how names are written; leave it
+        return self.people.resolve(
+            parts.rest, context, country=country, prefix_country=parts.country or said.country, titles=titles
+        )
+
+    def place(self, name: str) -> str | None:
+        """The ISO code a state's name, alias or demonym stands for."""
+        for key in self.keys_of(name):
+            if key in self.places:
+                return self.places[key]
         return None
 
     def demonym_country(self, name: str) -> str | None:

@@ -2,7 +2,9 @@
 
 Only what the gazetteer or the article establishes is filled in. An actor or aircraft the
 gazetteer does not know keeps its name as written with `canonical_name` null; fields such as
-`nuclear_capable`, `role` or `count` are never filled from world knowledge.
+`nuclear_capable`, `role` or `count` are never filled from world knowledge. People are matched
+in the context of the article (its text and publication date, see `people.py`): a name is
+given a person only when the article leaves no doubt which one.
 """
 
 from __future__ import annotations
@@ -12,36 +14,112 @@ from collections.abc import Sequence
 
 from ..schemas import Actor, Aircraft, ArticleExtraction, Exercise, Notice, NoticeCode, PoliticalStatement
 from .dates import is_recurrence, resolve_date_text
-from .gazetteer import AircraftEntry, Gazetteer, alias_key, designation_key, load_gazetteer, parse_designation
+from .gazetteer import (
+    ActorEntry,
+    AircraftEntry,
+    Gazetteer,
+    alias_key,
+    designation_key,
+    load_gazetteer,
+    parse_designation,
+)
 from .merge import merge_aircraft, merge_exercises, merge_statements
 from .notices import noted
+from .people import ArticleContext, PersonEntry
 
 NOT_AIRCRAFT_PREFIX = "removed aircraft"
 
 
-def normalize_actor(actor: Actor, gazetteer: Gazetteer | None = None) -> Actor:
+# Types flown by an air force wherever a state's combat jets are all its air force's.
+COMBAT_ROLES = {"fighter", "bomber", "escort"}
+COMBAT_PREFIXES = {"F", "FA", "B", "KF", "SU", "MIG", "J", "JF", "TU", "JAS"}
+
+
+def _with_entry(actor: Actor, entry: ActorEntry) -> Actor:
+    return actor.model_copy(
+        update={
+            "canonical_name": entry.canonical_name,
+            "abbreviation": entry.abbreviation,
+            "country": entry.country or actor.country,
+            "kind": entry.kind,
+            "qid": entry.qid,
+        }
+    )
+
+
+def _with_person(actor: Actor, person: PersonEntry, day: dt.date | None, gaz: Gazetteer) -> Actor:
+    # The country of the office held that day: a state's, or the armed group's; a UN office has none.
+    terms = [t for t in person.terms if day and t.covers(day)] or list(person.terms)
+    countries = set()
+    for term in terms:
+        body = gaz.actor(term.body) if term.body else None
+        countries.add(term.country or (body.country if body else None))
+    country = countries.pop() if len(countries) == 1 else person.country
+    return actor.model_copy(
+        update={
+            "canonical_name": person.canonical_name,
+            "abbreviation": None,
+            "country": country or actor.country,
+            "kind": "person",
+            "qid": person.qid,
+        }
+    )
+
+
+def normalize_actor(
+    actor: Actor,
+    gazetteer: Gazetteer | None = None,
+    context: ArticleContext | None = None,
+    *,
+    title: str | None = None,
+) -> Actor:
+    """The actor with what the gazetteer knows of it; `title` is a speaker's title ("Defense Minister")."""
     gaz = gazetteer or load_gazetteer()
     # A person called "Jordan" or "Washington" is not the state.
-    entry = gaz.actor(actor.name) if actor.kind != "person" else None
+    entry = gaz.actor(actor.name, context) if actor.kind != "person" else None
     if entry is not None:
-        return actor.model_copy(
-            update={
-                "canonical_name": entry.canonical_name,
-                "abbreviation": entry.abbreviation,
-                "country": entry.country or actor.country,
-                "kind": entry.kind,
-                "qid": entry.qid,
-            }
-        )
-    if actor.country is None and actor.kind != "person":
-        country = gaz.demonym_country(actor.name)  # "Turkish" says the country, not which force
-        if country:
-            return actor.model_copy(update={"country": country})
+        return _with_entry(actor, entry)
+    if actor.kind in (None, "person"):
+        person = gaz.person(actor.name, context, country=actor.country, title=title)
+        if person is not None:
+            return _with_person(actor, person, context.published if context else None, gaz)
+    country = gaz.demonym_country(actor.name) if actor.kind != "person" else None
+    if country and actor.kind == "military":  # "Turkish" (the military): at least its armed forces
+        forces = gaz.bodies.get((country, "armed_forces"))
+        if forces is not None:
+            return _with_entry(actor, forces)
+    if actor.country is None and country:
+        return actor.model_copy(update={"country": country})  # "Turkish" says the country, not which force
     return actor
 
 
-def _actors(actors: Sequence[Actor], gaz: Gazetteer) -> list[Actor]:
-    return [normalize_actor(a, gaz) for a in actors]
+def _is_combat_type(item: Aircraft) -> bool:
+    parsed = parse_designation(item.designation)
+    prefix = parsed[0].upper().replace("/", "") if parsed else ""
+    return item.role in COMBAT_ROLES or (item.role is None and prefix in COMBAT_PREFIXES)
+
+
+def _operator(item: Aircraft, gaz: Gazetteer, context: ArticleContext | None) -> Actor | None:
+    """The operator; a state or its demonym flying combat jets is its air force where only that flies them."""
+    if item.operator is None:
+        return None
+    operator = normalize_actor(item.operator, gaz, context)
+    country = gaz.place(item.operator.name) if item.operator.kind != "person" else None
+    if country is None or country not in gaz.air_arm or not _is_combat_type(item):
+        return operator
+    forces = gaz.bodies.get((country, "armed_forces"))
+    air_force = gaz.bodies.get((country, "air_force"))
+    names_only_the_state = operator.kind == "state" or operator.canonical_name in (
+        None,
+        forces and forces.canonical_name,
+    )
+    if air_force is None or not names_only_the_state:
+        return operator
+    return _with_entry(operator, air_force)
+
+
+def _actors(actors: Sequence[Actor], gaz: Gazetteer, context: ArticleContext | None = None) -> list[Actor]:
+    return [normalize_actor(a, gaz, context) for a in actors]
 
 
 def _lookup(text: str, gaz: Gazetteer) -> tuple[AircraftEntry | None, str]:
@@ -66,7 +144,7 @@ def normalize_designation(text: str, gazetteer: Gazetteer | None = None) -> str:
     return _lookup(text, gazetteer or load_gazetteer())[1]
 
 
-def _aircraft(item: Aircraft, gaz: Gazetteer) -> Aircraft | None:
+def _aircraft(item: Aircraft, gaz: Gazetteer, context: ArticleContext | None = None) -> Aircraft | None:
     entry, designation = _lookup(item.designation, gaz)
     if entry is None and parse_designation(item.designation) is None and parse_designation(item.mention):
         entry, designation = _lookup(item.mention, gaz)  # designation "Combating Falcon", mention "KF-16s"
@@ -75,7 +153,7 @@ def _aircraft(item: Aircraft, gaz: Gazetteer) -> Aircraft | None:
     name = item.name
     if entry is not None and entry.name and (item.name is None or _same_name(item.name, entry.name, gaz)):
         name = entry.name
-    operator = normalize_actor(item.operator, gaz) if item.operator else None
+    operator = _operator(item.model_copy(update={"designation": designation}), gaz, context)
     return item.model_copy(update={"designation": designation, "name": name, "operator": operator})
 
 
@@ -85,9 +163,17 @@ def _same_name(given: str, canonical: str, gaz: Gazetteer) -> bool:
     return any(key == wanted or key.rstrip("s") == wanted for key in gaz.keys_of(given))
 
 
-def _exercise(item: Exercise, gaz: Gazetteer, published: dt.date | None) -> Exercise:
+def _exercise(item: Exercise, gaz: Gazetteer, context: ArticleContext, operators: dict[str, Actor]) -> Exercise:
+    published = context.published
+    participants = []
+    for actor in item.participants:
+        # The same name as an aircraft's operator in an air exercise: the same force ("Turkish").
+        same = operators.get(actor.name) if item.kind == "air" and actor.kind != "person" else None
+        participants.append(
+            same.model_copy(update={"name": actor.name}) if same else normalize_actor(actor, gaz, context)
+        )
     update: dict = {
-        "participants": _actors(item.participants, gaz),
+        "participants": participants,
         "aircraft": list(dict.fromkeys(normalize_designation(d, gaz) for d in item.aircraft)),
     }
     # Contract 1.2: a recurring exercise ("annual", "every spring") has no dates but this occurrence's.
@@ -98,11 +184,12 @@ def _exercise(item: Exercise, gaz: Gazetteer, published: dt.date | None) -> Exer
     return item.model_copy(update=update)
 
 
-def _statement(item: PoliticalStatement, gaz: Gazetteer, published: dt.date | None) -> PoliticalStatement:
+def _statement(item: PoliticalStatement, gaz: Gazetteer, context: ArticleContext) -> PoliticalStatement:
+    published = context.published
     update: dict = {
-        "speaker": normalize_actor(item.speaker, gaz),
-        "on_behalf_of": normalize_actor(item.on_behalf_of, gaz) if item.on_behalf_of else None,
-        "targets": _actors(item.targets, gaz),
+        "speaker": normalize_actor(item.speaker, gaz, context, title=item.speaker_title),
+        "on_behalf_of": normalize_actor(item.on_behalf_of, gaz, context) if item.on_behalf_of else None,
+        "targets": _actors(item.targets, gaz, context),
     }
     if item.date is None and item.date_text:
         resolved = resolve_date_text(item.date_text, published=published)
@@ -112,23 +199,29 @@ def _statement(item: PoliticalStatement, gaz: Gazetteer, published: dt.date | No
     return item.model_copy(update=update)
 
 
-def normalize_extraction(extraction: ArticleExtraction, *, gazetteer: Gazetteer | None = None) -> ArticleExtraction:
+def normalize_extraction(
+    extraction: ArticleExtraction, *, text: str | None = None, gazetteer: Gazetteer | None = None
+) -> ArticleExtraction:
+    """Normalize every item; `text` is the article's (people are matched in its context)."""
     gaz = gazetteer or load_gazetteer()
+    context = ArticleContext(text or "", extraction.article.published)
     notices: list[Notice] = []
     aircraft: list[Aircraft] = []
+    operators: dict[str, Actor] = {}  # operator name as written -> as normalized
     for index, item in enumerate(extraction.aircraft):
-        normalized = _aircraft(item, gaz)
+        normalized = _aircraft(item, gaz, context)
         if normalized is None:
             detail = f"{NOT_AIRCRAFT_PREFIX} {item.designation!r}: not an aircraft (gazetteer)"
             notices.append(Notice(code=NoticeCode.NOT_AIRCRAFT, detail=detail, path=f"aircraft[{index}]"))
-        else:
-            aircraft.append(normalized)
-    published = extraction.article.published
+            continue
+        aircraft.append(normalized)
+        if item.operator and normalized.operator and normalized.operator.canonical_name:
+            operators.setdefault(item.operator.name, normalized.operator)
     return extraction.model_copy(
         update={
-            "exercises": merge_exercises([_exercise(e, gaz, published) for e in extraction.exercises]),
+            "exercises": merge_exercises([_exercise(e, gaz, context, operators) for e in extraction.exercises]),
             "aircraft": merge_aircraft(aircraft),
-            "statements": merge_statements([_statement(s, gaz, published) for s in extraction.statements]),
+            "statements": merge_statements([_statement(s, gaz, context) for s in extraction.statements]),
             "meta": noted(extraction.meta, notices),
         }
     )
