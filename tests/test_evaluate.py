@@ -106,6 +106,17 @@ def test_ambiguous_stance_is_not_scored():
     assert fields["statement.stance"]["total"] == len(doc["statements"]) - 1
 
 
+def test_spellings_of_one_canonical_name_are_the_same_speaker():
+    doc = gold()
+    pred = copy.deepcopy(doc)
+    for statement in pred["statements"]:
+        name = statement["speaker"].get("canonical_name") or ""
+        statement["speaker"]["canonical_name"] = name.replace("Kim Jong Un", "Kim Jong-un") or None
+    assert any(s["speaker"].get("canonical_name") == "Kim Jong-un" for s in pred["statements"])
+    fields = score_article(doc, pred).as_dict()["fields"]
+    assert fields["statement.speaker"]["accuracy"] == 1.0
+
+
 def test_optional_only_prediction_is_neither_tp_nor_fp():
     doc = gold()
     only_optional = {

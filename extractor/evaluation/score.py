@@ -157,7 +157,8 @@ def _same_actor(gold: Item | None, pred: Item | None) -> bool:
     if gold is None or pred is None:
         return gold is None and pred is None
     if gold.get("canonical_name") and pred.get("canonical_name"):
-        return gold["canonical_name"] == pred["canonical_name"]
+        # Spellings of one name ("Kim Jong Un", "Kim Jong-un") are the same actor.
+        return alias_key(gold["canonical_name"]) == alias_key(pred["canonical_name"])
     g, p = alias_key(gold.get("name", "")), alias_key(pred.get("name", ""))
     if g and p and (g in p or p in g):
         return True
