@@ -12,6 +12,7 @@ import typer
 
 from ..errors import ConfigError, ExtractorError, InputError
 from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
+from .web_options import AllowNetworkOpt, AllowPrivateOpt, IgnoreRobotsOpt, fetch_settings, print_notes
 
 
 class BatchHadFailures(ExtractorError):
@@ -29,8 +30,20 @@ def default_db(out: Path) -> Path:
 
 @with_provider_options
 def batch(
-    inputs: Annotated[list[str], typer.Argument(help="directories, .jsonl files, article files, or - for stdin JSONL")],
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL of ArticleExtraction, one line per article")],
+    inputs: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="directories, .jsonl files, article files, URLs, .txt lists of URLs, or - for stdin JSONL"),
+    ] = None,
+    feed: Annotated[
+        Optional[list[str]], typer.Option("--feed", help="RSS or Atom feed: every item (repeatable)")
+    ] = None,
+    sitemap: Annotated[
+        Optional[list[str]], typer.Option("--sitemap", help="sitemap, news sitemap or sitemap index (repeatable)")
+    ] = None,
+    allow_private: AllowPrivateOpt = False,
+    allow_network: AllowNetworkOpt = None,
+    ignore_robots: IgnoreRobotsOpt = False,
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1024, help="requests in flight")] = 8,
     rpm: Annotated[Optional[float], typer.Option("--rpm", min=0.001, help="client-side limit: requests/minute")] = None,
     tpm: Annotated[Optional[float], typer.Option("--tpm", min=1, help="client-side limit: tokens/minute")] = None,
@@ -79,7 +92,10 @@ def batch(
         "--cancel": cancel,
     }
     misplaced = [name for name, given in (only_asyncio if engine == "ray" else only_ray).items() if given]
+    inputs = inputs or []
+    web = {"--feed": feed, "--sitemap": sitemap, "URL inputs": any(i.startswith(("http://", "https://")) for i in inputs)}
     if engine != "asyncio":
+        misplaced += [name for name, given in web.items() if given]
         ray_options = dict(address=address, workers=workers, concurrency=concurrency, rpm=rpm, tpm=tpm, fmt=format)
         run_guarded(
             lambda: _ray_batch(
@@ -95,7 +111,6 @@ def batch(
             raise InputError(f"{', '.join(misplaced)}: only with --engine ray")
 
         from ..engines.local import BatchAborted, BatchJob
-        from ..input.sources import iter_sources
         from ..jobs.limiter import JobLimiter
         from ..jobs.store import JobStore
         from ..jobs.summary import Summary
@@ -109,8 +124,30 @@ def batch(
         for target in (out, db or default_db(out), json_summary):
             if target is not None:
                 check_output_path(target)
+        if not inputs and not feed and not sitemap:
+            raise InputError("no inputs given: name files, directories, URLs, or use --feed / --sitemap")
+        settings = fetch_settings(allow_private=allow_private, allow_network=allow_network, ignore_robots=ignore_robots)
         extractor = make_extractor(throttle=Throttle(), **(overrides or {}))
         limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
+
+        def read_web(store: Any) -> list[Any]:
+            """Every input as an article or a failure; fetched pages are cached in the job store's file."""
+            from ..input.fetch_cache import FetchCache
+            from ..input.web import read_inputs
+
+            cache_path = store.path if store.path != ":memory:" else ":memory:"
+            with FetchCache(cache_path) as cache:
+                read = read_inputs(
+                    inputs,
+                    feeds=feed or (),
+                    sitemaps=sitemap or (),
+                    settings=settings,
+                    cache=cache,
+                    max_bytes=extractor.settings.max_input_bytes,
+                )
+            print_notes([*read.notes, *filter(None, [read.summary()])], quiet=quiet)
+            return read.items
+
         summary = Summary(model=extractor.model)
         started = time.perf_counter()
         with JobStore(db or default_db(out)) as store:
@@ -126,9 +163,7 @@ def batch(
                 job = batch_api_run(
                     job, live_fallback=live_fallback, poll_interval=poll_interval, quiet=quiet, fresh=not resume
                 )
-            plan = job.plan(
-                iter_sources(inputs, max_bytes=extractor.settings.max_input_bytes), retry_failed=retry_failed
-            )
+            plan = job.plan(read_web(store), retry_failed=retry_failed)
             summary.planned = plan.total
             aborted: BatchAborted | None = None
             try:

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 from ..errors import ConfigError, ExtractionFailed, ExtractorError, ProviderUnavailable
+from ..input.dedupe import adopt_result
 from ..input.sources import SourcedArticle, SourceItem, as_source_items
 from ..jobs.limiter import JobLimiter
 from ..jobs.reuse import reuse_key
-from ..jobs.store import JobStore, Plan, Row
+from ..jobs.store import INPUT_CAUSES, JobStore, Plan, Row
 from ..model_call.gate import RequestGate, prepared_ahead, use_gate
 from ..model_call.retry import Throttle
 from ..model_call.transport import CallMeter, start_metering, stop_metering
@@ -164,7 +165,7 @@ class BatchJob:
             row = self.store.get(key)
             if row is None:
                 continue
-            fresh_input_failure = row.error_cause == "input"
+            fresh_input_failure = row.error_cause in INPUT_CAUSES
             yield BatchOutcome.from_row(row, resumed=not fresh_input_failure)
             if self.fail_fast and fresh_input_failure:
                 raise BatchAborted(f"{row.error_message} (--fail-fast)")
@@ -219,7 +220,7 @@ class BatchJob:
 
     async def _process(self, item: SourcedArticle) -> tuple[BatchOutcome | None, list[SourcedArticle]]:
         """The article's outcome (None while it waits for a twin) and the twins it released."""
-        sha = item.article.sha256
+        sha = item.content_key  # its story's first text for a copy read from another URL
         cached = self.store.cached_result(sha, self.fingerprint)
         if cached is not None:
             return self._reuse(item, *cached), []
@@ -236,7 +237,7 @@ class BatchJob:
 
     def _reuse(self, item: SourcedArticle, source_key: str, result_json: str) -> BatchOutcome:
         result = ArticleExtraction.model_validate_json(result_json)
-        line = result.model_copy(update={"article": item.article.header()}).model_dump_json()
+        line = adopt_result(result, item.article, self.extractor.settings).model_dump_json()
         self.store.mark_done(item.key, line, usage=Usage(), attempts=0, latency_ms=None, reused_from=source_key)
         return BatchOutcome(key=item.key, status="done", where=item.where, line=line, reused=True)
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import Cause, InputError
 from ..input.sources import InputFailure, SourcedArticle, SourceItem
 from ..schemas import Usage
 from .lease import Lease
@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_by_content ON articles (sha256, fingerprint, status);
 """
-INPUT_CAUSE = "input"
+# Failures of reading an input (a file, a record, a URL): judged again on every run.
+INPUT_CAUSES = (Cause.INPUT.value, Cause.FETCH.value)
 COLUMNS = (
     "key, seq, source, sha256, fingerprint, status, attempts, error_class, error_cause, error_message, "
     "prompt_tokens, completion_tokens, total_tokens, latency_ms, reused_from, result"
@@ -219,7 +220,7 @@ class JobStore(StoreReader):
         now = time.time()
         with self._transaction():
             # Input failures are re-judged on every run: a fixed file should not stay failed.
-            self.db.execute("DELETE FROM articles WHERE error_cause = ?", (INPUT_CAUSE,))
+            self.db.execute("DELETE FROM articles WHERE error_cause IN (?, ?)", INPUT_CAUSES)
             for seq, item in enumerate(items):
                 if isinstance(item, SourcedArticle) and item.key in seen:
                     if seen[item.key] == item.article.sha256:
@@ -259,8 +260,8 @@ class JobStore(StoreReader):
     def _upsert_failed_input(self, item: InputFailure, seq: int, now: float) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO articles (key, seq, source, status, error_class, error_cause, error_message, "
-            "updated_at) VALUES (?, ?, ?, 'failed', 'InputError', ?, ?, ?)",
-            (item.key, seq, item.where, INPUT_CAUSE, item.message, now),
+            "updated_at) VALUES (?, ?, ?, 'failed', ?, ?, ?, ?)",
+            (item.key, seq, item.where, _error_class(item), item.cause, item.message, now),
         )
 
     # -- progress ---------------------------------------------------------------------------
@@ -335,3 +336,7 @@ class JobStore(StoreReader):
                     key,
                 ),
             )
+
+
+def _error_class(item: InputFailure) -> str:
+    return "FetchError" if item.cause == Cause.FETCH else "InputError"
