@@ -93,7 +93,11 @@ def batch(
     }
     misplaced = [name for name, given in (only_asyncio if engine == "ray" else only_ray).items() if given]
     inputs = inputs or []
-    web = {"--feed": feed, "--sitemap": sitemap, "URL inputs": any(i.startswith(("http://", "https://")) for i in inputs)}
+    web = {
+        "--feed": feed,
+        "--sitemap": sitemap,
+        "URL inputs": any(i.startswith(("http://", "https://")) for i in inputs),
+    }
     if engine != "asyncio":
         misplaced += [name for name, given in web.items() if given]
         ray_options = dict(address=address, workers=workers, concurrency=concurrency, rpm=rpm, tpm=tpm, fmt=format)

@@ -43,7 +43,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from .._version import __version__
 from ..errors import Cause, InputError
 from .fetch_cache import FetchCache
-from .safety import AddressPolicy, check_scheme
+from .safety import AddressPolicy, AddressRefused, check_scheme
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 XML_TYPES = ("application/xml", "text/xml", "application/rss+xml", "application/atom+xml", "application/rdf+xml")
@@ -236,16 +236,22 @@ class Fetcher:
 
     async def get(self, url: str, *, accept: tuple[str, ...] = HTML_TYPES) -> Fetched:
         """The body of `url` (any content type when `accept` is empty); else `FetchError`."""
-        check_scheme(url)
-        if self.settings.robots:
-            await self._check_robots(url)
-        return await self._retrying(url, accept)
+        try:
+            check_scheme(url)
+            if self.settings.robots:
+                await self._check_robots(url)
+            return await self._retrying(url, accept)
+        except AddressRefused as exc:
+            # Refused at the first request or at a redirect: either way, this URL's failure.
+            raise FetchError(f"{url}: {exc}" if not str(exc).startswith(url) else str(exc)) from None
 
     async def _retrying(self, url: str, accept: tuple[str, ...]) -> Fetched:
         s = self.settings
         retrying = AsyncRetrying(
             stop=stop_after_attempt(s.retries + 1),
-            wait=_wait(wait_exponential_jitter(initial=s.backoff_initial, max=s.backoff_max, jitter=s.backoff_initial)),
+            wait=_wait(
+                wait_exponential_jitter(multiplier=s.backoff_initial, max=s.backoff_max, jitter=s.backoff_initial)
+            ),
             retry=retry_if_exception_type(_Retryable),
             reraise=True,
         )
