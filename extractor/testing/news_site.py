@@ -226,7 +226,8 @@ class NewsSite:
         self.httpd.server_close()
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
-        route = self.routes.get(handler.path) or Route(b"not found", 404, "text/plain")
+        path = handler.path.split("?", 1)[0]  # a page answers whatever its query (tracking parameters)
+        route = self.routes.get(handler.path) or self.routes.get(path) or Route(b"not found", 404, "text/plain")
         headers = {name.lower(): value for name, value in handler.headers.items()}
         not_modified = route.etag is not None and headers.get("if-none-match") == route.etag
         status = 304 if not_modified else route.status
