@@ -59,11 +59,20 @@ def results(path: Path) -> list[dict]:
 def test_a_page_around_the_seed_article_extracts_the_seed_items_with_the_pages_metadata():
     with NewsSite() as site, authored_answer() as model:
         herald = site.site("The Pacific Herald")
-        markup = news_page(herald, "/asia/b52-escort", "B-52s fly with Japanese and Korean jets", SEED_PARAGRAPHS, published="2025-07-12T06:00:00+09:00", author="Guy Plopsky")
+        markup = news_page(
+            herald,
+            "/asia/b52-escort",
+            "B-52s fly with Japanese and Korean jets",
+            SEED_PARAGRAPHS,
+            published="2025-07-12T06:00:00+09:00",
+            author="Guy Plopsky",
+        )
         site.routes["/asia/b52-escort"] = Route(markup.encode())
         options = [*live(model), "--model", "gpt-4o-mini"]
         from_file = run("extract", SEED, *options, env=LIVE_ENV)
-        from_page = run("extract", site.url("/asia/b52-escort?utm_source=twitter"), "--allow-private", *options, env=LIVE_ENV)
+        from_page = run(
+            "extract", site.url("/asia/b52-escort?utm_source=twitter"), "--allow-private", *options, env=LIVE_ENV
+        )
     assert from_file.exit_code == 0 and from_page.exit_code == 0, from_page.output
     seen = [article_in_messages(request.body["messages"]) for request in model.seen]
     assert seen[1] == "\n".join(SEED_PARAGRAPHS)  # the model read the story and nothing else
@@ -117,10 +126,14 @@ def wire_site(site: NewsSite) -> None:
     other = (SEEDS.parent / "corpus" / "voa-6180015.txt").read_text(encoding="utf-8").split("\n")
     canonical = site.url("/herald/drill")
     for path in ("/herald/drill", "/amp/herald/drill"):
-        markup = news_page(site.site("Herald"), path, "Drill", [line for line in other if line.strip()], canonical=canonical)
+        markup = news_page(
+            site.site("Herald"), path, "Drill", [line for line in other if line.strip()], canonical=canonical
+        )
         site.routes[path] = Route(markup.encode(), etag='"drill"')
     third = (SEEDS.parent / "corpus" / "voa-6183227.txt").read_text(encoding="utf-8").split("\n")
-    site.routes["/courier/other"] = Route(news_page(site.site("Courier"), "/courier/other", "Other", [x for x in third if x.strip()]).encode())
+    site.routes["/courier/other"] = Route(
+        news_page(site.site("Courier"), "/courier/other", "Other", [x for x in third if x.strip()]).encode()
+    )
     links = [f"/{name.lower()}/b52" for name in OUTLETS] + ["/herald/drill", "/amp/herald/drill", "/courier/other"]
     feed = rss("Wire", [(site.url(link), "t", "Mon, 14 Jul 2025 09:00:00 GMT") for link in links])
     site.routes["/feed.xml"] = Route(feed.encode(), content_type="application/rss+xml; charset=utf-8")
@@ -148,7 +161,9 @@ def test_a_feed_with_one_story_at_several_outlets_pays_one_model_call_per_story(
     assert len(wire) == 3 and len({line["article"]["sha256"] for line in wire}) == 3
     for line in wire:  # each copy's evidence indexes its own text
         text = stored_text(db, line["article"]["sha256"])
-        spans = [ev for kind in ("exercises", "aircraft", "statements") for item in line[kind] for ev in item["evidence"]]
+        spans = [
+            ev for kind in ("exercises", "aircraft", "statements") for item in line[kind] for ev in item["evidence"]
+        ]
         assert len(spans) >= 5 and all(text[ev["start"] : ev["end"]] == ev["quote"] for ev in spans)
     assert [len(line["aircraft"]) for line in wire] == [len(wire[0]["aircraft"])] * 3
 
@@ -186,18 +201,33 @@ def test_urls_in_arguments_lists_jsonl_records_and_sitemaps(tmp_path):
         listing.write_text(f"# morning list\n{site.url('/herald/b52')}\n\n{site.url('/courier/other')}\n")
         records = tmp_path / "records.jsonl"
         records.write_text(
-            json.dumps({"id": "desk-1", "url": site.url("/tribune/b52"), "title": "Desk title", "published": "2025-07-20"})
+            json.dumps(
+                {"id": "desk-1", "url": site.url("/tribune/b52"), "title": "Desk title", "published": "2025-07-20"}
+            )
             + "\n"
             + json.dumps({"id": "plain", "text": "A plain record: B-52 bombers flew on Monday."})
             + "\n"
         )
-        site.routes["/news.xml"] = Route(sitemap([site.url("/herald/drill")], news=True).encode(), content_type="application/xml")
+        site.routes["/news.xml"] = Route(
+            sitemap([site.url("/herald/drill")], news=True).encode(), content_type="application/xml"
+        )
         gz = gzip.compress(sitemap([site.url("/courier/b52")]).encode())
         site.routes["/more.xml.gz"] = Route(gz, content_type="application/gzip")
-        site.routes["/index.xml"] = Route(sitemap(["/news.xml", "/more.xml.gz"], index=True).encode(), content_type="text/xml")
+        site.routes["/index.xml"] = Route(
+            sitemap(["/news.xml", "/more.xml.gz"], index=True).encode(), content_type="text/xml"
+        )
         result = run(
-            "batch", site.url("/amp/herald/drill"), listing, records, "--sitemap", site.url("/index.xml"),
-            "-o", out, "--allow-private", *live(model), env=LIVE_ENV,
+            "batch",
+            site.url("/amp/herald/drill"),
+            listing,
+            records,
+            "--sitemap",
+            site.url("/index.xml"),
+            "-o",
+            out,
+            "--allow-private",
+            *live(model),
+            env=LIVE_ENV,
         )
         assert result.exit_code == 0, result.output
     by_id = {line["article"]["id"]: line["article"] for line in results(out)}
@@ -206,7 +236,12 @@ def test_urls_in_arguments_lists_jsonl_records_and_sitemaps(tmp_path):
     assert by_id["desk-1"]["site_name"] == "Tribune"
     assert by_id["plain"]["url"] is None
     urls = {article["url"] for article in by_id.values()}
-    assert {site.url("/herald/b52"), site.url("/courier/other"), site.url("/courier/b52"), site.url("/herald/drill")} <= urls
+    assert {
+        site.url("/herald/b52"),
+        site.url("/courier/other"),
+        site.url("/courier/b52"),
+        site.url("/herald/drill"),
+    } <= urls
 
 
 # -- bad input: each URL fails alone ------------------------------------------------------
@@ -226,8 +261,16 @@ def test_bad_urls_fail_one_by_one_and_the_rest_of_the_job_is_done(tmp_path):
         paths = ["/herald/b52", "/missing", "/slow", "/report.pdf", "/huge", "/jump", "/courier/other"]
         listing.write_text("\n".join(site.url(path) for path in paths) + "\n")
         result = run(
-            "batch", listing, "--feed", site.url("/broken.xml"), "-o", out, "--allow-network", "127.0.0.1/32",
-            *live(model), env={**LIVE_ENV, "EXTRACTOR_FETCH_TIMEOUT": "0.5", "EXTRACTOR_FETCH_MAX_BYTES": "1000000"},
+            "batch",
+            listing,
+            "--feed",
+            site.url("/broken.xml"),
+            "-o",
+            out,
+            "--allow-network",
+            "127.0.0.1/32",
+            *live(model),
+            env={**LIVE_ENV, "EXTRACTOR_FETCH_TIMEOUT": "0.5", "EXTRACTOR_FETCH_MAX_BYTES": "1000000"},
         )
         assert result.exit_code == 4, result.output  # the job finished, with failures
         assert model.stats.requests == 2
@@ -253,7 +296,11 @@ def test_extract_of_a_bad_url_is_one_line_and_exit_2(tmp_path):
         missing = run("extract", site.url("/missing"), "--allow-private", "--provider", "replay")
         refused = run("extract", site.url("/missing"), "--provider", "replay")
         scheme = run("extract", "ftp://example.org/story", "--provider", "replay")
-    for result, fragment in [(missing, "HTTP 404"), (refused, "127.0.0.1 is a loopback address"), (scheme, "only http")]:
+    for result, fragment in [
+        (missing, "HTTP 404"),
+        (refused, "127.0.0.1 is a loopback address"),
+        (scheme, "only http"),
+    ]:
         assert result.exit_code == 2, result.output
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("extractor: error: ") and fragment in lines[0]
@@ -267,9 +314,22 @@ def test_review_shows_the_fetched_text_from_the_job_store_or_a_saved_article(tmp
     out = tmp_path / "out.jsonl"
     with NewsSite() as site, FaultServer() as model:
         wire_site(site)
-        assert run("batch", site.url("/herald/b52"), "-o", out, "--allow-private", *live(model), env=LIVE_ENV).exit_code == 0
+        assert (
+            run("batch", site.url("/herald/b52"), "-o", out, "--allow-private", *live(model), env=LIVE_ENV).exit_code
+            == 0
+        )
         saved = tmp_path / "story.txt"
-        single = run("extract", site.url("/courier/other"), "--save-article", saved, "-o", tmp_path / "one.json", "--allow-private", *live(model), env=LIVE_ENV)
+        single = run(
+            "extract",
+            site.url("/courier/other"),
+            "--save-article",
+            saved,
+            "-o",
+            tmp_path / "one.json",
+            "--allow-private",
+            *live(model),
+            env=LIVE_ENV,
+        )
         assert single.exit_code == 0, single.output
     page = tmp_path / "review.html"
     assert run("review", out, "--html", page, "--articles", tmp_path / "out.jsonl.db").exit_code == 0

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 
 import pytest
 
-from extractor.input.fetch import FetchError, Fetcher, FetchSettings
+from extractor.input.fetch import Fetcher, FetchError, FetchSettings
 from extractor.input.fetch_cache import FetchCache
 from extractor.testing.news_site import NewsSite, Route, endless
 
@@ -138,7 +139,9 @@ async def test_robots_txt_is_honoured_unless_ignored(site):
 
 
 async def test_robots_txt_for_our_agent_and_an_unreachable_one(site):
-    site.routes["/robots.txt"] = Route(b"User-agent: extractor\nDisallow: /\n\nUser-agent: *\nAllow: /\n", content_type="text/plain")
+    site.routes["/robots.txt"] = Route(
+        b"User-agent: extractor\nDisallow: /\n\nUser-agent: *\nAllow: /\n", content_type="text/plain"
+    )
     with pytest.raises(FetchError, match="disallowed"):
         await fetch(site.url("/page"), robots=True)
     site.routes["/robots.txt"] = Route(b"down", 500, "text/plain")
@@ -148,7 +151,9 @@ async def test_robots_txt_for_our_agent_and_an_unreachable_one(site):
 
 
 async def test_429_and_5xx_are_retried_honouring_retry_after(site):
-    answers = iter([Route(b"slow down", 429, "text/plain", {"retry-after": "0"}), Route(b"x", 502, "text/plain"), Route(PAGE)])
+    answers = iter(
+        [Route(b"slow down", 429, "text/plain", {"retry-after": "0"}), Route(b"x", 502, "text/plain"), Route(PAGE)]
+    )
     site.routes["/busy"] = next(answers)
 
     class Rotating(dict):
@@ -208,4 +213,4 @@ async def test_requests_to_one_host_are_paced_and_hosts_apart(site, monkeypatch)
     for host in hosts:
         times = [at for origin, at in granted if origin == host]
         # Each host's own pace: its limiter grants one request per 1/rate seconds at most.
-        assert all(later - earlier >= 0.99 / rate for earlier, later in zip(times, times[1:]))
+        assert all(later - earlier >= 0.99 / rate for earlier, later in itertools.pairwise(times))

@@ -33,7 +33,16 @@ def test_main_text_is_the_story_without_the_sites_boilerplate():
     article = read_page(page(), url="https://herald.example/world/b52?utm_source=rss")
     assert article.method == "trafilatura"
     assert article.text == "\n".join(PARAGRAPHS)
-    for boilerplate in ("cookies", "Subscribe", "Most read", MOST_READ[0], TEASERS[0][0], TEASERS[0][1], "©", "Breaking"):
+    for boilerplate in (
+        "cookies",
+        "Subscribe",
+        "Most read",
+        MOST_READ[0],
+        TEASERS[0][0],
+        TEASERS[0][1],
+        "©",
+        "Breaking",
+    ):
         assert boilerplate not in article.text
 
 
@@ -80,7 +89,10 @@ def test_published_precedence(tags, published):
 
 
 def test_published_from_a_time_element_inside_the_article():
-    markup = _head().replace("<article>", '<nav><time datetime="2030-01-01">today</time></nav><article><time datetime="2025-06-30T08:00">June 30</time>')
+    markup = _head().replace(
+        "<article>",
+        '<nav><time datetime="2030-01-01">today</time></nav><article><time datetime="2025-06-30T08:00">June 30</time>',
+    )
     assert read_page(markup).published == dt.date(2025, 6, 30)
 
 
@@ -92,7 +104,10 @@ def test_site_name_and_author_from_json_ld():
 def test_canonical_resolution_and_tracking_parameters():
     relative = _head('<link rel="canonical" href="/story/1?utm_campaign=x#top">')
     assert read_page(relative, url="https://a.example/amp/story/1").url == "https://a.example/story/1"
-    assert read_page(_head(), url="https://A.example:443/s?id=3&gclid=9&utm_medium=social").url == "https://a.example/s?id=3"
+    assert (
+        read_page(_head(), url="https://A.example:443/s?id=3&gclid=9&utm_medium=social").url
+        == "https://a.example/s?id=3"
+    )
     assert read_page(_head()).url is None
     assert clean_url("http://x.example:80/p?mc_cid=1&b=2&fbclid=3") == "http://x.example/p?b=2"
 
@@ -102,7 +117,11 @@ def test_html_file_and_json_record_with_html_are_read_as_pages(tmp_path):
     path.write_text(page(), encoding="utf-8")
     article = load_article(path)
     assert article.text == "\n".join(PARAGRAPHS)
-    assert (article.id, article.title, article.published) == ("story", "Bombers fly over the peninsula", dt.date(2025, 7, 14))
+    assert (article.id, article.title, article.published) == (
+        "story",
+        "Bombers fly over the peninsula",
+        dt.date(2025, 7, 14),
+    )
     record = tmp_path / "record.json"
     record.write_text(json.dumps({"id": "r1", "title": "Given title", "text": page()}), encoding="utf-8")
     from_record = load_article(record)
@@ -130,7 +149,10 @@ def test_without_trafilatura_pages_are_stripped_of_tags_with_one_note(monkeypatc
 
 
 def test_rss_atom_and_rdf_feeds():
-    items = [("https://a.example/1", "One", "Mon, 14 Jul 2025 09:00:00 GMT"), ("/2", "Two", "Tue, 15 Jul 2025 10:00:00 +0900")]
+    items = [
+        ("https://a.example/1", "One", "Mon, 14 Jul 2025 09:00:00 GMT"),
+        ("/2", "Two", "Tue, 15 Jul 2025 10:00:00 +0900"),
+    ]
     entries = parse_feed(rss("Wire", items).encode(), base_url="https://a.example/feed")
     assert [(e.url, e.title, e.published) for e in entries] == [
         ("https://a.example/1", "One", dt.date(2025, 7, 14)),
@@ -144,7 +166,9 @@ def test_rss_atom_and_rdf_feeds():
     ]
     rdf = b"""<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
     <channel><title>C</title></channel><item><title>R</title><link>https://c.example/r</link><dc:date>2025-02-03</dc:date></item></rdf:RDF>"""
-    assert [(e.url, e.published) for e in parse_feed(rdf, base_url="")] == [("https://c.example/r", dt.date(2025, 2, 3))]
+    assert [(e.url, e.published) for e in parse_feed(rdf, base_url="")] == [
+        ("https://c.example/r", dt.date(2025, 2, 3))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -168,7 +192,9 @@ def test_sitemaps_news_sitemaps_and_indexes():
         "From the news sitemap",
         dt.date(2025, 7, 14),
     )
-    index = parse_sitemap(sitemap(["https://a.example/s1.xml", "/s2.xml.gz"], index=True).encode(), base_url="https://a.example/")
+    index = parse_sitemap(
+        sitemap(["https://a.example/s1.xml", "/s2.xml.gz"], index=True).encode(), base_url="https://a.example/"
+    )
     assert (index.entries, index.sitemaps) == ([], ["https://a.example/s1.xml", "https://a.example/s2.xml.gz"])
     with pytest.raises(InputError, match="not a urlset or sitemapindex"):
         parse_sitemap(b"<rss/>", base_url="")

@@ -59,7 +59,9 @@ def test_allow_private_opens_private_networks(address):
 
 def test_allow_network_opens_only_the_networks_named():
     policy = AddressPolicy.of(allow_networks=["127.0.0.1/32", "10.20.0.0/16"])
-    allowed = [policy.refusal(ipaddress.ip_address(a)) is None for a in ("127.0.0.1", "10.20.3.4", "127.0.0.2", "10.21.0.1")]
+    allowed = [
+        policy.refusal(ipaddress.ip_address(a)) is None for a in ("127.0.0.1", "10.20.3.4", "127.0.0.2", "10.21.0.1")
+    ]
     assert allowed == [True, True, False, False]
     with pytest.raises(InputError, match="not an IP address or network"):
         AddressPolicy.of(allow_networks=["intranet"])
@@ -82,7 +84,9 @@ async def test_resolution_of_a_decimal_ip_gives_the_real_address():
     assert await policy.resolve("2130706433", 80) == ["127.0.0.1"]
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/x", "gopher://x/", "javascript:alert(1)", "//x"])
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.org/x", "gopher://x/", "javascript:alert(1)", "//x"]
+)
 def test_only_http_and_https_are_fetched(url):
     with pytest.raises(AddressRefused, match="only http and https"):
         check_scheme(url)

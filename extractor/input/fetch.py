@@ -78,9 +78,13 @@ class FetchSettings(BaseSettings):
 
 
 class FetchError(InputError):
-    """A URL could not be fetched: its HTTP status, or the network's reason."""
+    """A URL could not be fetched: its HTTP status (`status`), or the network's reason."""
 
     cause = Cause.FETCH
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Retryable(Exception):
@@ -214,7 +218,7 @@ class Fetcher:
         self.stats: Counter[str] = Counter()  # requests, not_modified, downloaded_bytes
         self._client: httpx2.AsyncClient | None = None
         self._limiters: dict[str, AsyncLimiter] = {}
-        self._robots: dict[str, RobotFileParser] = {}
+        self._robots: dict[str, RobotFileParser | str] = {}  # the parsed file, or why there is none
         self._robots_locks: dict[str, asyncio.Lock] = {}
 
     async def __aenter__(self) -> Fetcher:
@@ -302,7 +306,7 @@ class Fetcher:
         if status in RETRY_STATUS:
             self._retry_after_or_give_up(url, response)
         if not 200 <= status < 300:
-            raise FetchError(f"{url}: HTTP {status} {response.reason_phrase}".rstrip())
+            raise FetchError(f"{url}: HTTP {status} {response.reason_phrase}".rstrip(), status=status)
         media, charset = _media_type(response.headers.get("content-type", ""))
         if accept and media not in accept:
             raise FetchError(f"{url}: content type {media or 'missing'}, not {' or '.join(accept)}")
@@ -365,20 +369,24 @@ class Fetcher:
         async with lock:
             if origin not in self._robots:
                 self._robots[origin] = await self._read_robots(origin)
-        if not self._robots[origin].can_fetch(self.settings.user_agent, url):
+        robots = self._robots[origin]
+        if isinstance(robots, str):
+            raise FetchError(f"{url}: {robots}")
+        if not robots.can_fetch(self.settings.user_agent, url):
             raise FetchError(f"{url}: disallowed by {origin}/robots.txt (--ignore-robots to fetch anyway)")
 
-    async def _read_robots(self, origin: str) -> RobotFileParser:
+    async def _read_robots(self, origin: str) -> RobotFileParser | str:
+        """The host's robots.txt, or why nothing on the host is to be fetched (asked once per run)."""
         parser = RobotFileParser(f"{origin}/robots.txt")
         try:
             fetched = await self._retrying(f"{origin}/robots.txt", ())
         except FetchError as exc:
             # RFC 9309: a robots.txt that does not exist (4xx) allows everything; one the site
             # cannot serve (5xx, network) means it may not want visitors now: fetch nothing.
-            if " HTTP 4" in str(exc):
-                parser.allow_all = True
+            if exc.status is not None and 400 <= exc.status < 500:
+                parser.parse([])  # no rules: everything allowed
                 return parser
-            raise FetchError(f"{origin}/robots.txt unreachable, so nothing on {origin} is fetched ({exc})") from None
+            return f"{origin}/robots.txt unreachable, so nothing on {origin} is fetched ({exc})"
         parser.parse(fetched.body.decode("utf-8", errors="replace").splitlines())
         delay = parser.crawl_delay(self.settings.user_agent)
         if delay is not None and float(delay) > 1.0 / self.settings.rate:

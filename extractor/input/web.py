@@ -207,10 +207,10 @@ class WebReader:
         expanded: list[Any] = list(inputs)
         for listed in await asyncio.gather(*(self.feed(u) for u in feeds), *(self.sitemap(u) for u in sitemaps)):
             expanded += listed if isinstance(listed, list) else [listed]
-        urls = [item for item in expanded if isinstance(item, UrlInput)]
-        articles = iter(await asyncio.gather(*(self.article(item) for item in urls)))
-        items = [next(articles) if isinstance(item, UrlInput) else item for item in expanded]
-        from_urls = {item.where for item in urls}
+        urls = list({item.where: item for item in expanded if isinstance(item, UrlInput)}.values())
+        read = dict(zip([item.where for item in urls], await asyncio.gather(*map(self.article, urls)), strict=True))
+        items = [read[item.where] if isinstance(item, UrlInput) else item for item in expanded]
+        from_urls = set(read)
         notes = [*self.notes, *filter(None, [fallback_note()])]
         stats = self.fetcher.stats
         return WebRead(
@@ -246,7 +246,8 @@ def read_inputs(inputs: Iterable[str | Path], **options: Any) -> WebRead:
     Options: feeds, sitemaps, settings (`FetchSettings`), cache (`FetchCache`: conditional
     GET and kept texts), max_bytes (of one article's text), stdin.
     """
-    return _run(aread_inputs(inputs, **options))
+    read: WebRead = _run(aread_inputs(inputs, **options))
+    return read
 
 
 def read_url(url: str, *, settings: FetchSettings | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> ArticleInput:

@@ -74,7 +74,14 @@ def news_page(
         "publisher": {"@type": "Organization", "name": site.name},
         "mainEntityOfPage": url,
     }
-    body = "\n".join(f"<p>{e(paragraph)}</p>" for paragraph in paragraphs)
+    body_parts = [f"<p>{e(paragraph)}</p>" for paragraph in paragraphs]
+    if site.style == "legacy" and len(body_parts) > 3:
+        # Older templates put a "read more" link and a share bar inside the story itself.
+        inline = (
+            f'<div class="inline-related"><strong>Read more:</strong> <a href="/story/0">{e(TEASERS[0][0])}</a></div>'
+        )
+        body_parts.insert(3, inline + '<div class="share-bar">Share on Facebook · Share on X · Email</div>')
+    body = "\n".join(body_parts)
     related = "\n".join(
         f'<li class="teaser"><a href="/story/{n}"><h3>{e(title)}</h3></a><p>{e(summary)}</p></li>'
         for n, (title, summary) in enumerate(TEASERS[:teasers])
