@@ -24,6 +24,7 @@ from .errors import (
 if TYPE_CHECKING:
     from .engines.local import BatchOutcome
     from .input.article import ArticleInput, load_article, make_article
+    from .input.web import read_inputs, read_url
     from .pipeline import Extractor, aextract, extract
     from .schemas import (
         Actor,
@@ -50,6 +51,8 @@ _LAZY = {
     "BatchOutcome": ".engines.local",
     "load_article": ".input.article",
     "make_article": ".input.article",
+    "read_inputs": ".input.web",
+    "read_url": ".input.web",
     "Extractor": ".pipeline",
     "aextract": ".pipeline",
     "extract": ".pipeline",
@@ -94,4 +97,6 @@ __all__ = [
     "extract",
     "load_article",
     "make_article",
+    "read_inputs",
+    "read_url",
 ]

@@ -342,3 +342,27 @@ def test_review_shows_the_fetched_text_from_the_job_store_or_a_saved_article(tmp
     result = json.loads((tmp_path / "one.json").read_text())
     assert load_article(saved).sha256 == result["article"]["sha256"]
     assert result["article"]["published"] == dt.date(2025, 7, 14).isoformat()
+
+
+def test_extract_of_a_url_list_points_to_batch(tmp_path):
+    listing = tmp_path / "urls.txt"
+    listing.write_text("https://a.example/1\nhttps://a.example/2\n")
+    result = run("extract", listing, "--provider", "replay")
+    assert result.exit_code == 2 and "a list of URLs" in result.stderr and "extractor batch" in result.stderr
+
+
+def test_without_the_news_extra_html_is_stripped_with_one_note(tmp_path, monkeypatch):
+    import sys
+
+    from extractor.testing.news_site import Site
+
+    monkeypatch.setitem(sys.modules, "trafilatura", None)
+    page = tmp_path / "story.html"
+    page.write_text(news_page(Site("Herald", "https://herald.example"), "/s", "Bombers", SEED_PARAGRAPHS[:3]))
+    with FaultServer() as model:
+        result = run("extract", page, *live(model), env=LIVE_ENV)
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("extractor: note: HTML read by stripping")]
+    assert len(notes) == 1 and "pip install 'extractor[news]'" in notes[0]
+    story = len("\n".join(SEED_PARAGRAPHS[:3]))
+    assert json.loads(result.stdout)["article"]["chars"] > story + 1000  # the site's boilerplate came along

@@ -145,9 +145,12 @@ async def test_robots_txt_for_our_agent_and_an_unreachable_one(site):
     with pytest.raises(FetchError, match="disallowed"):
         await fetch(site.url("/page"), robots=True)
     site.routes["/robots.txt"] = Route(b"down", 500, "text/plain")
-    with pytest.raises(FetchError, match="robots.txt unreachable"):
-        await fetch(site.url("/page"), robots=True)
+    async with Fetcher(settings(robots=True)) as fetcher:
+        for _ in range(3):
+            with pytest.raises(FetchError, match="robots.txt unreachable"):
+                await fetcher.get(site.url("/page"))
     assert site.requests_to("/page") == []
+    assert len(site.requests_to("/robots.txt")) == 2  # once per run (the first run's and this one's)
 
 
 async def test_429_and_5xx_are_retried_honouring_retry_after(site):

@@ -139,8 +139,7 @@ def batch(
             from ..input.fetch_cache import FetchCache
             from ..input.web import read_inputs
 
-            cache_path = store.path if store.path != ":memory:" else ":memory:"
-            with FetchCache(cache_path) as cache:
+            with FetchCache(store.path) as cache:
                 read = read_inputs(
                     inputs,
                     feeds=feed or (),

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ..errors import InputError
 from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
 from .web_options import AllowNetworkOpt, AllowPrivateOpt, IgnoreRobotsOpt, fetch_settings, print_notes
 
@@ -32,7 +33,7 @@ def extract(
     def action() -> None:
         from ..input.article import load_article
         from ..input.html import fallback_note
-        from ..input.web import is_url, read_url
+        from ..input.web import is_url, read_url, url_list
 
         for target in (output, save_article):
             if target is not None:
@@ -43,6 +44,8 @@ def extract(
                 allow_private=allow_private, allow_network=allow_network, ignore_robots=ignore_robots
             )
             article = read_url(path, settings=settings, max_bytes=extractor.settings.max_input_bytes)
+        elif url_list(Path(path)) is not None:
+            raise InputError(f"{path}: a list of URLs; extract reads one article (use extractor batch {path})")
         else:
             article = load_article(path, max_bytes=extractor.settings.max_input_bytes)
         print_notes(list(filter(None, [fallback_note()])))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable
@@ -116,8 +117,6 @@ class Fetched:
 
 
 def _sniffed_charset(body: bytes) -> str | None:
-    import re
-
     match = re.search(rb"""<meta[^>]+charset=["']?([\w-]+)|<\?xml[^>]+encoding=["']([\w-]+)""", body[:4096], re.I)
     return (match.group(1) or match.group(2)).decode("ascii") if match else None
 
