@@ -136,6 +136,10 @@ async def test_robots_txt_is_honoured_unless_ignored(site):
     fetched, _ = await fetch(site.url("/private/x"), robots=False)
     assert fetched.body == PAGE
     assert len(site.requests_to("/private/x")) == 1
+    with NewsSite({"/go": Route(status=302, headers={"location": site.url("/private/x")})}) as other:
+        with pytest.raises(FetchError, match="disallowed by .*robots.txt"):  # the target host's rules apply
+            await fetch(other.url("/go"), robots=True)
+    assert len(site.requests_to("/private/x")) == 1
 
 
 async def test_robots_txt_for_our_agent_and_an_unreachable_one(site):

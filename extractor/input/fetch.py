@@ -243,12 +243,12 @@ class Fetcher:
             check_scheme(url)
             if self.settings.robots:
                 await self._check_robots(url)
-            return await self._retrying(url, accept)
+            return await self._retrying(url, accept, robots=self.settings.robots)
         except AddressRefused as exc:
             # Refused at the first request or at a redirect: either way, this URL's failure.
             raise FetchError(f"{url}: {exc}" if not str(exc).startswith(url) else str(exc)) from None
 
-    async def _retrying(self, url: str, accept: tuple[str, ...]) -> Fetched:
+    async def _retrying(self, url: str, accept: tuple[str, ...], *, robots: bool) -> Fetched:
         s = self.settings
         retrying = AsyncRetrying(
             stop=stop_after_attempt(s.retries + 1),
@@ -262,7 +262,7 @@ class Fetcher:
             async for attempt in retrying:
                 with attempt:
                     try:
-                        return await asyncio.wait_for(self._follow(url, accept), s.deadline)
+                        return await asyncio.wait_for(self._follow(url, accept, robots=robots), s.deadline)
                     except TimeoutError:
                         raise _Retryable(f"no complete answer within {s.deadline:g} s") from None
                     except httpx2.TimeoutException as exc:
@@ -274,11 +274,13 @@ class Fetcher:
             raise FetchError(f"{url}: {exc}" + (f" (after {attempts} attempts)" if attempts > 1 else "")) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    async def _follow(self, url: str, accept: tuple[str, ...]) -> Fetched:
+    async def _follow(self, url: str, accept: tuple[str, ...], *, robots: bool) -> Fetched:
         assert self._client is not None, "use the Fetcher as an async context manager"
         current = url
         for _ in range(self.settings.max_redirects + 1):
             check_scheme(current)
+            if robots and _origin(current) != _origin(url):
+                await self._check_robots(current)  # a redirect to another host: that host's rules
             cached = self.cache.get(current) if self.cache is not None else None
             await self._limiter(current).acquire()
             request = self._client.build_request("GET", current, headers=cached.validators() if cached else None)
@@ -378,7 +380,7 @@ class Fetcher:
         """The host's robots.txt, or why nothing on the host is to be fetched (asked once per run)."""
         parser = RobotFileParser(f"{origin}/robots.txt")
         try:
-            fetched = await self._retrying(f"{origin}/robots.txt", ())
+            fetched = await self._retrying(f"{origin}/robots.txt", (), robots=False)
         except FetchError as exc:
             # RFC 9309: a robots.txt that does not exist (4xx) allows everything; one the site
             # cannot serve (5xx, network) means it may not want visitors now: fetch nothing.
