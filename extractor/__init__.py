@@ -29,6 +29,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .input.article import ArticleInput, load_article, make_article
+    from .input.web import read_inputs, read_url
     from .jobs.outcome import BatchOutcome, Outcome
     from .model_call.fallback import InternalsFallbackWarning
     from .pipeline import Extractor, aextract, extract
@@ -59,6 +60,8 @@ _LAZY = {
     "load_article": ".input.article",
     "make_article": ".input.article",
     "InternalsFallbackWarning": ".model_call.fallback",
+    "read_inputs": ".input.web",
+    "read_url": ".input.web",
     "Extractor": ".pipeline",
     "aextract": ".pipeline",
     "extract": ".pipeline",
@@ -111,4 +114,6 @@ __all__ = [
     "extract",
     "load_article",
     "make_article",
+    "read_inputs",
+    "read_url",
 ]

@@ -32,6 +32,12 @@ class Article(ContractModel):
     published: dt.date | None = None
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     chars: Annotated[int, Field(ge=0)]
+    site_name: Annotated[str, Field(max_length=300)] | None = Field(
+        default=None, description="the publication, from the page's metadata"
+    )
+    author: Annotated[str, Field(max_length=1000)] | None = Field(
+        default=None, description="the byline, from the page's metadata"
+    )
 
 
 class Usage(ContractModel):

@@ -54,7 +54,7 @@ def test_html_tags_scripts_and_entities_are_stripped(tmp_path):
     assert article.title == "Drills"
     assert "B-52s flew & F-2s escorted." in article.text
     assert "var x" not in article.text and "<p>" not in article.text
-    assert "\n\n" in article.text
+    assert article.text.split("\n") == ["B-52s flew & F-2s escorted.", "Second paragraph."]  # one paragraph a line
 
 
 def test_stdin_text_and_json():

@@ -20,6 +20,7 @@ import typer
 
 from ..errors import BatchAborted, BatchHadFailures, ConfigError, InputError
 from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
+from .web_options import AllowNetworkOpt, AllowPrivateOpt, IgnoreRobotsOpt, fetch_settings, print_notes
 
 if TYPE_CHECKING:
     from ..jobs.lease import OutputLease
@@ -62,6 +63,12 @@ class AsyncioChoices:
     retry_failed: bool = False
     fail_fast: bool = False
     via: Via = Via.LIVE
+    # Web inputs: fetched by this process, cached in its job store.
+    feed: list[str] | None = None
+    sitemap: list[str] | None = None
+    allow_private: bool = False
+    allow_network: list[str] | None = None
+    ignore_robots: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,20 @@ def default_db(out: Path) -> Path:
 @with_provider_options
 def batch(
     context: typer.Context,
-    inputs: Annotated[list[str], typer.Argument(help="directories, .jsonl files, article files, or - for stdin JSONL")],
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL of ArticleExtraction, one line per article")],
+    inputs: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="directories, .jsonl files, article files, URLs, .txt lists of URLs, or - for stdin JSONL"),
+    ] = None,
+    feed: Annotated[
+        Optional[list[str]], typer.Option("--feed", help="RSS or Atom feed: every item (repeatable)")
+    ] = None,
+    sitemap: Annotated[
+        Optional[list[str]], typer.Option("--sitemap", help="sitemap, news sitemap or sitemap index (repeatable)")
+    ] = None,
+    allow_private: AllowPrivateOpt = False,
+    allow_network: AllowNetworkOpt = None,
+    ignore_robots: IgnoreRobotsOpt = False,
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1024, help="requests in flight")] = 8,
     rpm: Annotated[Optional[float], typer.Option("--rpm", min=0.001, help="client-side limit: requests/minute")] = None,
     tpm: Annotated[Optional[float], typer.Option("--tpm", min=1, help="client-side limit: tokens/minute")] = None,
@@ -141,7 +160,7 @@ def batch(
     def action() -> None:
         refuse_misplaced(context, engine, via)
         choices = ENGINES[engine](**{f.name: given[f.name] for f in fields(ENGINES[engine])})
-        job = BatchRun(inputs, out, concurrency, rpm, tpm, resume, quiet, json_summary, overrides or {})
+        job = BatchRun(inputs or [], out, concurrency, rpm, tpm, resume, quiet, json_summary, overrides or {})
         if isinstance(choices, RayChoices):
             job.on_ray(choices)
         else:
@@ -209,7 +228,7 @@ class BatchRun:
         import asyncio
 
         from ..engines.local import BatchJob
-        from ..input.sources import check_inputs, iter_sources
+        from ..input.sources import check_inputs
         from ..jobs.lease import OutputLease
         from ..jobs.limiter import JobLimiter
         from ..jobs.store import JobStore
@@ -220,8 +239,33 @@ class BatchRun:
         # Every place written to is checked before the store is created or a token is spent.
         self.check_outputs({"--db": db})
         check_inputs(self.inputs)  # a closed stdin, a FIFO or a device: refused before the store is made
+        if not self.inputs and not choices.feed and not choices.sitemap:
+            raise InputError("no inputs given: name files, directories, URLs, or use --feed / --sitemap")
+        web = fetch_settings(
+            allow_private=choices.allow_private,
+            allow_network=choices.allow_network,
+            ignore_robots=choices.ignore_robots,
+        )
         extractor = make_extractor(throttle=Throttle(), **self.overrides)
         limiter = JobLimiter(self.rpm, self.tpm) if self.rpm or self.tpm else None
+
+        def read_web(store: Any) -> list[Any]:
+            """Every input as an article or a failure; fetched pages are cached in the job store's file."""
+            from ..input.fetch_cache import FetchCache
+            from ..input.web import read_inputs
+
+            with FetchCache(store.path) as cache:
+                read = read_inputs(
+                    self.inputs,
+                    feeds=choices.feed or (),
+                    sitemaps=choices.sitemap or (),
+                    settings=web,
+                    cache=cache,
+                    max_bytes=extractor.settings.max_input_bytes,
+                )
+            print_notes([*read.notes, *filter(None, [read.summary()])], quiet=self.quiet)
+            return read.items
+
         summary = Summary(model=extractor.model)
         started = time.perf_counter()
         # One writer per output and per store: refuse before touching a row or the JSONL.
@@ -244,8 +288,7 @@ class BatchRun:
                     quiet=self.quiet,
                     fresh=not self.resume,
                 )
-            items = iter_sources(self.inputs, max_bytes=extractor.settings.max_input_bytes)
-            plan = job.plan(items, retry_failed=choices.retry_failed)
+            plan = job.plan(read_web(store), retry_failed=choices.retry_failed)
             summary.planned = plan.total
             aborted: BatchAborted | None = None
             try:
@@ -272,6 +315,8 @@ class BatchRun:
 
         from ..engines.ray.output import failures_path
 
+        if any(given.startswith(("http://", "https://")) for given in self.inputs):
+            raise InputError("URL inputs: only with --engine asyncio (Ray reads files and datasets)")
         parquet = choices.format is RayFormat.PARQUET
         self.check_outputs({"the failures file": failures_path(self.out)}, out_is_folder=parquet)
         if importlib.util.find_spec("ray") is None:

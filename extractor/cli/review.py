@@ -15,7 +15,8 @@ def review(
     html_out: Annotated[Path, typer.Option("--html", help="write the page here")],
     article: Annotated[Optional[Path], typer.Option("--article", help="the article text the result came from")] = None,
     articles: Annotated[
-        Optional[Path], typer.Option("--articles", help="folder holding <article id>.txt files (batches)")
+        Optional[Path],
+        typer.Option("--articles", help="folder of <article id>.txt files, or the batch's job store (web pages)"),
     ] = None,
 ) -> None:
     """Write a self-contained HTML page highlighting every evidence span."""

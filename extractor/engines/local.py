@@ -18,12 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, Unpack
 
-from ..errors import BatchAborted, Cause, ExtractorError, JobStopped
+from ..errors import BatchAborted, ExtractorError, JobStopped
 from ..input.sources import SourcedArticle, SourceItem, as_source_items
 from ..jobs.limiter import JobLimiter
 from ..jobs.options import DEFAULT_CONCURRENCY, BatchOptions
 from ..jobs.outcome import Origin, Outcome, Status
-from ..jobs.store import JobStore, Plan
+from ..jobs.store import INPUT_CAUSES, JobStore, Plan
 from ..jobs.unit import ArticleExtractor, Work, run_unit
 from ..model_call.gate import RequestGate, prepared_ahead, use_gate
 from ..model_call.retry import Throttle
@@ -88,7 +88,7 @@ class BatchJob:
             if row is None:
                 continue
             # Input failures are judged again on every run: not an earlier run's outcome.
-            fresh_input_failure = row.error_cause == Cause.INPUT
+            fresh_input_failure = row.error_cause in INPUT_CAUSES
             yield row.outcome(origin=Origin.INPUT if fresh_input_failure else Origin.RESUMED)
             if self.fail_fast and fresh_input_failure:
                 raise BatchAborted(f"{row.error_message} (--fail-fast)")
@@ -143,7 +143,7 @@ class BatchJob:
 
     async def _process(self, item: SourcedArticle) -> tuple[Outcome | None, list[SourcedArticle]]:
         """The article's outcome (None while it waits for a twin) and the twins it released."""
-        sha = item.article.sha256
+        sha = item.content_key  # its story's first text for a copy read from another URL
         if sha in self._twins:
             self._twins[sha].append(item)
             return None, []

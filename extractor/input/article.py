@@ -33,6 +33,8 @@ class ArticleInput:
     title: str | None = None
     url: str | None = None
     published: dt.date | None = None
+    site_name: str | None = None
+    author: str | None = None
 
     @cached_property
     def sha256(self) -> str:
@@ -49,6 +51,8 @@ class ArticleInput:
             published=self.published,
             sha256=self.sha256,
             chars=len(self.text),
+            site_name=self.site_name,
+            author=self.author,
         )
 
 
@@ -78,6 +82,8 @@ def make_article(
     url: str | None = None,
     published: Any = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    site_name: str | None = None,
+    author: str | None = None,
 ) -> ArticleInput:
     """Validate text and metadata into an `ArticleInput`; bad input raises `InputError`.
 
@@ -102,6 +108,8 @@ def make_article(
         title=_title(title),
         url=_string_field("url", url, single_line=True),
         published=parse_published(published),
+        site_name=site_name or None,
+        author=author or None,
     )
     _check_header(article)
     return article
@@ -153,6 +161,8 @@ def article_from_record(record: Any, *, where: str, max_bytes: int = DEFAULT_MAX
     if not isinstance(text, str):
         raise InputError(f"{where}: text: expected a string, not {type(text).__name__}")
     try:
+        if looks_like_html(text):
+            return article_from_page(text, url=record.get("url"), record=record, max_bytes=max_bytes)
         return make_article(
             text,
             article_id=record.get("id"),
@@ -163,6 +173,44 @@ def article_from_record(record: Any, *, where: str, max_bytes: int = DEFAULT_MAX
         )
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
+
+
+def article_from_page(
+    markup: str,
+    *,
+    url: Any,
+    record: dict[str, Any],
+    hints: dict[str, Any] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ArticleInput:
+    """An HTML page as an article: its main text, and its metadata where `record` gives none.
+
+    `url` is where the page was fetched from (None for a file); the page's canonical link wins
+    over it. The record's own id, title and published win over the page's, and `hints` (what
+    a feed says of the item) fill what the page leaves out.
+    """
+    hints = hints or {}
+    from .html import read_page
+
+    page = read_page(markup, url=url if isinstance(url, str) else None)
+    if not page.text.strip():
+        raise InputError("no article text found in the page")
+    return make_article(
+        page.text,
+        article_id=record.get("id"),
+        title=record.get("title") or page.title or hints.get("title"),
+        url=page.url or record.get("url"),
+        published=record.get("published") or page.published or hints.get("published"),
+        max_bytes=max_bytes,
+        site_name=page.site_name,
+        author=page.author,
+    )
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether a record's text is a page's markup (it opens with a tag and closes one), not article text."""
+    head = text.lstrip("\ufeff \t\r\n")[:1]
+    return head == "<" and re.search(r"</(html|body|p|div|article|span|h[1-6]|a)\s*>", text, re.I) is not None
 
 
 class _TextOfHtml(HTMLParser):
@@ -237,7 +285,10 @@ def article_from_bytes(
         return article_from_record(record, where=source, max_bytes=max_bytes)
     title = url = published = None
     if suffix in (".html", ".htm"):
-        raw, title = html_to_text(raw)
+        try:
+            return article_from_page(raw, url=None, record={"id": stem}, max_bytes=max_bytes)
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}") from None
     elif suffix in (".txt", ".md"):
         header = split_metadata(raw)
         raw = header.text

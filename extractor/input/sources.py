@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import InputError
+from ..errors import Cause, InputError
 from .article import (
     DEFAULT_MAX_BYTES,
     SUPPORTED_SUFFIXES,
@@ -30,17 +30,24 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 class SourcedArticle:
     where: str
     article: ArticleInput
+    same_as: str | None = None  # the text SHA-256 of the first article of the same story (input/dedupe.py)
 
     @property
     def key(self) -> str:
         """The job-wide identity of an article: its id, else one derived from its text."""
         return self.article.header().id
 
+    @property
+    def content_key(self) -> str:
+        """What the article's result is shared by: its story's first text, else its own."""
+        return self.same_as or self.article.sha256
+
 
 @dataclass(frozen=True)
 class InputFailure:
     where: str
     message: str
+    cause: str = Cause.INPUT  # or Cause.FETCH: the URL could not be fetched
 
     @property
     def key(self) -> str:

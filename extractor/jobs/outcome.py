@@ -8,13 +8,17 @@ it, the summary, the progress bar, `extractor failures` and the Python API read 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import Cause, ExtractionFailed, read_cause
 from ..schemas import ArticleExtraction, Usage
+
+if TYPE_CHECKING:
+    from ..input.article import ArticleInput
 
 
 class Status(StrEnum):
@@ -207,3 +211,12 @@ class Outcome:
 
 BatchOutcome = Outcome
 """The first name of `Outcome`, kept for the Python API."""
+
+
+Adopt = Callable[[ArticleExtraction, "ArticleInput"], ArticleExtraction]
+"""Another article's result made this article's (see `extractor.input.dedupe.adopt_result`)."""
+
+
+def copy_header(result: ArticleExtraction, article: ArticleInput) -> ArticleExtraction:
+    """An identical text's result under this article's header."""
+    return result.model_copy(update={"article": article.header()})

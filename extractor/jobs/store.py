@@ -21,7 +21,7 @@ from ..errors import Cause, InputError, read_cause
 from ..input.sources import InputFailure, SourcedArticle, SourceItem
 from ..schemas import ArticleExtraction, Usage
 from .lease import Lease
-from .outcome import Origin, Outcome, Status
+from .outcome import Adopt, Origin, Outcome, Status, copy_header
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -58,7 +58,8 @@ ADDED_COLUMNS = (
     ("spent_completion_tokens", "INTEGER NOT NULL DEFAULT 0", "0"),
     ("spent_total_tokens", "INTEGER NOT NULL DEFAULT 0", "0"),
 )
-INPUT_CAUSE = str(Cause.INPUT)
+# Failures of reading an input (a file, a record, a URL): judged again on every run.
+INPUT_CAUSES = (Cause.INPUT.value, Cause.FETCH.value)
 COLUMNS = (
     "key", "seq", "source", "sha256", "fingerprint", "status", "attempts", "error_class", "error_cause",
     "error_message", "prompt_tokens", "completion_tokens", "total_tokens", "latency_ms", "reused_from", "result",
@@ -340,7 +341,7 @@ class JobStore(StoreReader):
         now = time.time()
         with self._transaction():
             # Input failures are re-judged on every run: a fixed file should not stay failed.
-            self.db.execute("DELETE FROM articles WHERE error_cause = ?", (INPUT_CAUSE,))
+            self.db.execute("DELETE FROM articles WHERE error_cause IN (?, ?)", INPUT_CAUSES)
             for seq, item in enumerate(items):
                 if isinstance(item, SourcedArticle) and item.key in seen:
                     if seen[item.key] == item.article.sha256:
@@ -385,24 +386,24 @@ class JobStore(StoreReader):
     def _upsert_failed_input(self, item: InputFailure, seq: int, now: float) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO articles (key, seq, source, status, error_class, error_cause, error_message, "
-            "updated_at) VALUES (?, ?, ?, 'failed', 'InputError', ?, ?, ?)",
-            (item.key, seq, item.where, INPUT_CAUSE, item.message, now),
+            "updated_at) VALUES (?, ?, ?, 'failed', ?, ?, ?, ?)",
+            (item.key, seq, item.where, _error_class(item), item.cause, item.message, now),
         )
 
     # -- progress: the unit of work's store (`extractor.jobs.unit.OutcomeStore`) ---------------
 
-    def earlier(self, item: SourcedArticle, reuse_key: str) -> Outcome | None:
-        """The result of an identical text extracted with the same reuse key, copied to this
-        article and recorded (no model call); None when there is none."""
+    def earlier(self, item: SourcedArticle, reuse_key: str, adopt: Adopt = copy_header) -> Outcome | None:
+        """The result of the same story (an identical text, or the first copy of a story read
+        from several URLs) extracted with the same reuse key, made this article's with `adopt`
+        and recorded (no model call); None when there is none."""
         row = self.db.execute(
             "SELECT key, result FROM articles WHERE sha256 = ? AND fingerprint = ? AND status = 'done' LIMIT 1",
-            (item.article.sha256, reuse_key),
+            (item.content_key, reuse_key),
         ).fetchone()
         if row is None:
             return None
         source_key, result_json = row
-        result = ArticleExtraction.model_validate_json(result_json)
-        line = result.model_copy(update={"article": item.article.header()}).model_dump_json()
+        line = adopt(ArticleExtraction.model_validate_json(result_json), item.article).model_dump_json()
         outcome = Outcome(
             key=item.key,
             status=Status.DONE,
@@ -461,3 +462,7 @@ class JobStore(StoreReader):
                     outcome.key,
                 ),
             )
+
+
+def _error_class(item: InputFailure) -> str:
+    return "FetchError" if item.cause == Cause.FETCH else "InputError"

@@ -27,12 +27,13 @@ from typing import Protocol
 
 from ..errors import Cause, JobStopped, ProviderUnavailable, describe_failure
 from ..input.article import ArticleInput
+from ..input.dedupe import adopt_result
 from ..input.sources import InputFailure, SourcedArticle, SourceItem
 from ..model_call.transport import CallMeter, start_metering, stop_metering
 from ..schemas import ArticleExtraction, Usage
 from ..settings import Settings
 from .limiter import JobLimiter
-from .outcome import Origin, Outcome, Status
+from .outcome import Adopt, Origin, Outcome, Status, copy_header
 
 
 class ArticleExtractor(Protocol):
@@ -50,8 +51,9 @@ class ArticleExtractor(Protocol):
 class OutcomeStore(Protocol):
     """Where the unit records an article: the SQLite `JobStore`, a Ray actor's rows, or nothing."""
 
-    def earlier(self, item: SourcedArticle, reuse_key: str) -> Outcome | None:
-        """The outcome of an identical text already extracted with this reuse key (recorded), or None."""
+    def earlier(self, item: SourcedArticle, reuse_key: str, adopt: Adopt = copy_header) -> Outcome | None:
+        """The outcome of the same story (`item.content_key`) already extracted with this reuse
+        key, made this article's with `adopt` and recorded; or None."""
         ...
 
     def started(self, key: str) -> None:
@@ -75,7 +77,7 @@ class NoStore:
     """Records nothing: one request answered at once (the service), or an engine that records
     the outcomes itself (a Ray actor's rows go to the driver)."""
 
-    def earlier(self, item: SourcedArticle, reuse_key: str) -> Outcome | None:
+    def earlier(self, item: SourcedArticle, reuse_key: str, adopt: Adopt = copy_header) -> Outcome | None:
         return None
 
     def started(self, key: str) -> None:
@@ -118,6 +120,11 @@ class Work:
     def reuse_key(self) -> str:
         return self.extractor.reuse_key
 
+    def adopt(self, result: ArticleExtraction, article: ArticleInput) -> ArticleExtraction:
+        """Another article's result as `article`'s: its header, and, for a near-identical copy of
+        the story, its evidence grounded again in its own text with this job's settings."""
+        return adopt_result(result, article, self.extractor.settings)
+
 
 async def run_unit(item: SourceItem, work: Work) -> Outcome | None:
     """The article's outcome, recorded; None when the job stopped before the article was sent.
@@ -130,7 +137,7 @@ async def run_unit(item: SourceItem, work: Work) -> Outcome | None:
         work.store.record(outcome)
         return outcome
     reuse_key = work.reuse_key
-    earlier = work.store.earlier(item, reuse_key)
+    earlier = work.store.earlier(item, reuse_key, work.adopt)
     if earlier is not None:
         return earlier
     limiter = work.limiter
@@ -186,8 +193,8 @@ def input_failure(item: InputFailure) -> Outcome:
         status=Status.FAILED,
         where=item.where,
         origin=Origin.INPUT,
-        error_class="InputError",
-        cause=Cause.INPUT,
+        error_class="FetchError" if item.cause == Cause.FETCH else "InputError",
+        cause=Cause(item.cause),
         message=item.message,
     )
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from ...input.sources import SourcedArticle, SourceItem
 from ...jobs.limiter import JobLimiter
-from ...jobs.outcome import ROW_COLUMNS, Origin, Outcome, Status
+from ...jobs.outcome import ROW_COLUMNS, Adopt, Origin, Outcome, Status, copy_header
 from ...jobs.unit import NoStore, Work, run_unit
 from ...model_call.gate import RequestGate, prepared_ahead, use_gate
 from ...model_call.retry import Throttle
@@ -50,7 +50,7 @@ class KnownTexts(NoStore):
     def __init__(self, known: Collection[str]) -> None:
         self.known = known
 
-    def earlier(self, item: SourcedArticle, reuse_key: str) -> Outcome | None:
+    def earlier(self, item: SourcedArticle, reuse_key: str, adopt: Adopt = copy_header) -> Outcome | None:
         if item.article.sha256 not in self.known:
             return None
         return Outcome(

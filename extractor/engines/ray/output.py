@@ -26,7 +26,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...input.sources import SourcedArticle
-from ...jobs.outcome import Origin, Outcome, Status
+from ...jobs.outcome import Adopt, Origin, Outcome, Status, copy_header
 from ...jobs.unit import NoStore
 from ...output.files import write_atomically
 from ...schemas import Article, ArticleExtraction, Usage
@@ -254,7 +254,7 @@ class OutputStore(NoStore):
         """The sha256s of the texts the output holds with this reuse key."""
         return set(self.finished)
 
-    def earlier(self, item: SourcedArticle, reuse_key: str) -> Outcome | None:
+    def earlier(self, item: SourcedArticle, reuse_key: str, adopt: Adopt = copy_header) -> Outcome | None:
         if reuse_key != self.reuse_key or item.article.sha256 not in self.finished:
             return None
         return self.resolve(
