@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,6 +31,7 @@ from .feeds import Entry, inflate, parse_feed, parse_sitemap
 from .fetch import GZIP_TYPES, HTML_TYPES, XML_TYPES, Fetcher, FetchError, FetchSettings
 from .fetch_cache import FetchCache
 from .html import clean_url, fallback_note
+from .reading import parse_json
 from .sources import JSONL_SUFFIXES, InputFailure, SourcedArticle, SourceItem, iter_sources, jsonl_item
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
@@ -124,9 +124,9 @@ def _jsonl(stream: IO[bytes], where: str, max_bytes: int) -> Iterator[Any]:
 
 def _url_record(raw: bytes) -> dict[str, Any] | None:
     try:
-        record = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
+        record = parse_json(raw)
+    except InputError:
+        return None  # read as an article record, which names the problem
     if isinstance(record, dict) and "text" not in record and isinstance(record.get("url"), str):
         return record
     return None
