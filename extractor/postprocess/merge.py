@@ -1,7 +1,8 @@
 """Merge duplicate mentions of one thing (within an article, or across its chunks).
 
-- Aircraft: same normalized designation and same operator (canonical name, else country,
-  else the name as written) are one item.
+- Aircraft: same normalized designation, same operator (canonical name, else country, else
+  the name as written) and same place deployed to are one item (contract 1.2: one entry per
+  type, operator and place; "Andersen AFB, Guam" and "Guam" are one place, its last part).
 - Exercises: same name when both give one, same participants (by country/canonical name),
   and same dates — resolved dates, else the date as written. Undated, unnamed exercises are
   merged only when their evidence spans overlap, since "a drill" twice may be two drills.
@@ -79,8 +80,13 @@ def _group(items: Sequence[T], key: Callable[[T], Hashable | None]) -> list[list
     return order
 
 
+def place_key(place: str | None) -> Hashable:
+    """ "Andersen AFB, Guam" and "Guam" name one place: the last comma-separated part decides."""
+    return alias_key(place.split(",")[-1]) if place else None
+
+
 def _aircraft_key(item: Aircraft) -> Hashable:
-    return (item.designation.upper(), actor_key(item.operator))
+    return (item.designation.upper(), actor_key(item.operator), place_key(item.deployed_to))
 
 
 def _exercise_key(item: Exercise) -> Hashable | None:
