@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from _evalkit import as_extraction, article_text
+from _evalkit import article_text, as_extraction
 
 from tests.support.paths import GOLD
 

@@ -239,7 +239,9 @@ def test_one_aircraft_entry_per_type_operator_and_place():
     extraction = make(
         text,
         aircraft=[
-            aircraft("B-52", "U.S. Air Drive B-52s deployed to Andersen AFB", operator=usaf, deployed_to="Andersen AFB, Guam"),
+            aircraft(
+                "B-52", "U.S. Air Drive B-52s deployed to Andersen AFB", operator=usaf, deployed_to="Andersen AFB, Guam"
+            ),
             aircraft("B-52", "B-52s stay deployed to Diego Garcia", operator=usaf, deployed_to="Diego Garcia"),
             aircraft("B-52", "a earlier B-52 detachment to Guam", operator=usaf, deployed_to="Guam"),
         ],

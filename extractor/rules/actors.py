@@ -128,7 +128,11 @@ def find_actors(within: Span) -> list[ActorMention]:
         if found and mention.name.startswith("(") and _same_entry(found[-1], mention, within):
             previous = found.pop()  # "Republic of Korea Air Force (ROKAF)" is one name
             mention = ActorMention(
-                Span(previous.span.start, mention.span.end, within.text[previous.span.start - within.start : mention.span.end - within.start]),
+                Span(
+                    previous.span.start,
+                    mention.span.end,
+                    within.text[previous.span.start - within.start : mention.span.end - within.start],
+                ),
                 previous.kind,
                 previous.country,
                 previous.canonical,

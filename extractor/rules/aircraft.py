@@ -39,6 +39,7 @@ _SENDING_VERB = re.compile(
     r"station|us(?:e[ds]?|ing)|employ|provid|suppl)\w*",
     re.IGNORECASE,
 )
+_SUBORDINATE = re.compile(r"\b(?:after|before|when|while|as|because|since|until|but|whereas|although)\b", re.IGNORECASE)
 _NOT_THE_AIRCRAFT = re.compile(
     r"^\s*(?:deployment|detachment|rotation|sale|sales|fleet|program|programme|squadron|squadrons|wing|unit|units|"
     r"contract|order|purchase|deal|crash|pilot|pilots|base|mission|task)\b",
@@ -46,12 +47,17 @@ _NOT_THE_AIRCRAFT = re.compile(
 )
 _COUNT_WORDS = "|".join(sorted((re.escape(w) for w in NUMBERS), key=len, reverse=True))
 _COUNT = re.compile(rf"(?:^|\s)(?P<count>\d{{1,4}}|(?i:{_COUNT_WORDS}))\s+(?:(?:[A-Z][\w.-]*|[a-z]+-[a-z]+)\s+)*$")
-_PLACE = r"(?P<place>(?:the\s+)?[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|de))*(?:,\s+[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*)?)"
+_PLACE = (
+    r"(?P<place>(?:the\s+)?[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|de))*(?:,\s+[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*)?)"
+)
 _DEPLOYED_AFTER = re.compile(
     rf"^[^.;]{{0,80}}?\b(?:deployed|deploying|redeployed|sent|flown|moved|rotated|arrived|detachment|deployment|rotation)"
     rf"\s+(?:back\s+)?(?:to|in|at|on)\s+{_PLACE}"
 )
-_HOME_AFTER = re.compile(rf"^\s+(?:from|based\s+(?:at|in|on)|out\s+of|stationed\s+(?:at|in))\s+{_PLACE}")
+_HOME_AFTER = re.compile(
+    rf"^(?:\s+|[^.;]{{0,60}}?\b(?:flew|flown|took off|taking off|departed|departing|launched|operating)\s+)"
+    rf"(?:from|based\s+(?:at|in|on)|out\s+of|stationed\s+(?:at|in))\s+{_PLACE}"
+)
 _ROLE_WORDS = (
     ("escort", re.compile(r"\bescort\w*|\baccompan\w*", re.IGNORECASE)),
     ("tanker", re.compile(r"\btanker|\brefuel\w*", re.IGNORECASE)),
@@ -59,7 +65,10 @@ _ROLE_WORDS = (
     ("transport", re.compile(r"\btransport|\bcargo\b|\bairlift", re.IGNORECASE)),
     ("airborne_early_warning", re.compile(r"\bearly[- ]warning|\bAWACS\b")),
 )
-_NUCLEAR = re.compile(rf"\bnuclear[- ]{CAPABLE}\b|\bcapable of (?:carrying|delivering|dropping) nuclear\b", re.IGNORECASE)
+_NUCLEAR = re.compile(
+    rf"\bnuclear[- ]{CAPABLE}\b|\bcapable of (?:carrying|delivering|dropping) nuclear\b|\b(?:can|could|able to) carry nuclear\b",
+    re.IGNORECASE,
+)
 _NON_NUCLEAR = re.compile(rf"\bnon[- ]nuclear\b|\bnot nuclear[- ]{CAPABLE}\b", re.IGNORECASE)
 _ROLE_NOUN = {"bomber": r"\bbombers?\b", "fighter": r"\bfighters?\b|\bjets\b"}
 
@@ -102,14 +111,15 @@ def _read(ctx: Context, at: DesignationMention) -> _Mention | None:
     if _LINEAGE.search(before):
         return None
     after = ctx.text[at.span.end : clause.end]
+    rest = ctx.text[at.span.end : sentence.end]  # places may sit past a relative clause ("B-52s, which ..., flew from")
     mention = _Mention(at, clause)
     mention.operator = _own_operator(ctx, at, clause)
     mention.count = _count(before, after)
-    mention.role = _role(clause.text) or at.info.role
-    deployed = _DEPLOYED_AFTER.match(after)
+    mention.role = _role(_role_window(ctx, at, clause)) or at.info.role
+    deployed = _DEPLOYED_AFTER.match(rest)
     if deployed:
         mention.deployed_to = _place(ctx, at.span.end + deployed.start("place"), deployed.group("place"))
-    home = _HOME_AFTER.match(after)
+    home = _HOME_AFTER.match(rest)
     if home:
         mention.home_base = _place(ctx, at.span.end + home.start("place"), home.group("place"))
     return mention
@@ -122,6 +132,10 @@ def _own_operator(ctx: Context, at: DesignationMention, clause: Span) -> ActorMe
             return actor
     for actor in reversed(actors):  # "the ROKAF despatched KF-16 Combating Falcons"
         between = ctx.text[actor.span.end : at.span.start]
+        if _SUBORDINATE.search(between) or any(
+            other.span.start in Span(actor.span.end, at.span.start, "") for other in ctx.designations
+        ):
+            break  # "Japan scrambled jets after two Chinese H-6 bombers": not Japan's
         if _SENDING_VERB.search(between) and actor.kind in ("military", "state", "government", None):
             return actor
     return None
@@ -131,8 +145,10 @@ def _share_coordinated_operators(mentions: list[_Mention]) -> None:
     """ "ROKAF F-15s and KF-16s": the second designation is the first one's operator's too."""
     for previous, mention in zip(mentions, mentions[1:], strict=False):
         if mention.operator is None and previous.operator is not None and previous.clause == mention.clause:
-            gap = mention.clause.text[previous.at.span.end - mention.clause.start : mention.at.span.start - mention.clause.start]
-            if re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", gap):
+            gap = mention.clause.text[
+                previous.at.span.end - mention.clause.start : mention.at.span.start - mention.clause.start
+            ]
+            if re.fullmatch(r"\s*(?:[a-z]+s\s+)?(?:,|and|,\s*and|or)\s*(?:an?\s+|the\s+)?", gap):
                 mention.operator = previous.operator
 
 
@@ -141,7 +157,17 @@ def _hinted_operator(ctx: Context, mention: _Mention) -> ActorMention | None:
     if len(mention.at.info.operators) != 1:
         return None
     country = mention.at.info.operators[0]
-    named = [a for a in ctx.all_actors if a.country == country and a.kind in ("military", "state", None)]
+    # An air force, else the state or its demonym: never a command or a ministry.
+    named = [
+        a
+        for a in ctx.all_actors
+        if a.country == country
+        and (
+            a.kind in ("state", None)
+            or a.kind == "military"
+            and re.search(r"\bAir\b|\bAF\b", f"{a.name} {a.canonical}")
+        )
+    ]
     named.sort(key=lambda a: (a.kind != "military", a.kind is None, a.span.start))
     return named[0] if named else None
 
@@ -156,6 +182,14 @@ def _count(before: str, after: str) -> int | None:
     return int(word) if word.isdigit() else NUMBERS.get(word)
 
 
+def _role_window(ctx: Context, at: DesignationMention, clause: Span) -> str:
+    """The words about this designation: a few before it ("escorted by") and its own phrase after it."""
+    start = max(clause.start, at.span.start - 30)
+    # Its own phrase ends at a comma, or where the next aircraft starts ("H-6 bombers and a Y-9 ...").
+    after = re.match(r"(?:(?!\band\b|\bor\b)[^,.;])*", ctx.text[at.span.end : min(clause.end, at.span.end + 60)])
+    return ctx.text[start : at.span.end + (after.end() if after else 0)]
+
+
 def _role(clause: str) -> str | None:
     return next((role for role, words in _ROLE_WORDS if words.search(clause)), None)
 
@@ -163,6 +197,8 @@ def _role(clause: str) -> str | None:
 def _place(ctx: Context, start: int, place: str) -> Span:
     if place.startswith("the "):
         start, place = start + 4, place[4:]
+    if place.endswith(".") and not re.search(r"\b[A-Z]\.$", place):
+        place = place[:-1]  # the sentence's full stop, not "D.C."
     return Span(start, start + len(place), place)
 
 
@@ -212,7 +248,9 @@ def _nuclear_words(ctx: Context, groups: list[_Group]) -> dict[str, bool]:
 def _types_meant(ctx: Context, index: int, sentence: Span, groups: list[_Group]) -> list[str]:
     named = list(dict.fromkeys(d.designation for d in ctx.designations if d.span.start in sentence))
     if len(named) > 1:
-        nuclear = [d for d in named if any(m.at.info.nuclear_role for g in groups for m in g.mentions if g.designation == d)]
+        nuclear = [
+            d for d in named if any(m.at.info.nuclear_role for g in groups for m in g.mentions if g.designation == d)
+        ]
         return nuclear
     if named:
         return named

@@ -37,7 +37,9 @@ _HEADS = (
     r"|escort\s+(?:missions?|flights?)|(?:joint|bilateral|trilateral|multilateral|combined)\s+(?:air\s+)?(?:flights?|patrols?|sorties)"
     r"|(?:air|naval|maritime|joint|combined)\s+patrols?))"
 )
-_MENTION = re.compile(rf"\b(?P<det>(?i:an?|the|this|that|these|those|its|their)\s+(?:(?i:type|kind|sort)\s+of\s+)?)?(?P<mods>{_MODIFIER}){_HEADS}\b")
+_MENTION = re.compile(
+    rf"\b(?P<det>(?i:an?|the|this|that|these|those|its|their)\s+(?:(?i:type|kind|sort)\s+of\s+)?)?(?P<mods>{_MODIFIER}){_HEADS}\b"
+)
 _FAMILY = {"flight": "flight", "sortie": "flight", "mission": "flight", "patrol": "patrol"}
 _VERB_USE = re.compile(
     r"^\s+(?:restraint|prudence|caution|control|power|authority|influence|its|their|his|her|the right|sovereignty|jurisdiction|option)\b"
@@ -47,18 +49,53 @@ _MILITARY = re.compile(
     r"missiles?|defen[cs]e|aircraft|soldiers|marines|combat|live-fire|warplanes?|escort|strike|drills?|war\s?games?)\b",
     re.IGNORECASE,
 )
-_HABITUAL = re.compile(r"\b(?:routinely|regularly|often|usually|typically|frequently|sometimes|generally)\b", re.IGNORECASE)
+_HABITUAL = re.compile(
+    r"\b(?:routinely|regularly|often|usually|typically|frequently|sometimes|generally)\b", re.IGNORECASE
+)
 _HYPOTHETICAL = re.compile(r"\b(?:could|would|might|may|if|unless|excluded|exclude)\b", re.IGNORECASE)
 _STATUS = (
-    ("cancelled", re.compile(r"\b(?:cancel(?:l?ed|s|ling)?|called off|calls off|scrap(?:ped|s)?|postpone[ds]?|suspend(?:ed|s)?|halted)\b", re.I)),
-    ("planned", re.compile(r"\b(?:will|’ll|'ll|plans?|planned|planning|scheduled|set to|to be held|upcoming|next (?:week|month|year)|agreed (?:to|upon|on)|are expected|is expected|intends?)\b", re.I)),
-    ("ongoing", re.compile(r"\b(?:(?:are|is) (?:holding|conducting|staging|carrying out|taking part)|began|begun|begins|started|starts|kicked off|kick off|underway|under way|ongoing|continu(?:e|es|ing)|(?:are|is) (?:being )?held)\b", re.I)),
+    (
+        "cancelled",
+        re.compile(
+            r"\b(?:cancel(?:l?ed|s|ling)?|called off|calls off|scrap(?:ped|s)?|postpone[ds]?|suspend(?:ed|s)?|halted)\b",
+            re.I,
+        ),
+    ),
+    (
+        "planned",
+        re.compile(
+            r"\b(?:will|’ll|'ll|plans?|planned|planning|scheduled|set to|to be held|upcoming|next (?:week|month|year)|agreed (?:to|upon|on)|are expected|is expected|intends?)\b",
+            re.I,
+        ),
+    ),
+    (
+        "ongoing",
+        re.compile(
+            r"\b(?:(?:are|is) (?:holding|conducting|staging|carrying out|taking part)|began|begun|begins|started|starts|kicked off|kick off|underway|under way|ongoing|continu(?:e|es|ing)|(?:are|is) (?:being )?held)\b",
+            re.I,
+        ),
+    ),
 )
 _DOMAINS = (
-    ("missile_defense", re.compile(r"\b(?:missile|air)[- ]defen[cs]e|\banti-(?:missile|ballistic)|\binterceptors?\b", re.I)),
-    ("air", re.compile(r"\bair\b|\bflights?\b|\bsorties?\b|\bbombers?\b|\bfighters?\b|\bjets?\b|\baircraft\b|\baerial\b|\bair\s+force", re.I)),
-    ("naval", re.compile(r"\bnaval\b|\bnavy\b|\bmaritime\b|\bwarships?\b|\bships?\b|\bdestroyers?\b|\bfrigates?\b|\bsubmarines?\b|\bcarriers?\b|\bamphibious\b", re.I)),
-    ("land", re.compile(r"\barmy\b|\bground\b|\btanks?\b|\bartillery\b|\binfantry\b|\bland\b", re.I)),
+    (
+        "missile_defense",
+        re.compile(r"\b(?:missile|air)[- ]defen[cs]e|\banti-(?:missile|ballistic)|\binterceptors?\b", re.I),
+    ),
+    (
+        "air",
+        re.compile(
+            r"\bair\b|\bflights?\b|\bsorties?\b|\bbombers?\b|\bfighters?\b|\bjets?\b|\baircraft\b|\baerial\b|\bair\s+force",
+            re.I,
+        ),
+    ),
+    (
+        "naval",
+        re.compile(
+            r"\bnaval\b|\bnavy\b|\bmaritime\b|\bwarships?\b|\bships?\b|\bdestroyers?\b|\bfrigates?\b|\bsubmarines?\b|\bcarriers?\b|\bamphibious\b",
+            re.I,
+        ),
+    ),
+    ("land", re.compile(r"\barmy\b|\bground\b|\btanks?\b|\bartillery\b|\binfantry\b|\bland\b|\btroops\b", re.I)),
 )
 _GROUP_ANAPHORA = re.compile(
     r"\b(?:the|both|all)\s+(?:(?P<number>two|three|four|five|six)\s+)?(?:nations|countries|allies|sides|militaries|partners)\b",
@@ -72,7 +109,9 @@ _LOCATION = re.compile(
     r"\b(?:over|in|around|near|off|across|within|encircling|above|along|into)\s+(?:the\s+)?"
     r"(?P<place>[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*(?:\s+(?:area|region|sea|waters|peninsula|strait|coast|islands?|skies|airspace|capital|border))?)"
 )
-_NAME_AFTER = re.compile(r"^\s+(?:(?:called|dubbed|code-?named|named)\s+)?[\"“‘']?(?P<name>[A-Z][\w-]*(?:\s+[A-Z0-9][\w-]*){0,3})")
+_NAME_AFTER = re.compile(
+    r"^\s+(?:(?:called|dubbed|code-?named|named)\s+)?[\"“‘']?(?P<name>[A-Z][\w-]*(?:\s+[A-Z0-9][\w-]*){0,3})"
+)
 _NAME_BEFORE = re.compile(r"(?P<name>(?:[A-Z][\w-]*\s+){1,3})$")
 
 
@@ -123,9 +162,14 @@ def _mentions(ctx: Context) -> list[_Mention]:
             start, end = sentence.start + match.start(), sentence.start + match.end()
             head = match.group("head")
             after = ctx.text[end : sentence.end]
-            if head.lower().startswith("exercise") and not match.group("det") and not match.group("mods") and _VERB_USE.match(after):
+            if (
+                head.lower().startswith("exercise")
+                and not match.group("det")
+                and not match.group("mods")
+                and _VERB_USE.match(after)
+            ):
                 continue  # "exercise restraint"
-            np_start = sentence.start + (match.start("mods") if match.group("mods") else match.start("head"))
+            np_start = sentence.start + match.start()  # a name comes before the determiner, if any
             name = _name(ctx, sentence, np_start, end, after)
             if name and head[0].isupper() and not match.group("mods"):
                 name = f"{name} {head}"  # "the Malabar Joint Maritime Exercise"
@@ -137,7 +181,9 @@ def _mentions(ctx: Context) -> list[_Mention]:
             definite = (match.group("det") or "").strip().lower() not in ("a", "an", "")
             in_sentence = date_text_in(sentence.text)
             sentence_date = Span(0, 0, in_sentence.group()) if in_sentence else None
-            found.append(_Mention(Span(start, end, ctx.text[start:end]), index, head, definite, name, date_span, sentence_date))
+            found.append(
+                _Mention(Span(start, end, ctx.text[start:end]), index, head, definite, name, date_span, sentence_date)
+            )
     return found
 
 
@@ -200,7 +246,13 @@ def _specific(ctx: Context, mention: _Mention) -> bool:
 
 def _status_words(text: str) -> str | None:
     return next((status for status, words in _STATUS if words.search(text)), None) or (
-        "conducted" if re.search(r"\b(?:held|conducted|staged|carried out|flew|took place|taken place|wrapped up|concluded|completed|marked)\b", text, re.I) else None
+        "conducted"
+        if re.search(
+            r"\b(?:held|conducted|staged|carried out|flew|took place|taken place|wrapped up|concluded|completed|marked)\b",
+            text,
+            re.I,
+        )
+        else None
     )
 
 
@@ -272,7 +324,9 @@ def _participants(ctx: Context, index: int, mention: Span | None) -> list[ActorM
     not ministries or media.
     """
     sentence = ctx.doc.sentences[index]
-    places = [(sentence.start + m.start(), sentence.start + m.end()) for m in _PLACE_PREPOSITION.finditer(sentence.text)]
+    places = [
+        (sentence.start + m.start(), sentence.start + m.end()) for m in _PLACE_PREPOSITION.finditer(sentence.text)
+    ]
     sources = [m.span() for m in re.finditer(r"\b(?:according to|based on|said|told)\b[^,.]*", sentence.text, re.I)]
     chosen: dict[str, ActorMention] = {}
     for actor in ctx.actors_in(index):

@@ -64,8 +64,8 @@ _LEADING = re.compile(
     re.IGNORECASE,
 )
 _TRAILING = re.compile(
-    r"(?:\s+(?:has|have|had|is|are|was|were|will|would|also|again|later|always|never|then|too|repeatedly|"
-    r"reportedly|publicly|separately|recently|already|further|on \w+day|\w+day|in a statement))+$",
+    r"(?:\s+(?:has|have|had|is|are|was|were|will|would|also|again|later|earlier|previously|always|never|then|too|"
+    r"repeatedly|reportedly|publicly|separately|recently|already|further|on \w+day|\w+day|in a statement))+$",
     re.IGNORECASE,
 )
 
@@ -126,11 +126,22 @@ class People:
             if lookup(name) is None and not _ORGANIZATION_WORD.match(name.split()[-1]):
                 self.by_surname.setdefault(
                     alias_key(name.split()[-1]),
-                    Speaker("person", name, alias_key(name.split()[-1]), title=title, actor_kind="person", in_scope=_in_scope(title)),
+                    Speaker(
+                        "person",
+                        name,
+                        alias_key(name.split()[-1]),
+                        title=title,
+                        actor_kind="person",
+                        in_scope=_in_scope(title),
+                    ),
                 )
         for match in _DEFINED_ACRONYM.finditer(text):
             name, acronym = match.group("name"), match.group("acronym")
-            kind = "military" if re.search(r"\b(?:Command|Army|Navy|Force|Forces|Military|Corps|Guard)\b", name) else "government"
+            kind = (
+                "military"
+                if re.search(r"\b(?:Command|Army|Navy|Force|Forces|Military|Corps|Guard)\b", name)
+                else "government"
+            )
             if _BODY_HEAD.search(name):
                 self.acronyms[acronym] = Speaker("body", acronym, alias_key(name), actor_kind=kind)
 
@@ -160,7 +171,7 @@ def read_speaker(region: Span, people: People, *, speaker_first: bool = False) -
         parts = parts[:2]
         head, apposition = (parts[0], parts[1] if len(parts) > 1 else None) if parts else (None, None)
     else:
-        head, apposition = _head_before_verb(parts)
+        head, apposition = _head_before_verb(parts, people)
     if head is None:
         return None
     speaker = _read_part(head, people)
@@ -186,7 +197,13 @@ def _parts(region: Span) -> list[Span]:
     return parts
 
 
-def _head_before_verb(parts: list[Span]) -> tuple[Span | None, Span | None]:
+def _names_someone(text: str, people: People | None) -> bool:
+    """Two or more name words, or a surname the article has introduced."""
+    name = _trailing_name(text)
+    return len(name) >= 2 or len(name) == 1 and people is not None and people.get(name[0]) is not None
+
+
+def _head_before_verb(parts: list[Span], people: People | None = None) -> tuple[Span | None, Span | None]:
     """The part naming the speaker (the last one that names anyone) and a title apposition before it."""
     if parts and re.fullmatch(r"(?:which|who)", parts[-1].text.strip(), re.IGNORECASE) and len(parts) > 1:
         # "... tension with Washington, which claims": the relative pronoun's antecedent speaks.
@@ -196,16 +213,20 @@ def _head_before_verb(parts: list[Span]) -> tuple[Span | None, Span | None]:
     for index in range(len(parts) - 1, -1, -1):
         part = parts[index]
         text = _strip(part.text)
-        if not text or re.match(r"^(?:speaking|adding|saying|who|which|surrounded)\b", part.text.strip(), re.I) and not re.search(r"\b(?:which|who)\s+[A-Z]", part.text):
+        if (
+            not text
+            or re.match(r"^(?:speaking|adding|saying|who|which|surrounded)\b", part.text.strip(), re.I)
+            and not re.search(r"\b(?:which|who)\s+[A-Z]", part.text)
+        ):
             continue
-        if not (_ROLE_NOUN.search(text) or re.search(r"[A-Z]", text) or _PRONOUN.match(text)):
-            continue
+        if not (_ROLE_NOUN.search(text) or re.search(r"[A-Z]", text) or _PRONOUN.match(text) or lookup(text)):
+            continue  # "the alliance" is NATO in the gazetteer
         before = parts[index - 1] if index > 0 else None
         # "KCNA – North Korea's state news agency – published": the name, then what it is.
         if before is not None and re.match(r"^[A-Z][\w .]*[’']s\s+[a-z][a-z ]*$", text) and find_actors(before):
             return before, None
         # "Robert Wood, U.S. deputy U.N. ambassador," told: the name, then its title.
-        if before is not None and _looks_like_title(text) and _NAME_AT_END.search(_strip(before.text)):
+        if before is not None and _looks_like_title(text) and _names_someone(_strip(before.text), people):
             return before, part
         # "U.S. Air Force Chief of Staff, General Dave Goldfein" said: a title, then the named person.
         if before is not None and _looks_like_title(_strip(before.text)) and _NAME_AT_END.search(text):
@@ -269,6 +290,10 @@ def _read_part(part: Span, people: People) -> Speaker | None:
     acronym = people.acronyms.get(text.strip(" ()"))
     if acronym is not None:
         return acronym
+    known = lookup(text) if text[:1].islower() else None
+    if known is not None and known[0] is not None:  # "the alliance" (NATO), written in lower case
+        kind, country, canonical = known
+        return Speaker("body", text, canonical or alias_key(text), country=country, actor_kind=kind)
     person = _person(np, people)
     if person is not None:
         return person
@@ -281,7 +306,11 @@ def _read_part(part: Span, people: People) -> Speaker | None:
     if actors:
         return _body(text, actors)
     if _BODY_HEAD.search(text) and text[0].isupper():
-        kind = "military" if re.search(r"\b(?:Command|Army|Navy|Force|Forces|Military|Corps|Guard)\b", text) else "government"
+        kind = (
+            "military"
+            if re.search(r"\b(?:Command|Army|Navy|Force|Forces|Military|Corps|Guard)\b", text)
+            else "government"
+        )
         return Speaker("body", text, alias_key(text), actor_kind=kind, in_scope=_in_scope(text))
     return None
 
@@ -293,7 +322,8 @@ def _person(np: Span, people: People) -> Speaker | None:
     name = " ".join(taken[-4:])
     if len(taken) < 2:
         last = words[-1] if words else ""
-        if not taken or people.get(last) is None:
+        titled = len(words) >= 2 and _TITLE_NOUN.search(words[-2]) is not None  # "railway official Hayat"
+        if not taken or people.get(last) is None and not titled:
             return None
         name = last
     title = _title_before(text[: len(text) - len(name)])
@@ -309,7 +339,12 @@ def _title_before(text: str) -> str:
         bare = word.strip(",")
         if word.endswith(",") and kept:
             break
-        if _TITLE_WORD.match(bare.strip(".")) or lookup(bare) is not None or lookup(_possessive(bare)) is not None:
+        if (
+            _TITLE_WORD.match(bare.strip("."))
+            or _ORGANIZATION_WORD.match(bare)
+            or lookup(bare) is not None
+            or lookup(_possessive(bare)) is not None
+        ):
             kept.insert(0, bare)
             continue
         break
@@ -356,7 +391,11 @@ def _role(text: str, actors: list[ActorMention]) -> Speaker:
     """ "a senior State Department official", "Russia's envoy", "South Korea's national defense ministry"."""
     behalf = next((a for a in actors if a.kind != "media"), None)
     country = next((a.country for a in actors if a.country), None)
-    kind = "military" if re.search(r"\b(?:military|army|navy|forces|command|commander|officers)\b", text, re.I) else "government"
+    kind = (
+        "military"
+        if re.search(r"\b(?:military|army|navy|forces|command|commander|officers)\b", text, re.I)
+        else "government"
+    )
     key = alias_key(re.sub(r"^(?:an?|the)\s+", "", text, flags=re.IGNORECASE))
     return Speaker("role", text, key, country=country, actor_kind=kind, behalf=behalf, in_scope=_in_scope(text))
 

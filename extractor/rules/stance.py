@@ -13,7 +13,7 @@ _LEXICON = (
         "threaten",
         r"\bthreaten(?:s|ed)?\b(?! (?:the )?(?:security|peace|stability))|\bretaliat\w*|\bcountermeasures?\b|"
         r"\b(?:resolutely|firmly|decisively|strongly) respond\w*|\bwill respond\b|\btake steps to defend\b|"
-        r"\b(?:severe|serious|grave) consequences\b|\bpay (?:a|the) (?:heavy )?price\b|\bpunish\w*|"
+        r"\b(?:severe|serious|grave) consequences\b|\bpay (?:a|the) (?:heavy |dear |high |steep )?price\b|\bpunish\w*|"
         r"\bmilitary (?:action|response|options?)\b|\bstrike back\b|\bwipe out\b|"
         r"\b(?:will|would|could|may) (?:\w+ ){0,3}(?:follow|buy|turn|look for|close|retaliate|respond|act)\b[^.]{0,80}\bif\b|"
         r"\bif\b[^.]{0,120}\b(?:will|would) (?:\w+ ){0,2}(?:have to|be forced to|respond|retaliate|act)\b",
@@ -46,12 +46,16 @@ _LEXICON = (
         r"\bjoint efforts\b|\bstrengthen (?:ties|relations)\b|\bnegotiat\w*",
     ),
 )
-_PATTERNS = tuple((stance, re.compile(words, re.IGNORECASE)) for stance, words in _LEXICON)
+# Case matters: "Steadfast Noon" is an exercise's name, "steadfast" a word of support.
+_PATTERNS = tuple((stance, re.compile(words)) for stance, words in _LEXICON)
+_OPENING = re.compile(r"(^|[.!?:;]\s+|[\"“‘(]\s*)([A-Z])(?=[a-z])")
 
 
 def stance_of(text: str) -> str:
     """The stance of a statement whose words (attribution and content) are `text`."""
+    # A word opening a sentence or a quotation is an ordinary word in lower case.
+    lowered = _OPENING.sub(lambda m: m.group(1) + m.group(2).lower(), text)
     for stance, words in _PATTERNS:
-        if words.search(text):
+        if words.search(lowered):
             return stance
     return "neutral"

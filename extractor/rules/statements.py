@@ -39,17 +39,27 @@ _VERBS = (
     rf"(?:issued|released|published|printed|put out)\s+(?:a|an)\s+(?:\w+\s+)?{STATEMENT_NOUNS}"
 )
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
+_REPORTING = re.compile(r"said|says|say|told|tells|added|adds")
+# A reporting clause closing the sentence: ", <a speaker of a few words> said" with no clause between.
+_TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[\w.’'-]+\s+){1,8}$")
 _CALLED_QUOTE = re.compile(r"\bcalled (?:it|them|this|that|the \w+)\s+[“\"]")
-_PARTICIPLE = re.compile(r",?\s+\b(?:reaffirming|reiterating|saying|insisting|warning|vowing|pledging|claiming|stressing)\b")
+_PARTICIPLE = re.compile(
+    r",?\s+\b(?:reaffirming|reiterating|saying|insisting|warning|vowing|pledging|claiming|stressing)\b"
+)
 _ACCORDING = re.compile(rf"^\W*{ACCORDING_TO}\s+(?P<np>[^,]{{2,80}}),", re.IGNORECASE)
-_ON_BEHALF = re.compile(r"\bon behalf of (?P<np>(?:the\s+)?[\w’' -]{2,60}?)(?=\s+(?:condemning|saying|warning|denouncing|criticizing)\b|[,.;]|$)")
+_ON_BEHALF = re.compile(
+    r"\bon behalf of (?P<np>(?:the\s+)?[\w’' -]{2,60}?)(?=\s+(?:condemning|saying|warning|denouncing|criticizing)\b|[,.;]|$)"
+)
 _CHANNELS = re.compile(
     rf"\b(?:in|via|through|on|during|at)\s+(?:a|an|the|its|his|her)?\s*(?P<channel>(?:separate\s+)?{STATEMENT_NOUNS}|"
     r"(?:news|press) conference|briefing|(?:television |tv |radio )?interview|speech|social media|post|"
     r"X|Twitter|Telegram|Facebook|Weibo)\b"
+    rf"|\btold\s+(?:a|an|the)\s+(?:\w+\s+)?(?P<told>(?:news |press )?(?:briefing|conference|interview))\b"
     rf"|\b(?P<verb>tweeted|posted)\b|\b(?:told|according to)\s+(?P<outlet>VOA|KCNA|Xinhua|TASS|Reuters|state media)\b"
     rf"|\b(?:a|an|the)\s+[A-Z]+\s+(?P<noun>{STATEMENT_NOUNS})\b"
 )
+_AS_NOUN = re.compile(r"\b(?:his|her|its|their|the|a|an|these|those|such|our|your|my|no|any)\s+$", re.IGNORECASE)
+_NEGATED = re.compile(r"\b(?:not|n['’]t|never|no longer)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 _BACKGROUND = re.compile(r"\b(?:famously|once said|years ago|decades ago|at the time|back in)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _SECURITY_WORDS = re.compile(
@@ -113,9 +123,11 @@ def _read_sentence(ctx: Context, index: int, people: People) -> _Said | None:
     outside = _outside_quotes(sentence, quotes)
     direct = bool(quotes)
     indirect = bool(re.search(r"\b(?:that|saying|adding|warning)\b", outside[verb_at - sentence.start :])) or not direct
-    said = _Said(index, speaker, direct, indirect, outside[verb_at - sentence.start :][:40], [sentence], quotes, sentence.text)
+    said = _Said(
+        index, speaker, direct, indirect, outside[verb_at - sentence.start :][:40], [sentence], quotes, sentence.text
+    )
     said.channel = _channel(outside)
-    said.date_text = _when(outside)
+    said.date_text = _when(outside, verb_at - sentence.start)
     behalf = _ON_BEHALF.search(outside)
     if behalf and speaker is not None and speaker.actor_kind == "media":
         said.channel = speaker.name
@@ -132,12 +144,24 @@ def _attribution(ctx: Context, sentence: Span, quotes: list[Span], people: Peopl
     text = sentence.text
     according = _ACCORDING.match(text)
     if according:
-        region = Span(sentence.start + according.start("np"), sentence.start + according.end("np"), according.group("np"))
+        region = Span(
+            sentence.start + according.start("np"), sentence.start + according.end("np"), according.group("np")
+        )
         return read_speaker(region, people, speaker_first=True), sentence.start + according.start()
-    for match in list(_VERB.finditer(text)) + list(_CALLED_QUOTE.finditer(text)):
+    matches = list(_VERB.finditer(text)) + list(_CALLED_QUOTE.finditer(text))
+    trailing = [m for m in matches if _TRAILING_ATTRIBUTION.search(text[: m.start()]) and _REPORTING.match(m.group())]
+    if trailing and trailing[-1] is not matches[0]:
+        # "Beijing condemned the drills and urged ..., Chinese Foreign Ministry spokesperson Mao Ning told a
+        # briefing": the reporting clause at the end names who speaks; what comes before is what was said.
+        matches = [trailing[-1]]
+    for match in matches:
         at = sentence.start + match.start()
         if ctx.doc.in_quote(at, at + 1):
             continue
+        if _NEGATED.search(text[: match.start()]):
+            return None  # "Officials have not publicly responded": no statement
+        if _AS_NOUN.search(text[: match.start()]):
+            continue  # "offered no evidence for his claims": a noun, not a verb
         quote_before = next((q for q in reversed(quotes) if q.end <= at), None)
         start = quote_before.end if quote_before else sentence.start
         while start < at and ctx.text[start] in " ,”\"’'":
@@ -187,14 +211,26 @@ def _channel(outside: str) -> str | None:
 _EVENT_DATE = re.compile(r"\b(?:in|since|after|before|until|by|from|during|of|between)\s+$", re.IGNORECASE)
 
 
-def _when(outside: str) -> str | None:
-    """When the statement was made, as written: a date not introducing some other event ("in September")."""
-    position = 0
-    while (match := date_text_in(outside[position:])) is not None:
-        start = position + match.start()
-        if not _EVENT_DATE.search(outside[max(0, start - 10) : start]):
-            return match.group()
-        position += match.end()
+_MEETING_DAY = re.compile(
+    r"\b(?P<day>(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)['’]s\s+(?:meeting|briefing|session|summit|talks|news conference|press conference|speech)\b"
+)
+
+
+def _when(outside: str, verb_at: int) -> str | None:
+    """When the statement was made, as written: a date right after the verb ("said Monday", "announced on
+    Wednesday"), at the meeting ("at Friday's meeting"), or "on <date>" before the verb - not the date
+    of something the statement is about ("drills next month", "a summit in September")."""
+    after = date_text_in(outside[verb_at : verb_at + 45])
+    if after is not None and not _EVENT_DATE.search(
+        outside[max(0, verb_at + after.start() - 10) : verb_at + after.start()]
+    ):
+        return after.group()
+    meeting = _MEETING_DAY.search(outside)
+    if meeting:
+        return meeting.group("day")
+    before = re.search(r"\bon\s+(?P<date>[A-Z][\w.]*(?:\s+\d{1,2})?(?:,\s+\d{4})?)", outside[:verb_at])
+    if before and date_text_in(before.group("date")):
+        return date_text_in(before.group("date")).group()  # type: ignore[union-attr]
     return None
 
 
@@ -215,13 +251,23 @@ def _resolve(said: list[_Said]) -> list[_Said]:
         speaker = current.speaker
         if speaker is None:
             continue
-        earlier = [s for s in said[max(0, index - 4) : index] if s.speaker is not None and s.sentence >= current.sentence - 4]
+        earlier = [
+            s for s in said[max(0, index - 4) : index] if s.speaker is not None and s.sentence >= current.sentence - 4
+        ]
         if speaker.form == "pronoun":
             person = next((s.speaker for s in reversed(earlier) if s.speaker and s.speaker.form == "person"), None)
             current.speaker = person
-        elif speaker.form == "role" and re.match(r"^the\s+\w+$", speaker.name, re.IGNORECASE):
+        elif speaker.form == "role" and re.match(r"^the\s+(?:\w+\s+)?\w+$", speaker.name, re.IGNORECASE):
+            # "the official", "the military spokesperson": the latest speaker named or titled so
             noun = speaker.name.split()[-1].lower()
-            match = next((s.speaker for s in reversed(earlier) if s.speaker and noun in s.speaker.name.lower()), None)
+            match = next(
+                (
+                    s.speaker
+                    for s in reversed(earlier)
+                    if s.speaker and noun in f"{s.speaker.name} {s.speaker.title or ''}".lower()
+                ),
+                None,
+            )
             if match is not None:
                 current.speaker = match
     return said
@@ -231,6 +277,9 @@ def _same(a: Speaker, b: Speaker) -> bool:
     return a.key == b.key and a.form == b.form
 
 
+_SPEAKS_FOR_A_STATE = re.compile(r"\b(?:ambassador|envoy|representative|spokes(?:man|woman|person))\b", re.IGNORECASE)
+
+
 def _speaks_for(earlier: Speaker, person: Speaker, quoted: bool) -> bool:
     """ "Russia's envoy" then "…,” Vassily Nebenzia told"; "the Taliban" then "…,” Taliban spokesman
     Zabihullah Mujahid tweeted": the person the article then quotes for them."""
@@ -238,7 +287,15 @@ def _speaks_for(earlier: Speaker, person: Speaker, quoted: bool) -> bool:
         return False
     if person.behalf is not None and earlier.name.lower().endswith(person.behalf.name.lower()):
         return True
-    return earlier.country is None or person.country is None or earlier.country == person.country
+    if person.country is not None and earlier.country is not None:
+        return person.country == earlier.country
+    if person.title is None:
+        return True  # "Russia's envoy ..." then "Vassily Nebenzia": the article introduces them so
+    # A title that speaks for the earlier one: an ambassador for a state or an envoy, not a
+    # defense minister for a foreign ministry.
+    return _SPEAKS_FOR_A_STATE.search(person.title) is not None and (
+        earlier.form == "body" or _SPEAKS_FOR_A_STATE.search(earlier.name) is not None
+    )
 
 
 def _merge(said: list[_Said]) -> list[_Said]:
@@ -269,12 +326,16 @@ def _share_what_is_known(merged: list[_Said]) -> None:
         if speaker is None or speaker.form != "person":
             continue
         seen = known.get(speaker.key)
-        known[speaker.key] = speaker if seen is None else replace(
-            seen,
-            title=seen.title or speaker.title,
-            country=seen.country or speaker.country,
-            behalf=seen.behalf or speaker.behalf,
-            in_scope=seen.in_scope or speaker.in_scope,
+        known[speaker.key] = (
+            speaker
+            if seen is None
+            else replace(
+                seen,
+                title=seen.title or speaker.title,
+                country=seen.country or speaker.country,
+                behalf=seen.behalf or speaker.behalf,
+                in_scope=seen.in_scope or speaker.in_scope,
+            )
         )
     for statement in merged:
         speaker = statement.speaker
@@ -358,7 +419,11 @@ def _items(ctx: Context, statement: _Said) -> list[PoliticalStatement]:
 
 
 def _actor(speaker: Speaker) -> Actor:
-    kind = speaker.actor_kind if speaker.actor_kind in ("state", "military", "government", "organization", "media", "person", "armed_group") else None
+    kind = (
+        speaker.actor_kind
+        if speaker.actor_kind in ("state", "military", "government", "organization", "media", "person", "armed_group")
+        else None
+    )
     try:
         return Actor(name=speaker.name, country=speaker.country, kind=kind)  # type: ignore[arg-type]
     except ValueError:  # a kind this contract version does not know yet
