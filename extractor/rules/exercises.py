@@ -46,7 +46,12 @@ _VERB_USE = re.compile(
 )
 _MILITARY = re.compile(
     r"\b(?:military|militar(?:y|ies)|army|navy|naval|air\s+force|troops|forces|jets?|warships?|bombers?|fighters?|"
-    r"missiles?|defen[cs]e|aircraft|soldiers|marines|combat|live-fire|warplanes?|escort|strike|drills?|war\s?games?)\b",
+    r"missiles?|defen[cs]e|aircraft|soldiers|marines|combat|live-fire|warplanes?|escort|strike|war\s?games?)\b",
+    re.IGNORECASE,
+)
+_CIVILIAN = re.compile(
+    r"(?<![\w-])(?:evacuation|fire|earthquake|emergency|tsunami|safety|disaster|lockdown|oil|drilling|dental|school|"
+    r"breathing|fitness|cardio|mental|writing|spelling|classroom|cyber|tabletop)\b",
     re.IGNORECASE,
 )
 _HABITUAL = re.compile(
@@ -231,7 +236,11 @@ def _antecedent(exercises: list[_Exercise], mention: _Mention) -> _Exercise | No
 def _specific(ctx: Context, mention: _Mention) -> bool:
     """Whether a first mention reports one exercise rather than exercises in general."""
     sentence = ctx.doc.sentences[mention.sentence]
-    if not _MILITARY.search(sentence.text) and not ctx.actors_in(mention.sentence):
+    if _CIVILIAN.search(mention.span.text):
+        return False  # "an evacuation drill", "a fire drill"
+    military_head = not re.fullmatch(r"(?i:exercises?|drills?|maneuvers|manoeuvres|patrols?)", mention.head)
+    has_forces = any(a.kind in ("military", "state", "organization") for a in ctx.actors_in(mention.sentence))
+    if not (military_head or _MILITARY.search(sentence.text) or has_forces):
         return False  # "get outside and exercise"
     if mention.name or mention.date:
         return True
