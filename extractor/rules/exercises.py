@@ -322,7 +322,7 @@ def _kind(clause: str, sentence: str, has_aircraft: bool) -> str:
 
 
 _JOINING = re.compile(
-    r"^[^.;]{0,60}?\b(?:with|between|among|involving|including|includes|included|featuring|alongside|joined by|by)\b"
+    r"^\s+of\s|^[^.;]{0,60}?\b(?:with|between|among|involving|including|includes|included|featuring|alongside|joined by|by)\b"
 )
 
 

@@ -166,6 +166,9 @@ class People:
 
 def read_speaker(region: Span, people: People, *, speaker_first: bool = False) -> Speaker | None:
     """The speaker named in `region`: its last comma-separated part (the first, after the verb)."""
+    listed = _actor_list(region)
+    if listed is not None:
+        return listed
     parts = [p for p in _parts(region) if _strip(p.text)]
     if speaker_first:
         parts = parts[:2]
@@ -182,6 +185,20 @@ def read_speaker(region: Span, people: People, *, speaker_first: bool = False) -
     if speaker.form == "person":
         speaker = people.add(speaker)
     return speaker
+
+
+def _actor_list(region: Span) -> Speaker | None:
+    """ "The United States, Japan and South Korea": several bodies speaking together."""
+    text = _strip(region.text)
+    actors = find_actors(region)
+    if len(actors) < 2:
+        return None
+    rest = text
+    for actor in actors:
+        rest = rest.replace(actor.name, " ", 1)
+    if re.fullmatch(r"(?:\s|,|\band\b|\bthe\b|\bThe\b)*", rest):
+        return _body(text, actors)
+    return None
 
 
 def _parts(region: Span) -> list[Span]:
@@ -326,31 +343,40 @@ def _person(np: Span, people: People) -> Speaker | None:
         if not taken or people.get(last) is None and not titled:
             return None
         name = last
+    if _is_actor(name) or any(a.span.end == np.end for a in find_actors(np)):
+        return None  # "Japan and South Korea": the phrase ends in an actor, not a person's name
     title = _title_before(text[: len(text) - len(name)])
     speaker = Speaker("person", name, alias_key(name.split()[-1]), actor_kind="person")
     return _with_title(speaker, Span(np.start, np.start + len(title), title)) if title else _known(speaker, people)
 
 
 def _title_before(text: str) -> str:
-    """The title words right before a name ("U.S. President", "Taliban spokesman"), not the clause before them."""
+    """The title words right before a name ("U.S. President", "South Korean Defense Minister",
+    "Taliban spokesman"), not the clause before them."""
     words = text.split()
     kept: list[str] = []
-    for word in reversed(words):
+    index = len(words)
+    while index > 0:
+        word = words[index - 1]
         bare = word.strip(",")
         if word.endswith(",") and kept:
             break
-        if (
-            _TITLE_WORD.match(bare.strip("."))
-            or _ORGANIZATION_WORD.match(bare)
-            or lookup(bare) is not None
-            or lookup(_possessive(bare)) is not None
-        ):
+        if _TITLE_WORD.match(bare.strip(".")) or _ORGANIZATION_WORD.match(bare) or _is_actor(bare):
             kept.insert(0, bare)
+            index -= 1
             continue
-        break
+        wider = next((n for n in (2, 3) if index >= n and _is_actor(" ".join(words[index - n : index]))), None)
+        if wider is None:
+            break
+        kept[:0] = words[index - wider : index]  # "South Korean", "Republic of Korea"
+        index -= wider
     while kept and kept[0].lower() in ("of", "the", "a", "an"):
         kept.pop(0)
     return " ".join(kept)
+
+
+def _is_actor(text: str) -> bool:
+    return lookup(text) is not None or lookup(_possessive(text)) is not None
 
 
 def _possessive(word: str) -> str:
@@ -401,14 +427,23 @@ def _role(text: str, actors: list[ActorMention]) -> Speaker:
 
 
 def _body(text: str, actors: list[ActorMention]) -> Speaker:
-    """A body, or several named together ("The United States and Britain warned")."""
+    """A body, or several named together ("The United States, Japan and South Korea condemned").
+
+    Only actors joined by "," or "and" speak together; in "North Korea's state news agency
+    KCNA" the last one is the speaker and the others describe it.
+    """
     named = [a for a in actors if a.kind is not None]
     if not named:
         return Speaker("body", text, alias_key(text), country=actors[0].country, in_scope=False)
-    first = named[0]
-    speakers = [_body_speaker(a, text) for a in named]
-    joint = len(named) > 1 or bool(re.search(r"\band (?:its|their|other) (?:allies|partners)\b", text, re.I))
-    return replace(speakers[0], joint=joint, extra=tuple(speakers[1:]) if first else ())
+    group = [named[-1]]
+    for earlier in reversed(named[:-1]):
+        between = text[text.find(earlier.name) + len(earlier.name) : text.find(group[0].name)]
+        if not re.fullmatch(r"\s*(?:,|and|,\s*and)\s*(?:the\s+)?", between):
+            break
+        group.insert(0, earlier)
+    speakers = [_body_speaker(a, text) for a in group]
+    joint = len(group) > 1 or bool(re.search(r"\band (?:its|their|other) (?:allies|partners)\b", text, re.I))
+    return replace(speakers[0], joint=joint, extra=tuple(speakers[1:]))
 
 
 def _body_speaker(actor: ActorMention, text: str) -> Speaker:

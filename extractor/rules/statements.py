@@ -51,7 +51,7 @@ _ON_BEHALF = re.compile(
     r"\bon behalf of (?P<np>(?:the\s+)?[\w’' -]{2,60}?)(?=\s+(?:condemning|saying|warning|denouncing|criticizing)\b|[,.;]|$)"
 )
 _CHANNELS = re.compile(
-    rf"\b(?:in|via|through|on|during|at)\s+(?:a|an|the|its|his|her)?\s*(?P<channel>(?:separate\s+)?{STATEMENT_NOUNS}|"
+    rf"\b(?i:in|via|through|on|during|at)\s+(?i:a|an|the|its|his|her)?\s*(?:separate\s+)?(?P<channel>{STATEMENT_NOUNS}|"
     r"(?:news|press) conference|briefing|(?:television |tv |radio )?interview|speech|social media|post|"
     r"X|Twitter|Telegram|Facebook|Weibo)\b"
     rf"|\btold\s+(?:a|an|the)\s+(?:\w+\s+)?(?P<told>(?:news |press )?(?:briefing|conference|interview))\b"
@@ -220,7 +220,7 @@ def _when(outside: str, verb_at: int) -> str | None:
     """When the statement was made, as written: a date right after the verb ("said Monday", "announced on
     Wednesday"), at the meeting ("at Friday's meeting"), or "on <date>" before the verb - not the date
     of something the statement is about ("drills next month", "a summit in September")."""
-    after = date_text_in(outside[verb_at : verb_at + 45])
+    after = date_text_in(outside[verb_at : verb_at + 60])
     if after is not None and not _EVENT_DATE.search(
         outside[max(0, verb_at + after.start() - 10) : verb_at + after.start()]
     ):
