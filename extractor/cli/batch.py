@@ -110,6 +110,10 @@ def batch(
             if target is not None:
                 check_output_path(target)
         extractor = make_extractor(throttle=Throttle(), **(overrides or {}))
+        if via == "batch-api" and extractor.provider == "rules":
+            raise ConfigError(
+                "--via batch-api sends requests to a model, and the rules provider has none: use --via live"
+            )
         limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
         summary = Summary(model=extractor.model)
         started = time.perf_counter()

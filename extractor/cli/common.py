@@ -17,7 +17,7 @@ from ..errors import ExtractorError, InputError
 from ..output.files import check_output_path, write_atomically
 
 ProviderOpt = Annotated[
-    Optional[str], typer.Option("--provider", help="auto | openai | local | replay (env EXTRACTOR_PROVIDER)")
+    Optional[str], typer.Option("--provider", help="auto | openai | rules | local | replay (env EXTRACTOR_PROVIDER)")
 ]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="model name as sent to the server")]
 BaseUrlOpt = Annotated[
@@ -109,6 +109,8 @@ def make_extractor(**overrides):
         raise InputError(f"invalid setting {field}: {first['msg']}") from None
     if extractor.provider == "local":
         typer.echo(LOCAL_MODEL_NOTICE, err=True)
+    elif extractor.provider == "rules" and extractor.settings.provider == "auto":
+        typer.echo(RULES_NOTICE, err=True)
     return extractor
 
 
@@ -117,6 +119,14 @@ LOCAL_MODEL_NOTICE = (
     "for real work set OPENAI_API_KEY or use --provider openai --base-url URL --model NAME"
 )
 """Said once per command whenever the bundled model answers (also when `auto` chose it)."""
+
+
+RULES_NOTICE = (
+    "extractor: note: no OPENAI_API_KEY, so the deterministic rules extract (provider rules, no model); "
+    "for a model use --provider openai (with OPENAI_API_KEY, or --base-url URL for a compatible server), "
+    "or --provider replay to replay recorded answers"
+)
+"""Said once per command when `auto` chose the rules because no key is set."""
 
 
 def _quiet_instructor_logs() -> None:
