@@ -98,6 +98,11 @@ def _clean(token: str) -> str:
 
 def find_actors(within: Span) -> list[ActorMention]:
     """Actors named in `within`, left to right, longest name first, none overlapping."""
+    return list(_find_actors(within))
+
+
+@lru_cache(maxsize=2048)
+def _find_actors(within: Span) -> tuple[ActorMention, ...]:
     tokens = [(within.start + m.start(), within.start + m.end(), m.group()) for m in _TOKEN.finditer(within.text)]
     firsts = _first_words()
     found: list[ActorMention] = []
@@ -138,7 +143,7 @@ def find_actors(within: Span) -> list[ActorMention]:
                 previous.canonical,
             )
         found.append(mention)
-    return found
+    return tuple(found)
 
 
 def _same_entry(previous: ActorMention, paren: ActorMention, within: Span) -> bool:

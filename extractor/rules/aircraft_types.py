@@ -42,6 +42,7 @@ class TypeTable:
     not_aircraft: frozenset[str]
     not_before: frozenset[str]
     pattern: re.Pattern[str]
+    named_pattern: re.Pattern[str]
 
     def info(self, designation: str, family: str | None) -> TypeInfo:
         entry = next((self.types[d] for d in _shorter(designation) if d in self.types), {})
@@ -83,6 +84,9 @@ def type_table() -> TypeTable:
         not_aircraft=frozenset(_key(x) for x in data["not_aircraft"]),
         not_before=frozenset(data["not_before"]),
         pattern=pattern,
+        named_pattern=re.compile(
+            r"(?<!\w)(?P<name>" + "|".join(re.escape(name) for name in data["named_types"]) + r")s?(?!\w)"
+        ),
     )
 
 
@@ -137,12 +141,9 @@ def find_designations(text: str) -> list[DesignationMention]:
 
 def _named_types(text: str, table: TypeTable) -> list[DesignationMention]:
     found = []
-    for name, designation in table.named.items():
-        for match in re.finditer(rf"(?<!\w){re.escape(name)}s?(?!\w)", text):
-            normalized = normalize_designation(designation)
-            found.append(
-                DesignationMention(
-                    Span(match.start(), match.end(), match.group()), normalized, table.info(normalized, None)
-                )
-            )
+    for match in table.named_pattern.finditer(text):
+        normalized = normalize_designation(table.named[match.group("name")])
+        found.append(
+            DesignationMention(Span(match.start(), match.end(), match.group()), normalized, table.info(normalized, None))
+        )
     return found

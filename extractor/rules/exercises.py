@@ -40,6 +40,7 @@ _HEADS = (
 _MENTION = re.compile(
     rf"\b(?P<det>(?i:an?|the|this|that|these|those|its|their)\s+(?:(?i:type|kind|sort)\s+of\s+)?)?(?P<mods>{_MODIFIER}){_HEADS}\b"
 )
+_HEAD_WORD = re.compile(r"(?i:exercise|drill|war\s?game|maneuver|manoeuvre|escort|flight|patrol|sortie)")
 _FAMILY = {"flight": "flight", "sortie": "flight", "mission": "flight", "patrol": "patrol"}
 _VERB_USE = re.compile(
     r"^\s+(?:restraint|prudence|caution|control|power|authority|influence|its|their|his|her|the right|sovereignty|jurisdiction|option)\b"
@@ -163,6 +164,8 @@ def extract_exercises(ctx: Context) -> list[Exercise]:
 def _mentions(ctx: Context) -> list[_Mention]:
     found = []
     for index, sentence in enumerate(ctx.doc.sentences):
+        if not _HEAD_WORD.search(sentence.text):
+            continue  # most sentences name no exercise: skip the costlier full pattern
         for match in _MENTION.finditer(sentence.text):
             start, end = sentence.start + match.start(), sentence.start + match.end()
             head = match.group("head")

@@ -75,9 +75,9 @@ _TITLED_NAME = re.compile(
     r"Chancellor|King|Senator|Sen\.|Governor|Commander|Spokesman|Spokeswoman|Dr\.|Colonel|Col\.|Lt\.)\s+"
     r"(?P<name>[A-Z][a-z’'-]+(?:[ -][A-Z][a-z’'-]+){0,2})\b"
 )
-_DEFINED_ACRONYM = re.compile(
-    r"(?P<name>[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|of|and|for|the))*),?\s+(?:or\s+|\()(?P<acronym>[A-Z]{2,8})\b\)?"
-)
+# "the National Intelligence and Security Agency, or NISA" / "... Agency (NISA)": the acronym, then its name before it.
+_ACRONYM_AFTER = re.compile(r"(?:,?\s+or\s+|\s*\()(?P<acronym>[A-Z]{2,8})\b")
+_NAME_BEFORE_ACRONYM = re.compile(r"(?P<name>[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|of|and|for|the))*)$")
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,11 @@ class People:
                         in_scope=_in_scope(title),
                     ),
                 )
-        for match in _DEFINED_ACRONYM.finditer(text):
-            name, acronym = match.group("name"), match.group("acronym")
+        for defined in _ACRONYM_AFTER.finditer(text):
+            match = _NAME_BEFORE_ACRONYM.search(text[max(0, defined.start() - 100) : defined.start()])
+            if match is None:
+                continue
+            name, acronym = match.group("name"), defined.group("acronym")
             kind = (
                 "military"
                 if re.search(r"\b(?:Command|Army|Navy|Force|Forces|Military|Corps|Guard)\b", name)

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..schemas import Actor, Evidence, PoliticalStatement
-from .actors import ActorMention, find_actors
+from .actors import ActorMention
 from .context import Context, bounded, evidence
 from .lexicon import ACCORDING_TO, STATEMENT_NOUNS, date_text_in
 from .speakers import People, Speaker, read_speaker
@@ -39,6 +39,20 @@ _VERBS = (
     rf"(?:issued|released|published|printed|put out)\s+(?:a|an)\s+(?:\w+\s+)?{STATEMENT_NOUNS}"
 )
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
+# The words an attribution verb can start with: a cheap test before the full pattern.
+_VERB_STARTS = frozenset(re.findall(r"[a-z]+", _VERBS.replace("(?:", " ").replace("rf", " ")))
+_WORD = re.compile(r"[a-z]+")
+
+
+def _verbs(text: str) -> list[re.Match[str]]:
+    """Attribution verbs in `text`, tried only where a word that can start one stands."""
+    found = []
+    for word in _WORD.finditer(text):
+        if word.group() in _VERB_STARTS and (word.start() == 0 or not text[word.start() - 1].isalpha()):
+            match = _VERB.match(text, word.start())
+            if match:
+                found.append(match)
+    return found
 _REPORTING = re.compile(r"said|says|say|told|tells|added|adds")
 # A reporting clause closing the sentence: ", <a speaker of a few words> said" with no clause between.
 _TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[\w.’'-]+\s+){1,8}$")
@@ -65,9 +79,8 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _SECURITY_WORDS = re.compile(
     r"\b(?:military|militar(?:y|ies)|troops|soldiers|missiles?|nuclear|army|navy|naval|air force|warships?|bombers?|"
     r"fighter jets?|drills|ceasefire|invasion|militants?|terror\w*|sanctions|airstrikes?|weapons?|armed forces|"
-    r"security forces|defen[cs]e (?:minister|ministry|secretary|department)|national security|Pentagon|NATO|"
-    r"insurgents?|hostages?|war in|war on|war with|civil war|treaty|embargo|artillery|munitions)\b",
-    re.IGNORECASE,
+    r"security forces|defen[cs]e (?:minister|ministry|secretary|department)|national security|pentagon|nato|"
+    r"insurgents?|hostages?|war in|war on|war with|civil war|treaty|embargo|artillery|munitions)\b"
 )
 
 
@@ -92,7 +105,12 @@ class _Said:
 
 def about_security(text: str) -> bool:
     """Whether an article is about security or foreign policy at all (two distinct words of the field)."""
-    return len({m.group().lower() for m in _SECURITY_WORDS.finditer(text)}) >= 2
+    seen: set[str] = set()
+    for match in _SECURITY_WORDS.finditer(text.lower()):
+        seen.add(match.group())
+        if len(seen) >= 2:
+            return True
+    return False
 
 
 def extract_statements(ctx: Context) -> list[PoliticalStatement]:
@@ -148,8 +166,8 @@ def _attribution(ctx: Context, sentence: Span, quotes: list[Span], people: Peopl
             sentence.start + according.start("np"), sentence.start + according.end("np"), according.group("np")
         )
         return read_speaker(region, people, speaker_first=True), sentence.start + according.start()
-    matches = list(_VERB.finditer(text)) + list(_CALLED_QUOTE.finditer(text))
-    trailing = [m for m in matches if _TRAILING_ATTRIBUTION.search(text[: m.start()]) and _REPORTING.match(m.group())]
+    matches = _verbs(text) + list(_CALLED_QUOTE.finditer(text))
+    trailing = [m for m in matches if _TRAILING_ATTRIBUTION.search(_tail(text, m.start())) and _REPORTING.match(m.group())]
     if trailing and trailing[-1] is not matches[0]:
         # "Beijing condemned the drills and urged ..., Chinese Foreign Ministry spokesperson Mao Ning told a
         # briefing": the reporting clause at the end names who speaks; what comes before is what was said.
@@ -158,9 +176,9 @@ def _attribution(ctx: Context, sentence: Span, quotes: list[Span], people: Peopl
         at = sentence.start + match.start()
         if ctx.doc.in_quote(at, at + 1):
             continue
-        if _NEGATED.search(text[: match.start()]):
+        if _NEGATED.search(_tail(text, match.start())):
             return None  # "Officials have not publicly responded": no statement
-        if _AS_NOUN.search(text[: match.start()]):
+        if _AS_NOUN.search(_tail(text, match.start())):
             continue  # "offered no evidence for his claims": a noun, not a verb
         quote_before = next((q for q in reversed(quotes) if q.end <= at), None)
         start = quote_before.end if quote_before else sentence.start
@@ -188,13 +206,18 @@ def _until_sentence_end(span: Span) -> Span:
     return Span(span.start, span.start + cut, span.text[:cut])
 
 
+def _tail(text: str, end: int, size: int = 80) -> str:
+    """The few words before `end`: what the patterns anchored at a verb look at."""
+    return text[max(0, end - size) : end]
+
+
 def _outside_quotes(sentence: Span, quotes: list[Span]) -> str:
     """The sentence with its quotations blanked out (offsets kept)."""
-    chars = list(sentence.text)
+    text = sentence.text
     for quote in quotes:
-        for i in range(quote.start - sentence.start, quote.end - sentence.start):
-            chars[i] = " "
-    return "".join(chars)
+        start, end = max(0, quote.start - sentence.start), min(len(text), quote.end - sentence.start)
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 def _mostly_quoted(sentence: Span, quotes: list[Span]) -> bool:
@@ -434,8 +457,7 @@ def _targets(ctx: Context, parts: list[_Said], speaker: Speaker) -> list[Actor]:
     own = {speaker.country, speaker.behalf.country if speaker.behalf else None}
     targets: dict[str, Actor] = {}
     for part in parts:
-        sentence = ctx.doc.sentences[part.sentence]
-        for mention in find_actors(sentence):
+        for mention in ctx.actors_in(part.sentence):
             if mention.kind in ("state", "organization", "armed_group") and mention.country not in own:
                 targets.setdefault(mention.canonical or mention.name, mention.actor())
     return list(targets.values())[:5]
