@@ -22,7 +22,7 @@ def _checkout(tmp_path: Path) -> tuple[Path, Path]:
     log = tmp_path / "python-calls.log"
     python = repo / ".venv" / "bin" / "python"
     python.parent.mkdir(parents=True)
-    python.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\n')
+    python.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\necho "Collecting something (pip progress)"\n')
     python.chmod(python.stat().st_mode | stat.S_IEXEC)
     return repo, log
 
@@ -39,6 +39,7 @@ def test_light_setup_installs_the_package_alone_and_shows_pips_progress(tmp_path
     assert result.returncode == 0, result.stderr
     [call] = log.read_text().splitlines()
     assert call == "-m pip --disable-pip-version-check install -e ."  # no extras, no -q
+    assert "pip progress" in result.stderr and result.stdout == ""  # scripts/run's stdout stays the JSON
     assert _setup(repo, "--light").returncode == 0
     assert len(log.read_text().splitlines()) == 1  # a second run installs nothing
 
