@@ -169,8 +169,3 @@ def _joined(within: Span, tokens: list[tuple[int, int, str]], i: int, j: int) ->
         if gap.strip() or "\n" in gap:
             return False
     return True
-
-
-def countries(mentions: list[ActorMention]) -> list[str]:
-    """The distinct countries of `mentions`, in order."""
-    return list(dict.fromkeys(m.country for m in mentions if m.country))

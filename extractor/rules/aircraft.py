@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..postprocess.gazetteer import alias_key
-from ..schemas import Actor, Aircraft, Evidence
+from ..schemas import Aircraft, Evidence
 from .actors import ActorMention
 from .aircraft_types import DesignationMention
 from .context import Context, bounded, evidence
@@ -288,12 +288,9 @@ def _item(group: _Group, nuclear: bool | None) -> Aircraft:
 
 
 def _group_role(group: _Group) -> str | None:
+    """The role the article describes ("for the escort") over the type's usual one."""
     described = [m.role for m in group.mentions if m.role and m.role != m.at.info.role]
-    return described[0] if described else first_role(group)
-
-
-def first_role(group: _Group) -> str | None:
-    return next((m.role for m in group.mentions if m.role), None)
+    return described[0] if described else next((m.role for m in group.mentions if m.role), None)
 
 
 def _evidence(group: _Group) -> list[Evidence]:
@@ -302,7 +299,3 @@ def _evidence(group: _Group) -> list[Evidence]:
         span = bounded(mention.clause, mention.at.span.start, mention.at.span.end)
         spans.setdefault((span.start, span.end), span)
     return [evidence(span) for span in list(spans.values())[:10]]
-
-
-def operators_of(items: list[Aircraft]) -> list[Actor]:
-    return [item.operator for item in items if item.operator is not None]

@@ -144,6 +144,8 @@ def _named_types(text: str, table: TypeTable) -> list[DesignationMention]:
     for match in table.named_pattern.finditer(text):
         normalized = normalize_designation(table.named[match.group("name")])
         found.append(
-            DesignationMention(Span(match.start(), match.end(), match.group()), normalized, table.info(normalized, None))
+            DesignationMention(
+                Span(match.start(), match.end(), match.group()), normalized, table.info(normalized, None)
+            )
         )
     return found

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..schemas import Exercise
+from ..schemas import Evidence, Exercise
 from .actors import ActorMention, lookup
 from .context import Context, evidence
 from .lexicon import AMBIGUOUS_MONTHS, date_text_in
@@ -376,7 +376,7 @@ def _location(ctx: Context, text: str) -> str | None:
     return None
 
 
-def _evidence(ctx: Context, exercise: _Exercise) -> list:
+def _evidence(ctx: Context, exercise: _Exercise) -> list[Evidence]:
     spans: dict[tuple[int, int], Span] = {}
     for mention in exercise.mentions:
         sentence = ctx.doc.sentences[mention.sentence]

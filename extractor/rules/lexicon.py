@@ -57,12 +57,7 @@ NUMBERS = {
 # Spun forms of the words below, as word-spinners write them.
 CAPABLE = r"(?:capable|capability|capabilities|certified|armed|succesful|successful)"
 STATEMENT_NOUNS = r"(?:statement|assertion|press release|press launch|news release|communique|communiqué)"
-SAID_VERBS_SPUN = ("mentioned",)
 ACCORDING_TO = r"(?:according to|based on|in line with)"
-
-
-def has_month(text: str) -> bool:
-    return any(re.search(rf"\b{re.escape(month)}\b", text) for month in MONTHS if month not in AMBIGUOUS_MONTHS)
 
 
 def date_text_in(text: str) -> re.Match[str] | None:

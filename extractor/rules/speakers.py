@@ -136,10 +136,10 @@ class People:
                     ),
                 )
         for defined in _ACRONYM_AFTER.finditer(text):
-            match = _NAME_BEFORE_ACRONYM.search(text[max(0, defined.start() - 100) : defined.start()])
-            if match is None:
+            named = _NAME_BEFORE_ACRONYM.search(text[max(0, defined.start() - 100) : defined.start()])
+            if named is None:
                 continue
-            name, acronym = match.group("name"), defined.group("acronym")
+            name, acronym = named.group("name"), defined.group("acronym")
             kind = (
                 "military"
                 if re.search(r"\b(?:Command|Army|Navy|Force|Forces|Military|Corps|Guard)\b", name)

@@ -53,6 +53,8 @@ def _verbs(text: str) -> list[re.Match[str]]:
             if match:
                 found.append(match)
     return found
+
+
 _REPORTING = re.compile(r"said|says|say|told|tells|added|adds")
 # A reporting clause closing the sentence: ", <a speaker of a few words> said" with no clause between.
 _TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[\w.’'-]+\s+){1,8}$")
@@ -167,7 +169,9 @@ def _attribution(ctx: Context, sentence: Span, quotes: list[Span], people: Peopl
         )
         return read_speaker(region, people, speaker_first=True), sentence.start + according.start()
     matches = _verbs(text) + list(_CALLED_QUOTE.finditer(text))
-    trailing = [m for m in matches if _TRAILING_ATTRIBUTION.search(_tail(text, m.start())) and _REPORTING.match(m.group())]
+    trailing = [
+        m for m in matches if _TRAILING_ATTRIBUTION.search(_tail(text, m.start())) and _REPORTING.match(m.group())
+    ]
     if trailing and trailing[-1] is not matches[0]:
         # "Beijing condemned the drills and urged ..., Chinese Foreign Ministry spokesperson Mao Ning told a
         # briefing": the reporting clause at the end names who speaks; what comes before is what was said.

@@ -21,7 +21,6 @@ _ABBREVIATIONS = frozenset(
 _LAST_WORD = re.compile(r"(?:^|(?<=[\s(\[\"“]))([A-Za-z][A-Za-z.]*)$")
 # Curly or straight, and mixed ("... incident,” he added): a quotation opens and closes on one line.
 _QUOTED = re.compile(r"[“\"][^“”\"\n]{2,}?[”\"]")
-_WORD = re.compile(r"[A-Za-z0-9][\w’'./&-]*")
 
 
 @dataclass(frozen=True)
@@ -82,11 +81,6 @@ def quotations(text: str) -> list[Span]:
     return found
 
 
-def words(span: Span) -> list[Span]:
-    """The words of a span, with their offsets."""
-    return [Span(span.start + m.start(), span.start + m.end(), m.group()) for m in _WORD.finditer(span.text)]
-
-
 @dataclass
 class Document:
     """One article's text, cut once into sentences, paragraphs and quotations."""
@@ -131,9 +125,6 @@ class Document:
             if quote.start <= start and end <= quote.end:
                 return quote
         return None
-
-    def span(self, start: int, end: int) -> Span:
-        return Span(start, end, self.text[start:end])
 
 
 _CLAUSE_BREAK = re.compile(r"[;:—–]|,\s+(?:while|whereas|but|and then|which|who|where)\b|\s-\s")
