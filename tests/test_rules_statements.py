@@ -116,6 +116,8 @@ def test_a_joint_statement_is_one_entry_per_named_speaker():
         "Analysts say the military drills are meant to intimidate Taiwan.",
         "Officials have not publicly responded to the militants' demands about the missile strikes.",
         "If you remember in 1950, our secretary of state famously said that Korea was outside the defense perimeter.",
+        "The president is shifting his priorities away from North Korea in an election year, experts said.",
+        "U.S. officials have yet to comment on the Iraqi claims about the airstrike.",
     ],
 )
 def test_no_statement_where_the_contract_wants_none(sentence):
@@ -145,3 +147,17 @@ def test_no_statement_in_an_article_about_something_else():
 )
 def test_stance_follows_the_contracts_precedence(words, stance):
     assert stance_of(f"The minister {words}.") == stance
+
+
+def test_evidence_of_a_long_sentence_is_the_attribution_and_the_quote_not_its_opening():
+    opening = "On Tuesday, after a week of missile tests and military drills near the border with the South, " * 2
+    text = (
+        f"{opening}a top U.S. Air Force general said he expects a long-range launch, adding: "
+        '"What I would expect is some type of long-range ballistic missile."'
+    )
+    [statement] = rules(text).statements
+    assert spans_are_exact(rules(text), text)
+    quotes = [ev.quote for ev in statement.evidence]
+    assert any("general said" in quote for quote in quotes)
+    assert "What I would expect is some type of long-range ballistic missile." in quotes
+    assert statement.speaker.name == "a top U.S. Air Force general" and statement.speaker.kind == "military"

@@ -41,13 +41,14 @@ _STRONG_OFFICIAL = re.compile(
 _NOT_IN_SCOPE = re.compile(
     r"\b(?:analysts?|experts?|fellow|researchers?|lecturer|scholar|author|journalists?|residents?|witness(?:es)?|"
     r"students?|professor|think[- ]tank|university|institute|center|centre|passengers?|guard|activists?|"
-    r"lawyers?|critics?|observers?|studies|study|report|researchers)\b",
+    r"lawyers?|critics?|observers?|studies|study|report|researchers|foundation|initiative|program|programme)\b",
     re.IGNORECASE,
 )
 _FORMER = re.compile(r"\b(?:former|retired|ex-|one-time|onetime)\b", re.IGNORECASE)
 _ROLE_NOUN = re.compile(
     r"\b(?:officials?|spokes(?:man|woman|person)|envoy|ambassador|minister|ministry|government|authorities|military|"
-    r"command|commander|army|navy|forces|officers|sources|estimates|delegation|embassy|mission)\b",
+    r"command|commander|army|navy|forces|officers|sources|estimates|delegation|embassy|mission|general|admiral|"
+    r"colonel|officer)\b",
     re.IGNORECASE,
 )
 _BODY_HEAD = re.compile(
@@ -239,8 +240,10 @@ def _head_before_verb(parts: list[Span], people: People | None = None) -> tuple[
             and not re.search(r"\b(?:which|who)\s+[A-Z]", part.text)
         ):
             continue
+        if _NOT_IN_SCOPE.search(text) and not re.search(r"[A-Z]", text):
+            return part, None  # "..., experts said": the experts speak, and are out of scope
         if not (_ROLE_NOUN.search(text) or re.search(r"[A-Z]", text) or _PRONOUN.match(text) or lookup(text)):
-            continue  # "the alliance" is NATO in the gazetteer
+            continue  # an adverbial ("first of all"); "the alliance" is NATO in the gazetteer
         before = parts[index - 1] if index > 0 else None
         # "KCNA – North Korea's state news agency – published": the name, then what it is.
         if before is not None and re.match(r"^[A-Z][\w .]*[’']s\s+[a-z][a-z ]*$", text) and find_actors(before):
@@ -310,6 +313,8 @@ def _read_part(part: Span, people: People) -> Speaker | None:
     acronym = people.acronyms.get(text.strip(" ()"))
     if acronym is not None:
         return acronym
+    if _NOT_IN_SCOPE.search(text) and not re.search(r"[A-Z]", text):
+        return Speaker("role", text, alias_key(text), in_scope=False)  # "experts", "analysts"
     known = lookup(text) if text[:1].islower() else None
     if known is not None and known[0] is not None:  # "the alliance" (NATO), written in lower case
         kind, country, canonical = known
@@ -416,15 +421,16 @@ def _with_title(speaker: Speaker, title_span: Span) -> Speaker:
     )
 
 
+_MILITARY_ROLE = re.compile(
+    r"\b(?:military|army|navy|air force|forces|command|commander|officers?|general|admiral|colonel)\b", re.IGNORECASE
+)
+
+
 def _role(text: str, actors: list[ActorMention]) -> Speaker:
     """ "a senior State Department official", "Russia's envoy", "South Korea's national defense ministry"."""
     behalf = next((a for a in actors if a.kind != "media"), None)
     country = next((a.country for a in actors if a.country), None)
-    kind = (
-        "military"
-        if re.search(r"\b(?:military|army|navy|forces|command|commander|officers)\b", text, re.I)
-        else "government"
-    )
+    kind = "military" if _MILITARY_ROLE.search(text) else "government"
     key = alias_key(re.sub(r"^(?:an?|the)\s+", "", text, flags=re.IGNORECASE))
     return Speaker("role", text, key, country=country, actor_kind=kind, behalf=behalf, in_scope=_in_scope(text))
 

@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..schemas import Actor, Evidence, PoliticalStatement
-from .actors import ActorMention
-from .context import Context, bounded, evidence
+from .actors import ActorMention, lookup
+from .context import MAX_EVIDENCE_CHARS, Context, bounded, evidence
 from .lexicon import ACCORDING_TO, STATEMENT_NOUNS, date_text_in
 from .speakers import People, Speaker, read_speaker
 from .stance import stance_of
@@ -102,6 +102,7 @@ class _Said:
     date_text: str | None = None
     behalf: ActorMention | None = None
     background: bool = False
+    verb_at: int | None = None  # where the attribution verb is, in the article
     parts: list[_Said] = field(default_factory=list)
 
 
@@ -146,6 +147,7 @@ def _read_sentence(ctx: Context, index: int, people: People) -> _Said | None:
     said = _Said(
         index, speaker, direct, indirect, outside[verb_at - sentence.start :][:40], [sentence], quotes, sentence.text
     )
+    said.verb_at = verb_at
     said.channel = _channel(outside)
     said.date_text = _when(outside, verb_at - sentence.start)
     behalf = _ON_BEHALF.search(outside)
@@ -182,8 +184,8 @@ def _attribution(ctx: Context, sentence: Span, quotes: list[Span], people: Peopl
             continue
         if _NEGATED.search(_tail(text, match.start())):
             return None  # "Officials have not publicly responded": no statement
-        if _AS_NOUN.search(_tail(text, match.start())):
-            continue  # "offered no evidence for his claims": a noun, not a verb
+        if _AS_NOUN.search(_tail(text, match.start())) or _after_a_demonym(text, match):
+            continue  # "offered no evidence for his claims", "the Iraqi claims": a noun, not a verb
         quote_before = next((q for q in reversed(quotes) if q.end <= at), None)
         start = quote_before.end if quote_before else sentence.start
         while start < at and ctx.text[start] in " ,”\"’'":
@@ -208,6 +210,23 @@ def _until_sentence_end(span: Span) -> Span:
     end = re.search(r"[.;]\s*$|\.\s", span.text)
     cut = end.start() if end else len(span.text)
     return Span(span.start, span.start + cut, span.text[:cut])
+
+
+_DETERMINED_WORD = re.compile(r"\b(?:the|these|those|such|his|her|its|their)\s+(?P<word>[A-Z][\w.-]*)\s+$")
+
+
+def _after_a_demonym(text: str, verb: re.Match[str]) -> bool:
+    """ "the Iraqi claims": after a determiner and a demonym, a word in -s is a plural noun."""
+    if not verb.group().endswith("s"):
+        return False
+    before = _DETERMINED_WORD.search(_tail(text, verb.start()))
+    if before is None:
+        return False
+    word = before.group("word")
+    known = lookup(word)
+    if known is not None:
+        return known[0] is None and known[1] is not None  # a demonym the gazetteer knows
+    return re.search(r"(?:i|ian|ean|ese|ish)$", word) is not None  # "Iraqi", "Syrian", "Sudanese"
 
 
 def _tail(text: str, end: int, size: int = 80) -> str:
@@ -418,8 +437,7 @@ def _items(ctx: Context, statement: _Said) -> list[PoliticalStatement]:
     text = " ".join(p.text for p in parts)
     spans: dict[tuple[int, int], Span] = {}
     for part in parts:
-        for span in part.evidence:
-            piece = bounded(span, span.start, span.start + 1)
+        for piece in _evidence_spans(ctx, part):
             spans.setdefault((piece.start, piece.end), piece)
     evidence_list: list[Evidence] = [evidence(span) for span in list(spans.values())[:10]]
     quote = max(quotes, key=lambda q: q.end - q.start).text if quotes else None
@@ -443,6 +461,20 @@ def _items(ctx: Context, statement: _Said) -> list[PoliticalStatement]:
         )
         for one in speakers
     ]
+
+
+def _evidence_spans(ctx: Context, part: _Said) -> list[Span]:
+    """The sentence when it is short; else the attribution clause around the verb and each quotation."""
+    sentence = ctx.doc.sentences[part.sentence]
+    if len(sentence.text) <= MAX_EVIDENCE_CHARS:
+        return [sentence]
+    pieces = []
+    if part.verb_at is not None:
+        pieces.append(bounded(sentence, part.verb_at, part.verb_at + 1))
+    for quote in part.quotes:
+        start, end = max(quote.start, sentence.start), min(quote.end, sentence.end)
+        pieces.append(bounded(Span(start, end, ctx.text[start:end]), start, start + 1))
+    return pieces or [bounded(sentence, sentence.start, sentence.start + 1)]
 
 
 def _actor(speaker: Speaker) -> Actor:
