@@ -326,7 +326,14 @@ class Extractor:
 
         items = extract_items(article.text, published=article.published)
         return self._publish(
-            article, items.exercises, items.aircraft, items.statements, CallMeter(), started, prompt="none"
+            article,
+            items.exercises,
+            items.aircraft,
+            items.statements,
+            CallMeter(),
+            started,
+            prompt="none",
+            warnings=items.warnings,
         )
 
     def _by_hybrid(self, article: ArticleInput, started: float) -> ArticleExtraction:

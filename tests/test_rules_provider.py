@@ -167,3 +167,13 @@ def test_the_service_extracts_with_the_rules(tmp_path: Path):
             assert json.loads(line)["statements"]
     finally:
         service.stop()
+
+
+def test_a_huge_article_keeps_the_contracts_fifty_items_and_says_so():
+    sentence = 'Defense Minister {name} told reporters on Friday: "Our troops will defend the border." '
+    names = [f"Kim Chul-{chr(65 + i // 26)}{chr(97 + i % 26)}" for i in range(60)]
+    text = "".join(sentence.format(name=name) for name in names)
+    result = rules(text)
+    assert len(result.statements) == 50
+    [warning] = result.meta.warnings
+    assert warning.startswith("the rules found 5") and warning.endswith("statements; the first 50 are kept")

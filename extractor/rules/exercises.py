@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..schemas import Evidence, Exercise
+from ..schemas.common import MAX_ACTORS
 from .actors import ActorMention, lookup
 from .context import Context, evidence
 from .lexicon import AMBIGUOUS_MONTHS, date_text_in
@@ -292,11 +293,11 @@ def _item(ctx: Context, exercise: _Exercise) -> Exercise:
         name=next((m.name for m in exercise.mentions if m.name), None),
         description=_description(first),
         kind=_kind(clause.text, sentence.text, bool(designations)),  # type: ignore[arg-type]
-        participants=[p.actor() for p in participants],
+        participants=[p.actor() for p in participants][:MAX_ACTORS],
         date_text=date.text if date else None,
         location=location,
         status=_status_words(clause.text) or "conducted",  # type: ignore[arg-type]
-        aircraft=list(dict.fromkeys(designations)),
+        aircraft=list(dict.fromkeys(designations))[:MAX_ACTORS],
         evidence=_evidence(ctx, exercise),
     )
 

@@ -134,7 +134,7 @@ def extract_statements(ctx: Context) -> list[PoliticalStatement]:
 
 def _read_sentence(ctx: Context, index: int, people: People) -> _Said | None:
     sentence = ctx.doc.sentences[index]
-    quotes = [q for q in ctx.doc.quotes if q.start < sentence.end and q.end > sentence.start]
+    quotes = ctx.doc.quotes_in(sentence)
     found = _attribution(ctx, sentence, quotes, people)
     if found is None:
         if quotes and _mostly_quoted(sentence, quotes):

@@ -93,7 +93,7 @@ class Document:
         merged: list[Span] = []
         for sentence in split_sentences(self.text):
             previous = merged[-1] if merged else None
-            if previous is not None and any(q.start < sentence.start and q.end > previous.end for q in self.quotes):
+            if previous is not None and self._quote_across(previous.end, sentence.start):
                 merged[-1] = Span(previous.start, sentence.end, self.text[previous.start : sentence.end])
             else:
                 merged.append(sentence)
@@ -118,13 +118,30 @@ class Document:
     def paragraph_of(self, offset: int) -> int:
         return bisect_right(self.paragraph_breaks, offset)
 
+    @cached_property
+    def _quote_starts(self) -> list[int]:
+        return [quote.start for quote in self.quotes]
+
+    def _quote_before(self, offset: int) -> Span | None:
+        """The last quotation starting at or before `offset` (quotations do not overlap)."""
+        index = bisect_right(self._quote_starts, offset) - 1
+        return self.quotes[index] if index >= 0 else None
+
+    def _quote_across(self, end: int, start: int) -> bool:
+        quote = self._quote_before(start - 1)
+        return quote is not None and quote.start < start and quote.end > end
+
     def in_quote(self, start: int, end: int | None = None) -> Span | None:
         """The quotation holding [start, end), if any."""
         end = start + 1 if end is None else end
-        for quote in self.quotes:
-            if quote.start <= start and end <= quote.end:
-                return quote
-        return None
+        quote = self._quote_before(start)
+        return quote if quote is not None and end <= quote.end else None
+
+    def quotes_in(self, span: Span) -> list[Span]:
+        """The quotations overlapping `span`."""
+        first = max(0, bisect_right(self._quote_starts, span.start) - 1)
+        last = bisect_right(self._quote_starts, span.end)
+        return [q for q in self.quotes[first:last] if q.start < span.end and q.end > span.start]
 
 
 _CLAUSE_BREAK = re.compile(r"[;:—–]|,\s+(?:while|whereas|but|and then|which|who|where)\b|\s-\s")
