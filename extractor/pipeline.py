@@ -201,8 +201,6 @@ class Extractor:
         started = time.perf_counter()
         if self.provider == "rules":
             return self._by_rules(article, started)
-        if self.provider == "local" and self.settings.local_hybrid:
-            return self._by_hybrid(article, started)
         with self._model_calls(article) as meter:
             drafts = [self._call(request) for request in self._requests(article)]
         return self._finish(article, drafts, meter, started)
@@ -334,19 +332,6 @@ class Extractor:
             started,
             prompt="none",
             warnings=items.warnings,
-        )
-
-    def _by_hybrid(self, article: ArticleInput, started: float) -> ArticleExtraction:
-        """The rules' candidates, kept or dropped (and their stance, kind, status chosen) by the local model."""
-        from .local.hybrid import apply, decide
-        from .model_call.client import local_model
-        from .rules.extract import extract_items
-
-        items = extract_items(article.text, published=article.published)
-        decided = decide(local_model(self.settings), items, article.title)
-        items = apply(items, decided)
-        return self._publish(
-            article, items.exercises, items.aircraft, items.statements, CallMeter(), started, prompt="hybrid"
         )
 
     def _finish(

@@ -72,9 +72,6 @@ class Settings(BaseSettings):
     local_n_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     local_max_tokens: int = Field(default=1024, ge=16)
     local_constrain: bool = Field(default=True, description="restrict the local grammar to the article's own text")
-    local_hybrid: bool = Field(
-        default=False, description="the local model decides only closed choices about the rules' candidates"
-    )
 
     def __init__(self, **values: Any) -> None:
         # pydantic-settings' own private arguments (`_env_file`, ...) start with an underscore.
@@ -143,7 +140,6 @@ class SettingsOverrides(TypedDict, total=False):
     local_n_threads: int
     local_max_tokens: int
     local_constrain: bool
-    local_hybrid: bool
 
 
 def setting_names() -> frozenset[str]:

@@ -47,7 +47,7 @@ def effective_mode(settings: Settings, provider: ResolvedProvider) -> str:
     return "json_schema" if provider == "local" else settings.mode
 
 
-def local_model(settings: Settings) -> LocalModel:
+def _local_model(settings: Settings) -> LocalModel:
     from ..local import LocalModel
 
     return LocalModel(
@@ -90,7 +90,7 @@ def _base_transport(
     if provider == "local":
         from ..local import AsyncLocalTransport, LocalTransport
 
-        model = local_model(settings)
+        model = _local_model(settings)
         return AsyncLocalTransport(model) if is_async else LocalTransport(model)
     if provider == "replay":
         return None
