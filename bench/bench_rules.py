@@ -72,9 +72,7 @@ def quality() -> dict[str, Any]:
         result = extractor.extract(text, article_id=stem).model_dump(mode="json")
         ungrounded += _ungrounded(result, text)
         duplicates += _duplicates(result)
-    mean_f1 = {
-        kind: statistics.mean(score.types[kind].f1 for _, score in per_article) for kind in ITEM_TYPES
-    }
+    mean_f1 = {kind: statistics.mean(score.types[kind].f1 for _, score in per_article) for kind in ITEM_TYPES}
     return {"eval": report["total"], "mean_article_f1": mean_f1, "ungrounded": ungrounded, "duplicates": duplicates}
 
 
@@ -128,7 +126,9 @@ def _text(stem: str) -> str:
 
 def triage_report() -> dict[str, Any]:
     relevant = [path.stem for path in sorted(GOLD.glob("*.json"))] + REFERENCES_WITH_ITEMS + HAND_MADE
-    off_topic = {path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "tests/data/offtopic").glob("*.txt"))}
+    off_topic = {
+        path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "tests/data/offtopic").glob("*.txt"))
+    }
     off_topic.update({stem: _text(stem) for stem in OFF_TOPIC_CORPUS})
     skipped_relevant = [stem for stem in relevant if not triage(_text(stem)).keep]
     kept_off_topic = [name for name, text in off_topic.items() if triage(text).keep]
@@ -144,7 +144,9 @@ def triage_report() -> dict[str, Any]:
     }
 
 
-def _print(quality_report: dict[str, Any], held: dict[str, Any], cpu_report: dict[str, Any], tri: dict[str, Any]) -> None:
+def _print(
+    quality_report: dict[str, Any], held: dict[str, Any], cpu_report: dict[str, Any], tri: dict[str, Any]
+) -> None:
     total = quality_report["eval"]
     print("## Rules on the five gold articles (`extractor eval gold --provider rules`)\n")
     print("| type | TP | FP | FN | precision | recall | F1 (micro) | mean F1 of the articles |")
