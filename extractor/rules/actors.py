@@ -72,6 +72,8 @@ def lookup(name: str) -> tuple[str | None, str | None, str | None] | None:
     """(kind, country, canonical name) of a name as written, or None when it names no actor."""
     gaz = load_gazetteer()
     entry = gaz.actor(name)
+    if entry is not None and entry.kind == "person":
+        return None  # people are read as speakers (speakers.py), never as forces or states
     if entry is not None:
         return entry.kind, entry.country, entry.canonical_name
     key = alias_key(name)
