@@ -69,6 +69,7 @@ class NoticeCode(StrEnum):
     QUOTE_NOT_FOUND = "quote_not_found"  # a statement's direct quote is not in the text (strict: set to null)
     QUOTE_SPLIT = "quote_split"  # a quote joining the parts of a split quotation: the longest part kept
     NOT_AIRCRAFT = "not_aircraft"  # an "aircraft" the gazetteer knows is not one was removed
+    ITEMS_CAPPED = "items_capped"  # more items of a type than the contract's 50: the first ones kept
 
 
 class Notice(ContractModel):

@@ -236,6 +236,28 @@ def test_duplicate_aircraft_merge():
     assert result.aircraft[2].count is None  # 3 vs 4: inconsistent
 
 
+def test_one_aircraft_entry_per_type_operator_and_place():
+    """Contract 1.2: B-52s at Guam and B-52s at Diego Garcia are two entries; Guam written two ways is one place."""
+    text = seed_text()
+    usaf = {"name": "U.S. Air Drive"}
+    extraction = make(
+        text,
+        aircraft=[
+            aircraft(
+                "B-52", "U.S. Air Drive B-52s deployed to Andersen AFB", operator=usaf, deployed_to="Andersen AFB, Guam"
+            ),
+            aircraft("B-52", "B-52s stay deployed to Diego Garcia", operator=usaf, deployed_to="Diego Garcia"),
+            aircraft("B-52", "a earlier B-52 detachment to Guam", operator=usaf, deployed_to="Guam"),
+        ],
+    )
+    result = normalize_extraction(ground_extraction(extraction, text, mode="strict", threshold=90))
+    assert [(a.designation, a.deployed_to) for a in result.aircraft] == [
+        ("B-52", "Andersen AFB, Guam"),
+        ("B-52", "Diego Garcia"),
+    ]
+    assert len(result.aircraft[0].evidence) == 2
+
+
 def test_duplicate_exercises_merge_and_aircraft_designations_normalize():
     ex = {
         "description": "escort flight",
@@ -261,7 +283,7 @@ def test_duplicate_exercises_merge_and_aircraft_designations_normalize():
     assert [e.quote for e in merged.evidence] == ["a", "b"]
 
 
-def test_one_aircraft_entry_per_type_operator_and_place():
+def test_one_aircraft_entry_per_place_and_none_for_no_place():
     # Contract 1.2: B-52s deployed to two places are two entries; the same place twice is one.
     text = "B-52s deployed to Guam. More B-52s deployed to Guam. B-52s stay at Diego Garcia. B-52s flew."
     usaf = {"name": "U.S. Air Drive"}

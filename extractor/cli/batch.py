@@ -247,6 +247,10 @@ class BatchRun:
             ignore_robots=choices.ignore_robots,
         )
         extractor = make_extractor(throttle=Throttle(), **self.overrides)
+        if batch_api is not None and extractor.provider == "rules":
+            raise ConfigError(
+                "--via batch-api sends requests to a model, and the rules provider has none: use --via live"
+            )
         limiter = JobLimiter(self.rpm, self.tpm) if self.rpm or self.tpm else None
 
         def read_web(store: Any) -> list[Any]:

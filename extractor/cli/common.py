@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..pipeline import Extractor
 
 ProviderOpt = Annotated[
-    Optional[str], typer.Option("--provider", help="auto | openai | local | replay (env EXTRACTOR_PROVIDER)")
+    Optional[str], typer.Option("--provider", help="auto | openai | rules | local | replay (env EXTRACTOR_PROVIDER)")
 ]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="model name as sent to the server")]
 BaseUrlOpt = Annotated[
@@ -118,6 +118,8 @@ def make_extractor(**overrides: Any) -> Extractor:
         raise InputError(f"invalid setting {field}: {first['msg']}") from None
     if extractor.provider == "local":
         typer.echo(LOCAL_MODEL_NOTICE, err=True)
+    elif extractor.provider == "rules" and extractor.settings.provider == "auto":
+        typer.echo(RULES_NOTICE, err=True)
     return extractor
 
 
@@ -126,6 +128,14 @@ LOCAL_MODEL_NOTICE = (
     "for real work set OPENAI_API_KEY or use --provider openai --base-url URL --model NAME"
 )
 """Said once per command whenever the bundled model answers (also when `auto` chose it)."""
+
+
+RULES_NOTICE = (
+    "extractor: note: no OPENAI_API_KEY, so the deterministic rules extract (provider rules, no model); "
+    "for a model use --provider openai (with OPENAI_API_KEY, or --base-url URL for a compatible server), "
+    "or --provider replay to replay recorded answers"
+)
+"""Said once per command when `auto` chose the rules because no key is set."""
 
 
 def _quiet_instructor_logs() -> None:
