@@ -30,6 +30,7 @@ from ..model_call.gate import prepared_ahead
 from ..schemas import Usage
 from .access_log import log_event
 from .db import Claim, Database, Finished, Released, Spent, WriteBehind
+from .db.repository import EXPIRED_MESSAGE
 from .intake import article_item
 from .jobs import Engine, GatedExtractor
 
@@ -81,7 +82,7 @@ class ArticleRecorder:
                 delay = min(self.options.backoff * 2**self.claim.tries, self.options.backoff_max)
                 requeue_at = min(now + delay, self.claim.deadline_at)
             else:
-                outcome.message = f"the job's deadline passed; last error: {outcome.message}"
+                outcome.message = f"{EXPIRED_MESSAGE}; last error: {outcome.message}"
                 outcome.cause = Cause.EXPIRED
         self.writer.submit(Finished(self.claim.job_id, self.claim.seq, self.worker, outcome, requeue_at))
 

@@ -552,13 +552,17 @@ class Database:
             self._settle(connection, job_id, now)
 
     def _end(self, connection: Connection, job_id: str, seq: int, now: float, *, expired: bool) -> None:
-        """A pending article fails without being sent (its job's deadline passed)."""
+        """A pending article fails without being sent (its job's deadline passed), saying what it last met."""
+        last = connection.execute(
+            select(articles.c.message).where(articles.c.job_id == job_id, articles.c.seq == seq)
+        ).scalar()
+        message = f"{EXPIRED_MESSAGE}; last error: {last}" if last else EXPIRED_MESSAGE
         connection.execute(
             update(articles)
             .where(articles.c.job_id == job_id, articles.c.seq == seq)
             .values(
                 status="failed", origin="extracted", error_class="JobExpired", cause=str(Cause.EXPIRED),
-                http_status=None, message=EXPIRED_MESSAGE, claimed_by=None, claim_expires=None, updated_at=now,
+                http_status=None, message=message, claimed_by=None, claim_expires=None, updated_at=now,
             )
         )  # fmt: skip
         self._count_end(connection, job_id, seq, done=False, expired=expired)
