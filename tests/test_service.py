@@ -175,7 +175,7 @@ def test_bad_requests_get_their_status_codes(api):
         (api.post("/v1/extract", content=b"{not json"), 422, "invalid_input"),
         (api.post("/v1/extract?grounding=loose", json={"text": "x"}), 422, "invalid_request"),
         (api.post("/v1/extract", json={"text": "x" * 250_000}), 413, "payload_too_large"),
-        (api.post("/v1/jobs", json={"articles": records(61)}), 413, "too_many_articles"),
+        (api.post("/v1/jobs", json={"articles": records(61)}), 422, "too_many_articles"),
         (api.post("/v1/jobs", json={"articles": []}), 422, "invalid_input"),
         (api.post("/v1/jobs", json={"articles": "many"}), 422, "invalid_input"),
         (api.get("/v1/jobs/nosuchjob"), 404, "not_found"),

@@ -57,7 +57,7 @@ class JobService:
         if not lines:
             raise ApiError(422, "invalid_input", "the job has no articles")
         if len(lines) > self.max_articles:
-            raise ApiError(413, "too_many_articles", f"{len(lines)} articles; a job takes at most {self.max_articles}")
+            raise ApiError(422, "too_many_articles", f"{len(lines)} articles; a job takes at most {self.max_articles}")
         if await asyncio.to_thread(self.db.queued_articles) + len(lines) > self.max_pending:
             raise Overloaded("too many job articles queued; retry later", self.engine.gate.retry_after)
         self.engine.extractor(grounding)  # no provider: 503 now rather than a job that fails every article

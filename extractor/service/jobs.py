@@ -120,6 +120,17 @@ class GatedExtractor:
         return result
 
 
+def grounding_mode(value: str | None) -> GroundingMode | None:
+    """A stored grounding mode back as the setting's type (anything else: the server's setting)."""
+    if value == "strict":
+        return "strict"
+    if value == "flag":
+        return "flag"
+    if value == "off":
+        return "off"
+    return None
+
+
 class RequestUsage(NoStore):
     """A request's unit of work records nothing but what its calls spent, in the caller's usage."""
 

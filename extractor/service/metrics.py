@@ -71,6 +71,6 @@ class Metrics:
     def render(self) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             every_process = CollectorRegistry()
-            MultiProcessCollector(every_process)
+            MultiProcessCollector(every_process)  # type: ignore[no-untyped-call]
             return generate_latest(every_process)
         return generate_latest(self.registry)

@@ -15,7 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 # At least one character that no flavour of regular expression, nor Python, takes for
 # whitespace or a control character, and no NUL anywhere: what the extractor accepts as text.
 TEXT_PATTERN = r"^[^\x00]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff][^\x00]*$"
-ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"  # as extractor.input.block.has_control_characters
+# One line, and not only spaces (the contract strips an id's surrounding spaces; it may not be empty).
+ID_PATTERN = (
+    r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029][^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+)
 JobStatusName = Literal[
     "queued", "running", "completed", "completed_with_failures", "failed", "cancelling", "cancelled", "expired"
 ]
@@ -27,7 +31,7 @@ class ArticleRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Annotated[str, Field(min_length=1, pattern=TEXT_PATTERN, description="the article's text")]
-    id: Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)] | None = None
+    id: Annotated[str, Field(min_length=1, max_length=200, pattern=ID_PATTERN)] | None = None
     title: Annotated[str, Field(max_length=1000)] | None = None
     url: Annotated[str, Field(max_length=2000, pattern=ONE_LINE)] | None = None
     published: Annotated[dt.date, Strict()] | None = Field(default=None, description="YYYY-MM-DD")

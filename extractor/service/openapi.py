@@ -21,10 +21,10 @@ DESCRIPTIONS = {
     403: "a request from another site (a server without keys)",
     404: "no such job (or not the caller's)",
     409: "the job is not in a state for this, or the Idempotency-Key is in use",
-    413: "the body or the job is too large",
+    413: "the body is too large",
     415: "a body of another media type",
     421: "a host name this server does not serve",
-    422: "the request is invalid (every problem listed), or the Idempotency-Key was used for another request",
+    422: "the request is invalid (every problem listed; a job of too many articles too), or the Idempotency-Key was used for another request",
     429: "too many requests queued: retry after Retry-After seconds",
     502: "the model server failed this extraction after its retries",
     503: "no provider can run",
@@ -60,9 +60,9 @@ def finish(
 ) -> dict[str, Any]:
     """The generated document completed with what FastAPI cannot know."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    from .models import ArticleRecord, JobRequest
+    from .models import ArticleRecord, JobRequest, ReviewPage
 
-    for model in (Problem, ArticleRecord, JobRequest):
+    for model in (Problem, ArticleRecord, JobRequest, ReviewPage):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
             schemas[name] = definition
@@ -75,6 +75,12 @@ def finish(
         document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     for path, operations in document["paths"].items():
         for operation in operations.values():
+            for parameter in operation.get("parameters", ()):
+                # An absent parameter takes its default; a query string cannot say null.
+                schema = parameter.get("schema", {})
+                variants = [variant for variant in schema.pop("anyOf", ()) if variant.get("type") != "null"]
+                if len(variants) == 1:
+                    schema.update(variants[0])
             responses = operation["responses"]
             guarded = keyed and (path.startswith("/v1") or (path == "/metrics" and not public_metrics))
             if guarded:

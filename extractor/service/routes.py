@@ -25,7 +25,6 @@ from .models import (
     JobObject,
     JobRequest,
     Readiness,
-    ReviewPage,
 )
 from .openapi import NDJSON, body_of, problems
 from .page import INDEX_HTML
@@ -264,7 +263,7 @@ async def job_failures(
         200: {
             "content": {
                 "text/html": {"schema": {"type": "string"}},
-                "application/json": {"schema": ReviewPage.model_json_schema()},
+                "application/json": {"schema": {"$ref": "#/components/schemas/ReviewPage"}},
             }
         },
         **problems(401, 404, 422),

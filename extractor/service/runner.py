@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..errors import Cause, JobStopped
-from ..input.sources import SourcedArticle
+from ..input.sources import SourcedArticle, SourceItem
 from ..jobs.outcome import Origin, Outcome, Status
 from ..jobs.unit import Work, run_unit
 from ..model_call.gate import prepared_ahead
@@ -32,7 +32,7 @@ from .access_log import log_event
 from .db import Claim, Database, Finished, Released, Spent, WriteBehind
 from .db.repository import EXPIRED_MESSAGE
 from .intake import article_item
-from .jobs import Engine, GatedExtractor
+from .jobs import Engine, GatedExtractor, grounding_mode
 
 logger = logging.getLogger("extractor.service")
 
@@ -181,13 +181,13 @@ class JobRunner:
             task = loop.create_task(self._run(claim, item, earlier.get((claim.job_id, claim.seq))))
             self.active[(claim.job_id, claim.seq)] = task
 
-    def _earlier(self, items: list[tuple[Claim, object]]) -> dict[tuple[str, int], Outcome]:
+    def _earlier(self, items: list[tuple[Claim, SourceItem]]) -> dict[tuple[str, int], Outcome]:
         """Results of identical texts extracted before for the same owner: copied, not asked again."""
         found: dict[tuple[str, int], Outcome] = {}
         for claim, item in items:
             if not isinstance(item, SourcedArticle):
                 continue
-            reuse_key = self.engine.extractor(claim.grounding).reuse_key  # type: ignore[arg-type]
+            reuse_key = self.engine.extractor(grounding_mode(claim.grounding)).reuse_key
             earlier = self.db.find_earlier(claim.owner, item.article.sha256, reuse_key)
             if earlier is None:
                 continue
@@ -199,12 +199,12 @@ class JobRunner:
             )  # fmt: skip
         return found
 
-    async def _run(self, claim: Claim, item: object, earlier: Outcome | None) -> None:
+    async def _run(self, claim: Claim, item: SourceItem, earlier: Outcome | None) -> None:
         recorder = ArticleRecorder(claim, self.worker, self.writer, self.options, earlier)
         try:
-            extractor = GatedExtractor(self.engine, claim.grounding, source="job")  # type: ignore[arg-type]
+            extractor = GatedExtractor(self.engine, grounding_mode(claim.grounding), source="job")
             work = Work(extractor, recorder, stopping=lambda: claim.job_id in self._cancelled)
-            outcome = await run_unit(item, work)  # type: ignore[arg-type]
+            outcome = await run_unit(item, work)
             if outcome is None:
                 self.writer.submit(Released(claim.job_id, claim.seq, self.worker))
             elif outcome.origin is Origin.INPUT:

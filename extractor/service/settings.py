@@ -41,6 +41,7 @@ class ServiceSettings(BaseSettings):
     )
     max_body_bytes: int = Field(default=20_000_000, ge=1024, description="largest request body, in bytes")
     max_job_articles: int = Field(default=10_000, ge=1, description="articles one job may hold")
+    max_text_chars: int = Field(default=50_000, ge=1, description="longest article text a request takes, in characters")
     concurrency: int = Field(
         default=64, ge=1, description="model requests in flight at once, requests and jobs together (all workers)"
     )

@@ -33,8 +33,9 @@ class ServiceState:
 
     @property
     def max_text(self) -> int:
-        """The longest text, in characters, that always fits the byte limit (4 bytes a character at most)."""
-        return self.settings.max_input_bytes // 4
+        """The longest text a request takes, in characters: the service's limit, and never more
+        than always fits the extractor's byte limit (4 bytes a character at most)."""
+        return min(self.service.max_text_chars, self.settings.max_input_bytes // 4)
 
     def check_text(self, text: str) -> None:
         if len(text) > self.max_text:

@@ -320,7 +320,8 @@ class Database:
 
     def forget_answers_before(self, before: float) -> int:
         with self._write() as connection:
-            return connection.execute(idempotency_keys.delete().where(idempotency_keys.c.created_at < before)).rowcount
+            result = connection.execute(idempotency_keys.delete().where(idempotency_keys.c.created_at < before))
+            return int(result.rowcount)
 
     # -- the queue ---------------------------------------------------------------------------
 
@@ -569,7 +570,7 @@ class Database:
 
     def _count_end(self, connection: Connection, job_id: str, seq: int, *, done: bool, expired: bool) -> None:
         """One more article of the job ended: its counters, and the article's place in the outcome order."""
-        outcome_seq = connection.execute(
+        outcome_seq: int = connection.execute(
             update(jobs)
             .where(jobs.c.id == job_id)
             .values(
