@@ -61,7 +61,7 @@ def serve(
         try:
             import uvicorn
 
-            from ..service.app import create_app, prepare_state
+            from ..service.app import create_app, prepare_state, tune_process
             from ..service.auth import is_loopback
             from ..service.worker import WORKER_ENV, worker_options
         except ImportError as exc:
@@ -84,6 +84,7 @@ def serve(
         }  # fmt: skip
         prepare_state(settings, service)
         if service.workers == 1:
+            tune_process()
             uvicorn.run(create_app(settings, service, prepared=True), **options)
             return
         metrics_dir = service.state_dir / "metrics"

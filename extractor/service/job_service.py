@@ -43,6 +43,7 @@ class JobService:
         self.max_articles = max_articles
         self.max_pending = max_pending
         self.deadline = deadline
+        self._model: str | None = None
 
     # -- creating ----------------------------------------------------------------------------
 
@@ -105,7 +106,9 @@ class JobService:
 
     def describe(self, job: JobRow) -> dict[str, Any]:
         """The job's public status document."""
-        cost = estimated_cost(self.engine.settings.resolved_model(self._provider()), job.usage)
+        if self._model is None:
+            self._model = self.engine.settings.resolved_model(self._provider())
+        cost = estimated_cost(self._model, job.usage)
         return {
             "id": job.id,
             "object": "job",

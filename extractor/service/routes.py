@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import ValidationError
+from pydantic_core import to_json
 
 from ..schemas import ArticleExtraction
 from .auth import Caller, bearer, caller_of, require_key
@@ -150,16 +151,21 @@ async def create_job(request: Request, caller: CallerDep, grounding: Grounding =
     return JSONResponse(accepted, status_code=202, headers={"Location": f"/v1/jobs/{stored.id}"})
 
 
+def _json(document: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer serialized in one go (pydantic-core), not validated again against its model."""
+    return Response(to_json(document), status_code=status_code, headers=headers, media_type="application/json")
+
+
 @api.get("/jobs", response_model=JobList, responses=problems(401, 422))
-async def list_jobs(request: Request, caller: CallerDep, after: After = None, limit: PageLimit = 20) -> dict[str, Any]:
+async def list_jobs(request: Request, caller: CallerDep, after: After = None, limit: PageLimit = 20) -> Response:
     """The caller's jobs (an admin's: everyone's), newest first, a page at a time."""
-    return await _state(request).jobs.list(caller, after=after, limit=limit)
+    return _json(await _state(request).jobs.list(caller, after=after, limit=limit))
 
 
 @api.get("/jobs/{job_id}", response_model=JobObject, responses=problems(401, 404, 422))
-async def get_job(request: Request, caller: CallerDep, job_id: str) -> dict[str, Any]:
+async def get_job(request: Request, caller: CallerDep, job_id: str) -> Response:
     jobs = _state(request).jobs
-    return jobs.describe(await jobs.get(caller, job_id))
+    return _json(jobs.describe(await jobs.get(caller, job_id)))
 
 
 @api.post("/jobs/{job_id}/cancel", response_model=JobObject, responses=problems(401, 404, 409, 422))

@@ -37,10 +37,11 @@ def worker_options(settings: dict[str, Any], service: dict[str, Any], processes:
 def app() -> Any:
     """The ASGI app of one worker, from the options its parent put in the environment."""
     from ..settings import Settings
-    from .app import create_app
+    from .app import create_app, tune_process
     from .settings import ServiceSettings
 
     die_with_parent()
+    tune_process()
     options = json.loads(os.environ[WORKER_ENV])
     return create_app(
         Settings(**options["settings"]), ServiceSettings(**options["service"]), processes=options["processes"],

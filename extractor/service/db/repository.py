@@ -220,7 +220,7 @@ class Database:
                     )
                 )
             query = query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit + 1)
-            found = [JobRow(**row_dict(row)) for row in connection.execute(query)]
+            found = [JobRow(*row) for row in connection.execute(query).tuples()]
         return found[:limit], len(found) > limit
 
     def count_by_status(self) -> dict[str, int]:
@@ -437,57 +437,79 @@ class Database:
     # -- write-behind: the runner's outcomes, in batches ---------------------------------------
 
     def apply(self, writes: Sequence[Write]) -> set[str]:
-        """Apply the runner's writes in one transaction; the jobs they touched."""
+        """Apply the runner's writes in one transaction; the jobs they touched.
+
+        What calls spent is added up first (per article, per job, per owner), so a batch of a
+        thousand calls is a few statements, not a thousand.
+        """
         now = time.time()
         touched: set[str] = set()
+        per_article: dict[tuple[str, int], list[int]] = {}
+        per_job: dict[str, list[int]] = {}
+        per_owner: dict[tuple[str, str], list[int]] = {}
+        for write in writes:
+            if write.job_id is not None:
+                touched.add(write.job_id)
+            if not isinstance(write, Spent):
+                continue
+            tokens = write.usage
+            amounts = [write.calls, tokens.prompt_tokens, tokens.completion_tokens, tokens.total_tokens]
+            if write.job_id is not None and write.seq is not None:
+                _add(per_article, (write.job_id, write.seq), amounts)
+                _add(per_job, write.job_id, amounts)
+            _add(per_owner, (write.owner, "job" if write.job_id else "request"), [int(write.request), *amounts])
         with self._write() as connection:
+            self._spent(connection, per_article, per_job, per_owner, now)
             for write in writes:
-                if isinstance(write, Spent):
-                    self._spent(connection, write, now)
-                elif isinstance(write, Finished):
+                if isinstance(write, Finished):
                     self._finished(connection, write, now)
-                else:
+                elif isinstance(write, Released):
                     self._released(connection, write, now)
-                if write.job_id is not None:
-                    touched.add(write.job_id)
         return touched
 
-    def _spent(self, connection: Connection, write: Spent, now: float) -> None:
-        tokens = write.usage
-        if write.job_id is not None:
+    def _spent(
+        self,
+        connection: Connection,
+        per_article: dict[tuple[str, int], list[int]],
+        per_job: dict[str, list[int]],
+        per_owner: dict[tuple[str, str], list[int]],
+        now: float,
+    ) -> None:
+        if per_article:
             connection.execute(
                 update(articles)
-                .where(articles.c.job_id == write.job_id, articles.c.seq == write.seq)
+                .where(articles.c.job_id == bindparam("b_job"), articles.c.seq == bindparam("b_seq"))
                 .values(
-                    spent_calls=articles.c.spent_calls + write.calls,
-                    spent_prompt_tokens=articles.c.spent_prompt_tokens + tokens.prompt_tokens,
-                    spent_completion_tokens=articles.c.spent_completion_tokens + tokens.completion_tokens,
-                    spent_total_tokens=articles.c.spent_total_tokens + tokens.total_tokens,
-                )
+                    spent_calls=articles.c.spent_calls + bindparam("b_calls"),
+                    spent_prompt_tokens=articles.c.spent_prompt_tokens + bindparam("b_prompt"),
+                    spent_completion_tokens=articles.c.spent_completion_tokens + bindparam("b_completion"),
+                    spent_total_tokens=articles.c.spent_total_tokens + bindparam("b_total"),
+                ),
+                [_amounts({"b_job": job_id, "b_seq": seq}, sums) for (job_id, seq), sums in per_article.items()],
             )
+        if per_job:
             connection.execute(
                 update(jobs)
-                .where(jobs.c.id == write.job_id)
+                .where(jobs.c.id == bindparam("b_job"))
                 .values(
-                    calls=jobs.c.calls + write.calls,
-                    prompt_tokens=jobs.c.prompt_tokens + tokens.prompt_tokens,
-                    completion_tokens=jobs.c.completion_tokens + tokens.completion_tokens,
-                    total_tokens=jobs.c.total_tokens + tokens.total_tokens,
+                    calls=jobs.c.calls + bindparam("b_calls"),
+                    prompt_tokens=jobs.c.prompt_tokens + bindparam("b_prompt"),
+                    completion_tokens=jobs.c.completion_tokens + bindparam("b_completion"),
+                    total_tokens=jobs.c.total_tokens + bindparam("b_total"),
+                ),
+                [_amounts({"b_job": job_id}, sums) for job_id, sums in per_job.items()],
+            )
+        day = utc_day(now)
+        for (owner, source), (requests, *sums) in per_owner.items():
+            values = {"requests": requests, "calls": sums[0], "prompt_tokens": sums[1],
+                      "completion_tokens": sums[2], "total_tokens": sums[3]}  # fmt: skip
+            insert = self._insert(usage).values(owner=owner, day=day, source=source, **values)
+            connection.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[usage.c.owner, usage.c.day, usage.c.source],
+                    set_={name: usage.c[name] + insert.excluded[name] for name in values},
                 )
             )
-        values = {
-            "requests": int(write.request), "calls": write.calls, "prompt_tokens": tokens.prompt_tokens,
-            "completion_tokens": tokens.completion_tokens, "total_tokens": tokens.total_tokens,
-        }  # fmt: skip
-        insert = self._insert(usage).values(
-            owner=write.owner, day=utc_day(now), source="job" if write.job_id else "request", **values
-        )
-        connection.execute(
-            insert.on_conflict_do_update(
-                index_elements=[usage.c.owner, usage.c.day, usage.c.source],
-                set_={name: usage.c[name] + insert.excluded[name] for name in values},
-            )
-        )
 
     def _finished(self, connection: Connection, write: Finished, now: float) -> None:
         outcome = write.outcome
@@ -687,6 +709,17 @@ class Database:
             if owner is not None:
                 query = query.where(usage.c.owner == owner)
             return [row_dict(row) for row in connection.execute(query)]
+
+
+def _add(sums: dict[Any, list[int]], key: Any, amounts: list[int]) -> None:
+    found = sums.setdefault(key, [0] * len(amounts))
+    for index, amount in enumerate(amounts):
+        found[index] += amount
+
+
+def _amounts(keys: dict[str, Any], sums: list[int]) -> dict[str, Any]:
+    calls, prompt, completion, total = sums
+    return {**keys, "b_calls": calls, "b_prompt": prompt, "b_completion": completion, "b_total": total}
 
 
 def _answer_row(answer: IdempotencyRow, now: float) -> dict[str, Any]:
