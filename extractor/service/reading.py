@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from ..input.article import article_from_record
@@ -42,13 +43,17 @@ class Followers:
             for event in self._waiting.get(job_id, ()):
                 event.set()
 
-    async def wait(self, job_id: str, timeout: float) -> None:
+    @contextmanager
+    def following(self, job_id: str) -> Iterator[asyncio.Event]:
+        """An event set whenever the job's outcomes change, for as long as the block lasts.
+
+        Registered before anything is read: an outcome recorded between a read and the wait
+        after it still wakes the follower (no lost wake-up).
+        """
         event = asyncio.Event()
         self._waiting[job_id].add(event)
         try:
-            await asyncio.wait_for(event.wait(), timeout)
-        except TimeoutError:
-            pass
+            yield event
         finally:
             self._waiting[job_id].discard(event)
             if not self._waiting[job_id]:
@@ -78,24 +83,27 @@ class Reader:
     ) -> AsyncIterator[ArticleRow]:
         """Outcomes after a position, up to `limit` (None: all), following the job while it runs."""
         sent = 0
-        while True:
-            want = PAGE if limit is None else min(PAGE, limit - sent)
-            if want <= 0:
-                return
-            # Whether the job was still running is read before the page: an outcome recorded
-            # between the two reads is in this page or the next, never lost.
-            running = follow and not await self._finished(job.id)
-            rows = await self.page(job, statuses, after, want)
-            for row in rows:
-                yield row
-            sent += len(rows)
-            if rows:
-                after = rows[-1].outcome_seq or after
-                if len(rows) == want:
-                    continue
-            if not running:
-                return
-            await self.followers.wait(job.id, self.poll)
+        with self.followers.following(job.id) as changed:
+            while True:
+                want = PAGE if limit is None else min(PAGE, limit - sent)
+                if want <= 0:
+                    return
+                changed.clear()
+                # Whether the job was still running is read before the page: an outcome recorded
+                # between the two reads is in this page or the next, never lost.
+                running = follow and not await self._finished(job.id)
+                rows = await self.page(job, statuses, after, want)
+                for row in rows:
+                    yield row
+                sent += len(rows)
+                if rows:
+                    after = rows[-1].outcome_seq or after
+                    if len(rows) == want:
+                        continue
+                if not running:
+                    return
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), self.poll)
 
     async def _finished(self, job_id: str) -> bool:
         job = await asyncio.to_thread(self.db.get_job, job_id)
