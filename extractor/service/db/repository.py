@@ -220,7 +220,7 @@ class Database:
                     )
                 )
             query = query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit + 1)
-            found = [JobRow(*row) for row in connection.execute(query).tuples()]
+            found = [JobRow(*row) for row in connection.execute(query)]
         return found[:limit], len(found) > limit
 
     def count_by_status(self) -> dict[str, int]:
