@@ -65,9 +65,13 @@ def records(n: int, prefix: str = "a") -> list[dict]:
 
 
 def error_of(response) -> dict:
+    """The problem (RFC 9457) of an error answer, as its code and detail."""
+    assert response.headers["content-type"] == "application/problem+json", response.headers
     body = response.json()
-    assert set(body) == {"error"} and {"type", "message"} <= set(body["error"]), body
-    return body["error"]
+    assert {"type", "title", "status", "detail", "instance", "request_id", "code"} <= set(body), body
+    assert body["status"] == response.status_code and body["type"] == f"urn:extractor:problem:{body['code']}"
+    assert body["request_id"] == response.headers["x-request-id"]
+    return {**body, "type": body["code"], "message": body["detail"]}
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -96,7 +100,10 @@ def test_every_v1_route_needs_a_configured_key(service, api):
         ("GET", f"/v1/jobs/{job_id}/results"),
         ("GET", f"/v1/jobs/{job_id}/failures"),
         ("GET", f"/v1/jobs/{job_id}/review"),
+        ("POST", f"/v1/jobs/{job_id}/cancel"),
+        ("POST", f"/v1/jobs/{job_id}/retry"),
         ("DELETE", f"/v1/jobs/{job_id}"),
+        ("GET", "/metrics"),
         ("GET", "/v1/schema"),
     ]
     for key in (None, "wrong-key", API_KEY[:-1]):
@@ -108,8 +115,8 @@ def test_every_v1_route_needs_a_configured_key(service, api):
                 assert response.headers["www-authenticate"] == "Bearer"
     with service.client(key="other-key") as client:  # any of the configured keys
         assert client.get("/v1/schema").status_code == 200
-    with service.client(key=None) as client:  # operational routes stay open
-        for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/"):
+    with service.client(key=None) as client:  # operational routes stay open, /metrics aside
+        for path in ("/healthz", "/readyz", "/openapi.json", "/"):
             assert client.get(path).status_code == 200, path
 
 
@@ -168,12 +175,18 @@ def test_bad_requests_get_their_status_codes(api):
         (api.post("/v1/extract", content=b"{not json"), 422, "invalid_input"),
         (api.post("/v1/extract?grounding=loose", json={"text": "x"}), 422, "invalid_request"),
         (api.post("/v1/extract", json={"text": "x" * 250_000}), 413, "payload_too_large"),
-        (api.post("/v1/jobs", json={"articles": records(61)}), 413, "too_many_articles"),
+        (api.post("/v1/jobs", json={"articles": records(61)}), 422, "too_many_articles"),
         (api.post("/v1/jobs", json={"articles": []}), 422, "invalid_input"),
         (api.post("/v1/jobs", json={"articles": "many"}), 422, "invalid_input"),
         (api.get("/v1/jobs/nosuchjob"), 404, "not_found"),
         (api.get("/v1/jobs/nosuchjob/results"), 404, "not_found"),
         (api.delete("/v1/jobs/nosuchjob"), 404, "not_found"),
+        (api.post("/v1/jobs/nosuchjob/cancel"), 404, "not_found"),
+        (
+            api.post("/v1/extract", content=b"text", headers={"content-type": "text/plain"}),
+            415,
+            "unsupported_media_type",
+        ),
     ]
     for response, status, type_ in cases:
         assert response.status_code == status, response.text
@@ -238,6 +251,7 @@ def test_a_50_article_job_gives_results_and_failures(api, fault):
     assert response.headers["location"] == f"/v1/jobs/{accepted['id']}"
     assert accepted["counts"]["total"] == 50  # stored before the answer: every article counted
     job = wait_for_job(api, accepted["id"])
+    assert job["status"] == "completed_with_failures"
     assert job["counts"] == {"total": 50, "done": 46, "failed": 4, "pending": 0}
     assert job["usage"]["total_tokens"] > 0 and job["estimated_cost_usd"] > 0
     assert job["finished_at"] and job["created_at"]
@@ -247,11 +261,11 @@ def test_a_50_article_job_gives_results_and_failures(api, fault):
     assert sorted(ids) == sorted(record["id"] for record in good)
     failures = [json.loads(line) for line in api.get(f"/v1/jobs/{accepted['id']}/failures").text.splitlines()]
     assert len(failures) == 4 and {f["reason"] for f in failures} == {"input"}
-    assert {"id", "reason", "message"} == set(failures[0])
+    assert {"id", "reason", "message", "error_class", "http_status", "attempts", "tries"} == set(failures[0])
     assert any("malformed JSON" in f["message"] for f in failures)
     assert any("already used" in f["message"] for f in failures)
     assert fault.stats.requests - requests_before == 46  # one model call per good article
-    listed = api.get("/v1/jobs").json()["jobs"]
+    listed = api.get("/v1/jobs", params={"limit": 100}).json()["data"]
     assert accepted["id"] in [entry["id"] for entry in listed]
 
 
@@ -279,16 +293,19 @@ def test_schema_and_openapi(api):
     assert api.get("/v1/schema").json() == ArticleExtraction.model_json_schema()
     paths = api.get("/openapi.json").json()["paths"]
     assert {"/v1/extract", "/v1/jobs", "/v1/jobs/{job_id}/results", "/healthz", "/readyz", "/metrics"} <= set(paths)
-    assert "text" in paths["/v1/extract"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    document = api.get("/openapi.json").json()
+    body = paths["/v1/extract"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/ArticleRecord"}
+    assert "text" in document["components"]["schemas"]["ArticleRecord"]["properties"]
 
 
 def test_metrics_counters_move(api, service):
-    before = service.client(key=None).get("/metrics").text
+    before = service.client().get("/metrics").text
     api.post("/v1/extract", json={"text": ARTICLE})
     service.client(key="nope").get("/v1/jobs")
     job = api.post("/v1/jobs", json={"articles": [{"text": ""}, *records(1, "met")]}).json()
     wait_for_job(api, job["id"])
-    after = service.client(key=None).get("/metrics").text
+    after = service.client().get("/metrics").text
     for name, labels, least in [
         ("extractor_extractions_total", {"source": "request", "outcome": "done"}, 1),
         ("extractor_extractions_total", {"source": "job", "outcome": "done"}, 1),
@@ -300,7 +317,7 @@ def test_metrics_counters_move(api, service):
         ("extractor_http_requests_total", {"route": "/v1/extract", "method": "POST", "status": "200"}, 1),
     ]:
         assert metric(after, name, **labels) - metric(before, name, **labels) >= least, (name, labels)
-    assert metric(after, "extractor_jobs", status="done") >= 1
+    assert metric(after, "extractor_jobs", status="completed_with_failures") >= 1
     assert metric(after, "extractor_queue_depth") == 0
 
 
@@ -352,7 +369,7 @@ def test_index_page_lists_jobs_in_a_browser(api, service, tmp_path):
     wait_for_job(api, job["id"])
     dom = _dump_dom(f"{service.url}/#key={API_KEY}", tmp_path)
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert re.search(rf'<tr data-job="{job["id"]}" data-status="done">', dom.stdout)
+    assert re.search(rf'<tr data-job="{job["id"]}" data-status="completed">', dom.stdout)
     assert "3 / 3" in dom.stdout
 
 
@@ -374,10 +391,14 @@ def test_env_example_documents_every_service_setting(monkeypatch, tmp_path):
     from extractor.service.settings import ServiceSettings
 
     example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
-    documented = set(re.findall(r"^(EXTRACTOR_SERVICE_[A-Z_]+|EXTRACTOR_API_KEYS)=", example, re.MULTILINE))
+    documented = set(
+        re.findall(r"^(EXTRACTOR_SERVICE_[A-Z_]+|EXTRACTOR_API_KEYS|EXTRACTOR_ADMIN_KEYS)=", example, re.MULTILINE)
+    )
     names = {"EXTRACTOR_API_KEYS", "EXTRACTOR_SERVICE_DIR"}
+    names |= {"EXTRACTOR_ADMIN_KEYS"}
     names |= {f"EXTRACTOR_SERVICE_{name.upper()}" for name in ServiceSettings.model_fields} - {
         "EXTRACTOR_SERVICE_API_KEYS",
+        "EXTRACTOR_SERVICE_ADMIN_KEYS",
         "EXTRACTOR_SERVICE_STATE_DIR",
     }
     assert documented == names
@@ -387,72 +408,89 @@ def test_env_example_documents_every_service_setting(monkeypatch, tmp_path):
     assert loaded.api_keys == [] and loaded == ServiceSettings(_env_file=None)
 
 
-def test_without_keys_every_local_caller_is_trusted(tmp_path):
+def test_without_keys_every_local_caller_is_trusted(fault, tmp_path):
     from fastapi.testclient import TestClient
 
     from extractor.service import create_app
     from extractor.service.settings import ServiceSettings
     from extractor.settings import Settings
 
-    settings = Settings(provider="openai", base_url="http://127.0.0.1:9/v1", api_key="sk-x", _env_file=None)
+    settings = Settings(provider="openai", base_url=fault.base_url, api_key="sk-x", _env_file=None)
     service = ServiceSettings(api_keys=[], state_dir=tmp_path / "state", _env_file=None)
-    with TestClient(create_app(settings, service)) as client:
-        assert client.get("/v1/jobs").json() == {"jobs": []}
-        assert client.get("/readyz").json() == {"status": "ready"}
-    assert (tmp_path / "state" / "jobs").is_dir()
+    with TestClient(create_app(settings, service), base_url="http://127.0.0.1") as client:
+        assert client.get("/v1/jobs").json() == {
+            "object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False
+        }  # fmt: skip
+        assert client.get("/readyz").json() == {"status": "ready", "problems": []}
+        assert client.get("/metrics").status_code == 200
+    assert (tmp_path / "state" / "service.db").is_file()
 
 
-def test_readyz_says_why_it_is_not_ready(tmp_path, monkeypatch):
+def test_readyz_says_why_it_is_not_ready(tmp_path):
     from fastapi.testclient import TestClient
 
     from extractor.service import create_app
     from extractor.service.settings import ServiceSettings
     from extractor.settings import Settings
 
-    settings = Settings(provider="openai", base_url="http://127.0.0.1:9/v1", api_key="sk-x", _env_file=None)
+    with FaultServer() as server:
+        base_url = server.base_url
+    # the port is closed now: nothing answers there
+    settings = Settings(provider="openai", base_url=base_url, api_key="sk-x", fixtures_mode="off", _env_file=None)
     state = tmp_path / "state"
-    with TestClient(create_app(settings, ServiceSettings(state_dir=state, _env_file=None))) as client:
-        assert client.get("/readyz").status_code == 200
-        (state / "jobs").rmdir()  # root may write anywhere: a file where the folder was stops anyone
-        (state / "jobs").write_text("")
+    service = ServiceSettings(state_dir=state, readiness_ttl=0, _env_file=None)
+    with TestClient(create_app(settings, service), base_url="http://127.0.0.1") as client:
         answer = client.get("/readyz")
-    assert answer.status_code == 503 and "not writable" in answer.json()["problems"][0]
+        assert answer.status_code == 503
+        assert answer.json()["problems"] == [f"the model server at {base_url} cannot be reached (ConnectError)"]
+        state.rename(tmp_path / "elsewhere")  # root may write anywhere: a file where the folder was stops anyone
+        state.write_text("")
+        answer = client.get("/readyz")
+    assert answer.status_code == 503 and any("not writable" in problem for problem in answer.json()["problems"])
 
 
-def test_a_store_failure_stops_the_job_says_why_and_leaves_it_to_resume(tmp_path, monkeypatch):
+def test_a_database_failure_is_logged_and_the_job_resumes(fault, tmp_path, monkeypatch):
     import logging
     import sqlite3
     import time
 
     from fastapi.testclient import TestClient
 
-    from extractor.jobs.store import JobStore
     from extractor.service import create_app
+    from extractor.service.db import Database
     from extractor.service.settings import ServiceSettings
     from extractor.settings import Settings
 
-    def broken_disk(self, key):
+    claim = Database.claim
+
+    def broken_disk(self, *args, **kwargs):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(JobStore, "started", broken_disk)
+    monkeypatch.setattr(Database, "claim", broken_disk)
     lines: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
     logging.getLogger("extractor.service.access").addHandler(handler)
-    settings = Settings(provider="openai", base_url="http://127.0.0.1:9/v1", api_key="sk-x", _env_file=None)
+    settings = Settings(provider="openai", base_url=fault.base_url, api_key="sk-x", _env_file=None)
     try:
-        with TestClient(create_app(settings, ServiceSettings(state_dir=tmp_path, _env_file=None))) as client:
+        service = ServiceSettings(state_dir=tmp_path, _env_file=None)
+        with TestClient(create_app(settings, service), base_url="http://127.0.0.1") as client:
             job_id = client.post("/v1/jobs", json={"articles": records(2, "disk")}).json()["id"]
             deadline = time.monotonic() + 120
-            while "error" not in (job := client.get(f"/v1/jobs/{job_id}").json()) or job["error"] is None:
-                assert time.monotonic() < deadline, job
+            while not any("runner_error" in line for line in lines):
+                assert time.monotonic() < deadline, lines
+                time.sleep(0.02)
+            job = client.get(f"/v1/jobs/{job_id}").json()
+            assert job["status"] == "queued" and job["counts"]["pending"] == 2 and job["finished_at"] is None
+            monkeypatch.setattr(Database, "claim", claim)  # the disk is back
+            while (job := client.get(f"/v1/jobs/{job_id}").json())["status"] == "queued":
+                assert time.monotonic() < deadline + 120, job
                 time.sleep(0.02)
     finally:
         logging.getLogger("extractor.service.access").removeHandler(handler)
-    assert job["error"] == "OperationalError: disk I/O error"
-    assert job["status"] == "queued" and job["counts"]["pending"] == 2 and job["finished_at"] is None
-    assert {"event": "job_stopped", "job_id": job_id, "error": job["error"]} in [json.loads(line) for line in lines]
-    assert json.loads((tmp_path / "jobs" / job_id / "job.json").read_text())["finished_at"] is None  # resumes
+    assert {"event": "runner_error", "error": "OperationalError: disk I/O error"} in [
+        json.loads(line) for line in lines
+    ]
 
 
 def test_job_text_survives_storage_byte_for_byte(api):
@@ -482,17 +520,17 @@ def test_an_unexpected_error_is_500_in_the_error_shape(tmp_path, monkeypatch):
     from fastapi.testclient import TestClient
 
     from extractor.service import create_app
-    from extractor.service.jobs import JobManager
+    from extractor.service.job_service import JobService
     from extractor.service.settings import ServiceSettings
     from extractor.settings import Settings
 
     def bug(self, job):
         raise RuntimeError("a bug with /secret/path in it")
 
-    monkeypatch.setattr(JobManager, "describe", bug)
+    monkeypatch.setattr(JobService, "describe", bug)
     settings = Settings(provider="openai", base_url="http://127.0.0.1:9/v1", api_key="sk-x", _env_file=None)
     app_ = create_app(settings, ServiceSettings(state_dir=tmp_path, _env_file=None))
-    with TestClient(app_, raise_server_exceptions=False) as client:
+    with TestClient(app_, raise_server_exceptions=False, base_url="http://127.0.0.1") as client:
         response = client.post("/v1/jobs", json={"articles": records(1, "bug")})
     assert response.status_code == 500
     error = error_of(response)

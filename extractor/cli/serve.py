@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -11,7 +13,7 @@ from ..errors import ConfigError, InputError
 from .common import run_guarded, with_provider_options
 
 
-def _settings(overrides: dict[str, Any], state_dir: Path | None) -> tuple[Any, Any]:
+def _settings(overrides: dict[str, Any], service_overrides: dict[str, Any]) -> tuple[Any, Any]:
     """Extraction and service settings; a bad value is a usage error naming the setting."""
     from pydantic import ValidationError
 
@@ -19,7 +21,7 @@ def _settings(overrides: dict[str, Any], state_dir: Path | None) -> tuple[Any, A
     from ..settings import Settings
 
     try:
-        service = ServiceSettings(**({"state_dir": state_dir} if state_dir is not None else {}))
+        service = ServiceSettings(**service_overrides)
         return Settings(**overrides), service
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -34,6 +36,23 @@ def serve(
     state_dir: Annotated[
         Optional[Path], typer.Option("--state-dir", help="where jobs live (env EXTRACTOR_SERVICE_DIR)")
     ] = None,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", help="service processes (env EXTRACTOR_SERVICE_WORKERS, 2)")
+    ] = None,
+    job_deadline: Annotated[
+        Optional[float], typer.Option("--job-deadline", help="seconds a job may wait out outages (86400)")
+    ] = None,
+    retention_days: Annotated[
+        Optional[float],
+        typer.Option("--retention-days", help="delete finished jobs after this many days (30; 0 never)"),
+    ] = None,
+    cors_origins: Annotated[
+        Optional[str], typer.Option("--cors-origins", help="comma-separated origins allowed by CORS")
+    ] = None,
+    allowed_hosts: Annotated[
+        Optional[str], typer.Option("--allowed-hosts", help="comma-separated Host names served (*.example.org)")
+    ] = None,
+    public_metrics: Annotated[bool, typer.Option("--public-metrics", help="serve /metrics without a key")] = False,
     overrides: dict[str, Any] | None = None,
 ) -> None:
     """Serve the extractor as an HTTP API: /v1/extract, /v1/jobs, /metrics, a jobs page at /."""
@@ -42,19 +61,38 @@ def serve(
         try:
             import uvicorn
 
-            from ..service import create_app
+            from ..service.app import create_app, prepare_state, tune_process
             from ..service.auth import is_loopback
+            from ..service.worker import WORKER_ENV, worker_options
         except ImportError as exc:
             raise ConfigError(
                 f"the service needs its extra ({exc.name} is missing): pip install 'extractor[service]'"
             ) from None
-        settings, service = _settings(overrides or {}, state_dir)
-        if not service.api_keys and not is_loopback(host):
+        given = {
+            "state_dir": state_dir, "workers": workers, "job_deadline": job_deadline,
+            "retention_days": retention_days, "cors_origins": cors_origins, "allowed_hosts": allowed_hosts,
+            "public_metrics": public_metrics or None,
+        }  # fmt: skip
+        service_overrides = {name: value for name, value in given.items() if value is not None}
+        settings, service = _settings(overrides or {}, service_overrides)
+        if not service.api_keys and not service.admin_keys and not is_loopback(host):
             raise ConfigError(
                 f"refusing to listen on {host} without API keys: set EXTRACTOR_API_KEYS, or listen on 127.0.0.1"
             )
-        app = create_app(settings, service)
-        uvicorn.run(app, host=host, port=port, access_log=False, timeout_graceful_shutdown=service.shutdown_timeout)
+        options: dict[str, Any] = {
+            "host": host, "port": port, "access_log": False, "timeout_graceful_shutdown": service.shutdown_timeout,
+        }  # fmt: skip
+        prepare_state(settings, service)
+        if service.workers == 1:
+            tune_process()
+            uvicorn.run(create_app(settings, service, prepared=True), **options)
+            return
+        metrics_dir = service.state_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        os.environ[WORKER_ENV] = worker_options(overrides or {}, service_overrides, service.workers)
+        uvicorn.run("extractor.service.worker:app", factory=True, workers=service.workers, **options)
 
     run_guarded(action)
 

@@ -68,5 +68,10 @@ def use_gate(gate: RequestGate) -> contextvars.Token[RequestGate | None]:
     return _current_gate.set(gate)
 
 
+def reset_gate(token: contextvars.Token[RequestGate | None]) -> None:
+    """Back to the gate this context had before `use_gate`."""
+    _current_gate.reset(token)
+
+
 def current_gate() -> RequestGate | None:
     return _current_gate.get()

@@ -1,12 +1,16 @@
 """One JSON line per request on stderr: request id, route, status, duration, job id.
 
-Never the body (article text) and never a header (the API key travels in one).
+The request id is the caller's `X-Request-Id` when it sends a sane one (letters, digits and
+`._:-`, 128 at most), else one made here; it is echoed in the answer's `X-Request-Id` and
+in every problem body. Never the body (article text) and never another header (the API key
+travels in one).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 import uuid
@@ -15,8 +19,10 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .metrics import Metrics
+from .problems import send_problem
 
 logger = logging.getLogger("extractor.service.access")
+REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 def configure_access_log() -> None:
@@ -51,7 +57,8 @@ class AccessLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
+        given = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"")
+        request_id = given.decode() if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -63,9 +70,24 @@ class AccessLog:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
+        started_answer = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started_answer
+            started_answer = started_answer or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         self.metrics.requests_in_flight.inc()
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracked)
+        except Exception as error:
+            # A bug, not the caller's fault: the traceback goes to the log, the caller gets a
+            # problem without internals, tied to the log line by the request id.
+            logger.exception("unexpected error, request id %s", request_id)
+            if started_answer:
+                raise
+            detail = f"internal error ({type(error).__name__}); request id {request_id}"
+            await send_problem(scope, send_with_id, 500, "internal_error", detail)
         finally:
             self.metrics.requests_in_flight.dec()
             route = _route(scope)

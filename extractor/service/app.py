@@ -1,44 +1,136 @@
-"""The FastAPI application: routes, error shape, access log, metrics, jobs resumed at start."""
+"""The FastAPI application: routes, problems, access log, safety, metrics, the job runner."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 
 from .._version import __version__
 from ..settings import Settings
-from .access_log import AccessLog, configure_access_log
-from .jobs import Engine, JobManager
+from .access_log import AccessLog, configure_access_log, log_event
+from .auth import is_loopback
+from .db import Database, WriteBehind, import_state
+from .db.engine import sqlite_url
+from .idempotency import ANSWER_SECONDS
+from .job_service import JobService
+from .jobs import Engine
 from .limits import ExtractionGate
 from .metrics import Metrics
+from .openapi import finish
 from .problems import install_handlers
+from .readiness import ModelServerProbe
+from .reading import Followers, Reader
 from .routes import api, ops
+from .runner import JobRunner, RunnerOptions
 from .settings import ServiceSettings
+from .state import ServiceState
+
+SWEEP_SECONDS = 3600.0
+logger = logging.getLogger("extractor.service")
 
 
-def create_app(settings: Settings | None = None, service: ServiceSettings | None = None) -> FastAPI:
-    """The service for these extraction and service settings (defaults: environment, `.env`)."""
+def database_of(service: ServiceSettings) -> Database:
+    service.state_dir.mkdir(parents=True, exist_ok=True)
+    return Database(sqlite_url(service.state_dir / "service.db"))
+
+
+def prepare_state(settings: Settings, service: ServiceSettings) -> None:
+    """Before any process serves: the schema up to date, earlier state folders imported, and the
+    claims a killed run left released (SQLite: this host's processes are the only runners)."""
+    db = database_of(service)
+    try:
+        db.migrate()
+        now = time.time()
+        imported = import_state(
+            db, service.state_dir, deadline=service.job_deadline, max_bytes=settings.max_input_bytes, now=now
+        )
+        if imported.jobs or imported.broken:
+            log_event("state_imported", jobs=imported.jobs, broken=imported.broken)
+        db.release_expired_claims(now, all_of_them=True)
+    finally:
+        db.close()
+
+
+def tune_process() -> None:
+    """A serving process: database reads run in threads, and while one holds the GIL the event
+    loop waits up to the switch interval (5 ms by default) to answer anyone, `/healthz`
+    included. A shorter interval keeps the loop's waits short."""
+    sys.setswitchinterval(0.001)
+
+
+def create_app(
+    settings: Settings | None = None, service: ServiceSettings | None = None, *, processes: int = 1,
+    prepared: bool = False,
+) -> FastAPI:  # fmt: skip
+    """The service for these extraction and service settings (defaults: environment, `.env`).
+
+    `processes`: how many processes share the settings' concurrency (uvicorn workers);
+    `prepared`: the state was already prepared (`prepare_state`) by the parent process.
+    """
     settings = settings or Settings()
     service = service or ServiceSettings()
+    configure_access_log()
+    if not prepared:
+        prepare_state(settings, service)
     metrics = Metrics()
-    gate = ExtractionGate(service.concurrency, service.max_waiting, service.retry_after)
+    slots = max(1, -(-service.concurrency // processes))
+    gate = ExtractionGate(slots, service.max_waiting, service.retry_after, metrics.in_flight)
     engine = Engine(settings, gate, metrics)
-    jobs = JobManager(
-        service.state_dir, engine, max_articles=service.max_job_articles, max_pending=service.max_pending_articles
+    db = database_of(service)
+    db.migrate()
+    followers = Followers()
+    writer = WriteBehind(db, followers.notify)
+    engine.writer = writer
+    options = RunnerOptions(
+        lease=service.claim_lease, backoff=service.requeue_backoff, backoff_max=service.requeue_backoff_max
     )
+    runner = JobRunner(db, engine, writer, options)
+    jobs = JobService(
+        db, engine, runner, max_articles=service.max_job_articles, max_pending=service.max_pending_articles,
+        deadline=service.job_deadline,
+    )  # fmt: skip
+    state = ServiceState(
+        settings, service, metrics, db, engine, writer, runner, jobs, followers, Reader(db, followers),
+        ModelServerProbe(settings, service.readiness_ttl),
+    )  # fmt: skip
+
+    async def sweep() -> None:
+        while True:
+            try:
+                removed = await jobs.sweep(service.retention_days, ANSWER_SECONDS)
+                if removed:
+                    log_event("jobs_removed", jobs=removed, retention_days=service.retention_days)
+            except Exception as error:
+                log_event("sweep_error", error=f"{type(error).__name__}: {str(error).splitlines()[0]}")
+            await asyncio.sleep(SWEEP_SECONDS)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        jobs.start()
+        followers.bind(asyncio.get_running_loop())
+        runner.start()
+        sweeper = asyncio.get_running_loop().create_task(sweep(), name="retention")
         try:
             yield
         finally:
             # Shutdown: uvicorn has stopped accepting and let in-flight requests finish;
-            # running job articles go back to pending for the next start.
-            await jobs.stop()
+            # articles in process go back to the queue for the next start.
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await runner.stop()
+            await asyncio.to_thread(writer.close)
             await engine.aclose()
+            db.close()
 
     app = FastAPI(
         title="extractor",
@@ -46,12 +138,39 @@ def create_app(settings: Settings | None = None, service: ServiceSettings | None
         description="Grounded extraction of military exercises, aircraft and political statements.",
         lifespan=lifespan,
     )
+    keys = service.keys()
     app.state.service = service
-    app.state.api_keys = service.key_values()
-    app.state.jobs = jobs
+    app.state.api_keys = keys
+    app.state.service_state = state
     install_handlers(app)
     app.include_router(api)
     app.include_router(ops)
-    configure_access_log()
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            app.openapi_schema = finish(
+                document, max_text=state.max_text, max_articles=service.max_job_articles, keyed=bool(keys),
+                public_metrics=service.public_metrics,
+            )  # fmt: skip
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    if service.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=service.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Location", "Link", "Retry-After", "Idempotent-Replayed"],
+        )
+    from .safety import RequestGuard
+
+    app.add_middleware(
+        RequestGuard, allowed_hosts=service.allowed_hosts, loopback_only=not keys, cors_origins=service.cors_origins
+    )
     app.add_middleware(AccessLog, metrics=metrics)
     return app
+
+
+__all__ = ["create_app", "is_loopback", "prepare_state"]

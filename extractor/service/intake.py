@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..input.article import ArticleInput, article_from_record
 from ..input.reading import check_unicode, parse_json
+from ..input.sources import InputFailure, SourcedArticle, SourceItem
+from .db.rows import NewArticle
 from .models import JobRequest
 
 INVALID = "__invalid__"  # marks an input line that was not JSON, with the reason
@@ -62,3 +65,50 @@ def read_stored(path: Path) -> list[str]:
     """The stored lines back. Split on "\\n" only: str.splitlines would also cut at U+2028,
     U+0085 and the like, which JSON leaves unescaped inside an article's text."""
     return [line for line in path.read_text(encoding="utf-8").split("\n") if line]
+
+
+def new_articles(lines: list[str], max_bytes: int) -> list[NewArticle]:
+    """The stored lines as a job's articles, each with its key, as a batch job registers them.
+
+    An unreadable record is an article failed for its input; an id given twice is one article
+    when the text is the same, and the second one fails when it is not.
+    """
+    found: list[NewArticle] = []
+    seen: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        where = f"article {number}"
+        record = json.loads(line)
+        failure: str | None = None
+        article: ArticleInput | None = None
+        if isinstance(record, dict) and INVALID in record:
+            failure = f"{where}: {record[INVALID]}"
+        else:
+            try:
+                article = article_from_record(record, where=where, max_bytes=max_bytes)
+            except InputError as exc:
+                failure = str(exc)
+        if article is not None:
+            key = SourcedArticle(where, article).key
+            if key in seen:
+                if seen[key] == article.sha256:
+                    continue  # the same article given twice: one row, one result
+                failure, article = f"{where}: id {key!r} already used by another text", None
+        if article is None:
+            key = InputFailure(where, failure or where).key
+            if key in seen:
+                continue
+            seen[key] = ""
+            found.append(NewArticle(len(found), key, line, failure=failure))
+            continue
+        seen[key] = article.sha256
+        found.append(NewArticle(len(found), key, line, sha256=article.sha256))
+    return found
+
+
+def article_item(seq: int, line: str, max_bytes: int) -> SourceItem:
+    """A stored article as the unit of work's item: its key is the one it was stored under."""
+    where = f"article {seq + 1}"
+    try:
+        return SourcedArticle(where, article_from_record(json.loads(line), where=where, max_bytes=max_bytes))
+    except InputError as exc:
+        return InputFailure(where, str(exc))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import Request
+from prometheus_client import Gauge
 
+from ..model_call.gate import RequestGate
 from .problems import ApiError
 
 
@@ -34,35 +35,51 @@ class Overloaded(ApiError):
         super().__init__(429, "overloaded", message, {"Retry-After": str(retry_after)})
 
 
-class ExtractionGate:
-    """At most `slots` extractions at once, shared by synchronous requests and job workers.
+class ExtractionGate(RequestGate):
+    """At most `slots` model requests in flight, shared by synchronous requests and job articles.
 
-    Synchronous requests may wait for a slot, but only `max_waiting` of them: past that the
-    caller gets 429 at once instead of a request that hangs until its own timeout. Job
-    workers always wait: their articles are already safe in the store.
+    The slot is taken in the transport, for the request only (each retry takes its own), as a
+    batch job's `--concurrency` is: validation, grounding and storing happen outside it, so a
+    slot is never held by work that is not the model's. Synchronous requests are admitted while
+    fewer than `slots + max_waiting` are in process; past that the caller gets 429 at once
+    instead of a request that hangs until its own timeout. Job articles are bounded by the
+    runner, which takes only as many as the slots can serve.
     """
 
-    def __init__(self, slots: int, max_waiting: int, retry_after: int) -> None:
+    def __init__(self, slots: int, max_waiting: int, retry_after: int, in_flight: Gauge | None = None) -> None:
+        super().__init__(slots, close_on=frozenset())
+        self.in_flight = in_flight
         self.slots = slots
         self.max_waiting = max_waiting
         self.retry_after = retry_after
-        self._semaphore = asyncio.Semaphore(slots)
-        self.waiting_requests = 0  # synchronous requests only: job workers are bounded by jobs
-        self.busy = 0
+        self.requests = 0  # synchronous requests in process (waiting or in flight)
+        self.busy = 0  # model requests in flight
+
+    @property
+    def waiting_requests(self) -> int:
+        return max(0, self.requests - self.busy)
 
     @asynccontextmanager
-    async def slot(self, *, may_refuse: bool) -> AsyncIterator[None]:
-        """Hold one extraction slot for the duration of the block."""
-        if may_refuse and self._semaphore.locked() and self.waiting_requests >= self.max_waiting:
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one model request slot for the duration of the block."""
+        async with super().slot():
+            self.busy += 1
+            if self.in_flight is not None:
+                self.in_flight.inc()
+            try:
+                yield
+            finally:
+                self.busy -= 1
+                if self.in_flight is not None:
+                    self.in_flight.dec()
+
+    @contextmanager
+    def admit(self) -> Iterator[None]:
+        """A synchronous request in process for the duration of the block; 429 when too many are."""
+        if self.requests >= self.slots + self.max_waiting:
             raise Overloaded("too many extractions queued; retry later", self.retry_after)
-        self.waiting_requests += may_refuse
-        try:
-            await self._semaphore.acquire()
-        finally:
-            self.waiting_requests -= may_refuse
-        self.busy += 1
+        self.requests += 1
         try:
             yield
         finally:
-            self.busy -= 1
-            self._semaphore.release()
+            self.requests -= 1

@@ -1,8 +1,15 @@
-"""Prometheus metrics of one service process, in a registry of its own (not the global one)."""
+"""Prometheus metrics of the service, in a registry of its own (not the global one).
+
+With several worker processes (`PROMETHEUS_MULTIPROC_DIR` set by `extractor serve`), each
+writes its samples to that folder and `/metrics` adds them up, whichever process answers.
+"""
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from ..schemas import Usage
 
@@ -20,7 +27,9 @@ class Metrics:
         self.requests = Counter(
             "extractor_http_requests", "HTTP requests answered", ["route", "method", "status"], registry=r
         )
-        self.requests_in_flight = Gauge("extractor_http_requests_in_flight", "HTTP requests being answered", registry=r)
+        self.requests_in_flight = Gauge(
+            "extractor_http_requests_in_flight", "HTTP requests being answered", registry=r, multiprocess_mode="livesum"
+        )
         self.extraction_seconds = Histogram(
             "extractor_extraction_seconds",
             "time to extract one article",
@@ -33,10 +42,18 @@ class Metrics:
         self.extractions = Counter("extractor_extractions", "articles extracted", ["source", "outcome"], registry=r)
         self.failures = Counter("extractor_failures", "failed extractions by reason", ["reason"], registry=r)
         self.queue_depth = Gauge(
-            "extractor_queue_depth", "articles waiting: pending job articles plus queued requests", registry=r
+            "extractor_queue_depth",
+            "articles waiting: pending job articles plus queued requests",
+            registry=r,
+            multiprocess_mode="mostrecent",
         )
-        self.in_flight = Gauge("extractor_extractions_in_flight", "extractions holding a slot now", registry=r)
-        self.jobs = Gauge("extractor_jobs", "jobs by status", ["status"], registry=r)
+        self.in_flight = Gauge(
+            "extractor_extractions_in_flight", "model requests in flight now", registry=r, multiprocess_mode="livesum"
+        )
+        self.jobs = Gauge("extractor_jobs", "jobs by status", ["status"], registry=r, multiprocess_mode="mostrecent")
+        self.abandoned = Counter(
+            "extractor_abandoned_requests", "extract requests whose client left before the answer", registry=r
+        )
 
     def observe_success(self, source: str, seconds: float, usage: Usage, attempts: int) -> None:
         self.extraction_seconds.labels(source).observe(seconds)
@@ -52,4 +69,8 @@ class Metrics:
         self.failures.labels(reason).inc()
 
     def render(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            every_process = CollectorRegistry()
+            MultiProcessCollector(every_process)  # type: ignore[no-untyped-call]
+            return generate_latest(every_process)
         return generate_latest(self.registry)

@@ -1,11 +1,28 @@
-"""Request and response bodies of the API, as pydantic models (they make /openapi.json)."""
+"""Request and response bodies of the API, as pydantic models (they make /openapi.json).
+
+Limits that depend on the settings (the longest text, the most articles a job takes) are
+written into the served OpenAPI document by `app.py` from the same settings the routes
+enforce.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
+
+# At least one character that no flavour of regular expression, nor Python, takes for
+# whitespace or a control character, and no NUL anywhere: what the extractor accepts as text.
+TEXT_PATTERN = r"^[^\x00]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff][^\x00]*$"
+ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"  # as extractor.input.block.has_control_characters
+# One line, and not only spaces (the contract strips an id's surrounding spaces; it may not be empty).
+ID_PATTERN = (
+    r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029][^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+)
+JobStatusName = Literal[
+    "queued", "running", "completed", "completed_with_failures", "failed", "cancelling", "cancelled", "expired"
+]
 
 
 class ArticleRecord(BaseModel):
@@ -13,11 +30,11 @@ class ArticleRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str
-    id: str | None = None
-    title: str | None = None
-    url: str | None = None
-    published: dt.date | None = Field(default=None, description="YYYY-MM-DD")
+    text: Annotated[str, Field(min_length=1, pattern=TEXT_PATTERN, description="the article's text")]
+    id: Annotated[str, Field(min_length=1, max_length=200, pattern=ID_PATTERN)] | None = None
+    title: Annotated[str, Field(max_length=1000)] | None = None
+    url: Annotated[str, Field(max_length=2000, pattern=ONE_LINE)] | None = None
+    published: Annotated[dt.date, Strict()] | None = Field(default=None, description="YYYY-MM-DD")
 
     def as_record(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
@@ -30,7 +47,9 @@ class JobRequest(BaseModel):
     reason, instead of failing the whole request.
     """
 
-    articles: list[Any]
+    model_config = ConfigDict(extra="forbid")
+
+    articles: Annotated[list[Any], Field(min_length=1)]
 
 
 class Counts(BaseModel):
@@ -42,17 +61,75 @@ class Counts(BaseModel):
 
 class JobAccepted(BaseModel):
     id: str
-    status: Literal["queued", "running", "done", "cancelled"]
+    object: Literal["job"] = "job"
+    status: JobStatusName
     counts: Counts
 
 
-class JobStatus(JobAccepted):
-    usage: dict[str, int]
+class JobUsage(BaseModel):
+    model_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class JobObject(JobAccepted):
+    owner: str = Field(description="the key id of the key that created it")
+    grounding: Literal["strict", "flag", "off"] | None
+    usage: JobUsage
     estimated_cost_usd: float | None
-    created_at: str
-    finished_at: str | None
-    error: str | None = Field(default=None, description="why the job stopped early (it resumes at the next start)")
+    created_at: int = Field(description="Unix seconds")
+    started_at: int | None
+    finished_at: int | None
+    expires_at: int = Field(description="Unix seconds: articles not done by then fail as expired")
+    error: str | None = Field(description="why the job is broken, or stopped sending for now")
 
 
 class JobList(BaseModel):
-    jobs: list[JobStatus]
+    object: Literal["list"] = "list"
+    data: list[JobObject]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class ReviewItem(BaseModel):
+    id: str
+    result: dict[str, Any]
+    text: str | None
+
+
+class ReviewPage(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ReviewItem]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class ValidationProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(description="urn:extractor:problem:<code>")
+    title: str
+    status: int
+    detail: str
+    instance: str
+    request_id: str
+    code: str
+    errors: list[ValidationProblem] | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    problems: list[str] = Field(default_factory=list)

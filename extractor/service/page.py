@@ -47,7 +47,7 @@ async function refresh() {
     if (r.status === 401) { err.textContent = 'Enter an API key.'; return; }
     const data = await r.json();
     err.textContent = '';
-    document.getElementById('jobs').innerHTML = data.jobs.map(row).join('') ||
+    document.getElementById('jobs').innerHTML = data.data.map(row).join('') ||
       '<tr><td colspan="5">No jobs yet.</td></tr>';
   } catch (e) { err.textContent = 'Cannot reach the service: ' + e; }
 }

@@ -1,7 +1,8 @@
 """Settings of the HTTP service, apart from the extraction `Settings` they sit beside.
 
-Same precedence: arguments > environment > `.env`. The keys are `EXTRACTOR_API_KEYS`, the
-state folder `EXTRACTOR_SERVICE_DIR`, every limit `EXTRACTOR_SERVICE_<NAME>` (so that, say,
+Same precedence: arguments > environment > `.env`. The keys are `EXTRACTOR_API_KEYS` and
+`EXTRACTOR_ADMIN_KEYS` (entries `name:secret` or a bare `secret`, see `auth.py`), the state
+folder `EXTRACTOR_SERVICE_DIR`, every other setting `EXTRACTOR_SERVICE_<NAME>` (so that, say,
 the service's concurrency is never mistaken for a batch setting).
 """
 
@@ -12,6 +13,8 @@ from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .auth import ApiKey, key_id, parse_keys
 
 
 class ServiceSettings(BaseSettings):
@@ -30,24 +33,56 @@ class ServiceSettings(BaseSettings):
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, validation_alias=AliasChoices("api_keys", "EXTRACTOR_API_KEYS")
     )
+    admin_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("admin_keys", "EXTRACTOR_ADMIN_KEYS")
+    )
     state_dir: Path = Field(
         default=Path("extractor-service"), validation_alias=AliasChoices("state_dir", "EXTRACTOR_SERVICE_DIR")
     )
     max_body_bytes: int = Field(default=20_000_000, ge=1024, description="largest request body, in bytes")
     max_job_articles: int = Field(default=10_000, ge=1, description="articles one job may hold")
-    concurrency: int = Field(default=16, ge=1, description="model extractions at once, requests and jobs together")
+    max_text_chars: int = Field(default=50_000, ge=1, description="longest article text a request takes, in characters")
+    concurrency: int = Field(
+        default=64, ge=1, description="model requests in flight at once, requests and jobs together (all workers)"
+    )
     max_waiting: int = Field(default=64, ge=0, description="requests queued for a free slot before 429")
     max_pending_articles: int = Field(default=100_000, ge=1, description="job articles queued before 429")
     retry_after: int = Field(default=2, ge=1, description="seconds a 429 asks the client to wait")
     shutdown_timeout: float = Field(default=30.0, gt=0, description="seconds in-flight requests get at SIGTERM")
+    workers: int = Field(default=2, ge=1, le=64, description="service processes sharing the port and the database")
+    job_deadline: float = Field(
+        default=86400.0, gt=0, description="seconds a job's articles may wait out outages before they expire"
+    )
+    requeue_backoff: float = Field(default=10.0, gt=0, description="first wait before an article hit by an outage")
+    requeue_backoff_max: float = Field(default=600.0, gt=0, description="longest wait between such tries")
+    claim_lease: float = Field(default=60.0, gt=0, description="seconds a runner's claim on an article lasts unrenewed")
+    retention_days: float = Field(default=30.0, ge=0, description="finished jobs are deleted after this; 0 keeps them")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="origins allowed by CORS")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names served (default: any with keys, loopback ones without)"
+    )
+    public_metrics: bool = Field(default=False, description="serve /metrics without a key")
+    readiness_ttl: float = Field(default=5.0, ge=0, description="seconds a model server probe is trusted")
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "admin_keys", "cors_origins", "allowed_hosts", mode="before")
     @classmethod
-    def _split_keys(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return [key.strip() for key in value.split(",") if key.strip()]
+            return [entry.strip() for entry in value.split(",") if entry.strip()]
+        return value
+
+    @field_validator("api_keys", "admin_keys")
+    @classmethod
+    def _check_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for entry in value:
+            key_id(entry.get_secret_value())  # a malformed named entry is refused at start
         return value
 
     def key_values(self) -> list[bytes]:
-        """The accepted keys, as bytes for hmac.compare_digest."""
-        return [key.get_secret_value().encode() for key in self.api_keys]
+        """The accepted secrets, as bytes."""
+        return [key.secret for key in self.keys()]
+
+    def keys(self) -> list[ApiKey]:
+        """Every configured key with the caller it is (admins last: an admin entry wins)."""
+        plain = parse_keys([key.get_secret_value() for key in self.api_keys], admin=False)
+        return plain + parse_keys([key.get_secret_value() for key in self.admin_keys], admin=True)

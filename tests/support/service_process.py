@@ -36,6 +36,8 @@ def service_env(base_url: str, **settings: str) -> dict[str, str]:
         EXTRACTOR_BACKOFF_INITIAL="0.005",
         EXTRACTOR_BACKOFF_MAX="0.02",
         EXTRACTOR_MAX_REASKS="1",
+        # One process unless a test asks for more: slot counts and in-process counters stay exact.
+        EXTRACTOR_SERVICE_WORKERS="1",
     )
     env.update(settings)
     return env
@@ -91,11 +93,18 @@ class ServiceProcess:
             self.terminate()
 
 
-def wait_for_job(client: httpx.Client, job_id: str, *, until: str = "done", timeout: float = 30) -> dict:
+FINISHED = ("completed", "completed_with_failures", "failed", "cancelled", "expired")
+
+
+def wait_for_job(
+    client: httpx.Client, job_id: str, *, until: str | tuple[str, ...] = FINISHED, timeout: float = 60
+) -> dict:
+    """The job once its status is `until` (default: any finished status)."""
+    wanted = (until,) if isinstance(until, str) else until
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] == until:
+        if job["status"] in wanted:
             return job
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} not {until}: {job}")
