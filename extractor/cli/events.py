@@ -65,7 +65,10 @@ def events_command(
             write_events(out, events, fmt)
             if html is not None:
                 write_atomically(html, render_timeline(events))
-        counts = {kind: sum(1 for e in events if e.type == kind) for kind in ("exercise", "deployment", "statement")}  # type: ignore[attr-defined]
+        counts = {
+            kind: sum(1 for e in events if getattr(e, "type", None) == kind)
+            for kind in ("exercise", "deployment", "statement")
+        }
         typer.echo(
             f"{len(events)} events ({', '.join(f'{n} {kind}' for kind, n in counts.items())}) -> {out}", err=True
         )

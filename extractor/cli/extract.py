@@ -66,7 +66,7 @@ def article_file(article: Any) -> str:
     """The article as a `.txt` with a metadata header: loading it gives back the same text and offsets."""
     header = [("Title", article.title), ("Published", article.published), ("URL", article.url)]
     lines = [f"{name}: {' '.join(str(value).split())}" for name, value in header if value]
-    return "\n".join(lines) + ("\n\n" if lines else "") + article.text
+    return "\n".join(lines) + ("\n\n" if lines else "") + str(article.text)
 
 
 def schema(

@@ -176,7 +176,7 @@ def _designation(item: Item) -> str:
 # -- pair scores (None = does not qualify) -----------------------------------------------------
 
 
-def _exercise_pair(gold: Item, pred: Item, gs: list, ps: list) -> float | None:
+def _exercise_pair(gold: Item, pred: Item, gs: list[Any], ps: list[Any]) -> float | None:
     overlap = _overlap(gs, ps)
     shared = bool(_countries(gold.get("participants")) & _countries(pred.get("participants")))
     same_dates = gold.get("start_date") is not None and gold.get("start_date") == pred.get("start_date")
@@ -193,7 +193,7 @@ def _same_place(gold: Item, pred: Item) -> bool:
     return g == p or bool(g and p and (g in p or p in g))
 
 
-def _aircraft_pair(gold: Item, pred: Item, gs: list, ps: list) -> float | None:
+def _aircraft_pair(gold: Item, pred: Item, gs: list[Any], ps: list[Any]) -> float | None:
     if _designation(gold) != _designation(pred):
         return None
     g, p = _country(gold.get("operator")), _country(pred.get("operator"))
@@ -202,14 +202,14 @@ def _aircraft_pair(gold: Item, pred: Item, gs: list, ps: list) -> float | None:
     return 100 + (100 if g == p else 0) + (50 if _same_place(gold, pred) else 0) + _overlap(gs, ps)
 
 
-def _statement_pair(gold: Item, pred: Item, gs: list, ps: list) -> float | None:
+def _statement_pair(gold: Item, pred: Item, gs: list[Any], ps: list[Any]) -> float | None:
     overlap = _overlap(gs, ps)
     if not overlap:
         return None
     return overlap + (1000 if _same_actor(gold.get("speaker"), pred.get("speaker")) else 0)
 
 
-_PAIR: dict[str, Callable[[Item, Item, list, list], float | None]] = {
+_PAIR: dict[str, Callable[[Item, Item, list[Any], list[Any]], float | None]] = {
     "exercises": _exercise_pair,
     "aircraft": _aircraft_pair,
     "statements": _statement_pair,

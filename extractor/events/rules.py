@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Hashable
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from rapidfuzz import fuzz
 
@@ -70,9 +70,10 @@ class Rule(Protocol):
 
     def like_key(self, mention: Mention) -> Hashable: ...
 
-    def compatible_keys(self, a: Hashable, b: Hashable) -> bool: ...
+    # Any: each rule takes the keys its own veto_key/like_key made.
+    def compatible_keys(self, a: Any, b: Any) -> bool: ...
 
-    def similar_keys(self, a: Hashable, b: Hashable) -> bool: ...
+    def similar_keys(self, a: Any, b: Any) -> bool: ...
 
     def compatible(self, a: Mention, b: Mention) -> bool: ...
 
@@ -124,7 +125,7 @@ def _day(day: dt.date | None) -> Span | None:
 
 
 def _text_similar(a: str | None, b: str | None, threshold: int) -> bool:
-    return bool(a and b) and fuzz.token_set_ratio(alias_key(a), alias_key(b)) >= threshold  # type: ignore[arg-type]
+    return a is not None and b is not None and fuzz.token_set_ratio(alias_key(a), alias_key(b)) >= threshold
 
 
 class ExerciseVeto(NamedTuple):

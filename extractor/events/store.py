@@ -19,7 +19,7 @@ from ..output.files import write_atomically
 from ..schemas import Actor
 from .models import DeploymentEvent, Event, EventBase, ExerciseEvent, StatementEvent
 
-_EVENT = TypeAdapter(Event)
+_EVENT: TypeAdapter[EventBase] = TypeAdapter(Event)  # type: ignore[arg-type]  # an Annotated union
 CSV_COLUMNS = (
     "id",
     "type",

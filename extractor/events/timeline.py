@@ -46,20 +46,21 @@ def link(url: str | None) -> str | None:
     return cleaned if parts.scheme.lower() in LINKED_SCHEMES and parts.netloc else None
 
 
-def _environment() -> jinja2.Environment:
+def _template() -> jinja2.Template:
     source = resources.files("extractor.events").joinpath(TEMPLATE).read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.globals.update(label=label, actors=actors, who=who, when=when, link=link)
-    return env.from_string(source)  # type: ignore[return-value]
+    return env.from_string(source)
+
+
+def _month(event: EventBase) -> str:
+    day = when(event)
+    return day.strftime("%B %Y") if day else "Undated"
 
 
 def render_timeline(events: Sequence[EventBase], *, title: str = "Events across articles") -> str:
     """The page for these events, earliest first, grouped by month."""
     dated = sorted(events, key=lambda e: (when(e) or dt.date.max, e.id))
-    months = [
-        (month, list(group))
-        for month, group in groupby(dated, key=lambda e: when(e).strftime("%B %Y") if when(e) else "Undated")
-    ]
+    months = [(month, list(group)) for month, group in groupby(dated, key=_month)]
     all_actors = sorted({name for event in events for name in actors(event)}, key=str.casefold)
-    template = _environment()
-    return template.render(title=title, months=months, all_actors=all_actors, total=len(events))  # type: ignore[attr-defined]
+    return _template().render(title=title, months=months, all_actors=all_actors, total=len(events))

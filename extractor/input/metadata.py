@@ -71,7 +71,7 @@ def _header_lines(raw: str) -> TextMetadata | None:
             return TextMetadata(text="\n".join(lines[number + 1 :]).lstrip("\r\n"), fields=fields)
         parsed = _HEADER_LINE.match(line.rstrip("\r"))
         name = HEADER_KEYS.get(parsed.group("key").lower()) if parsed else None
-        if name is None:
+        if parsed is None or name is None:
             return None  # not a header block: the article starts here
         value = _value(parsed.group("value"))
         if value is not None:

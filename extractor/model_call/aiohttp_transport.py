@@ -62,7 +62,7 @@ class AsyncAiohttpTransport(httpx2.AsyncBaseTransport):
     def __init__(self, sdk_transport: Any = None) -> None:
         self._sdk_transport = sdk_transport or _sdk_transport_class()
         self._inner: Any = None
-        self._release: weakref.finalize | None = None
+        self._release: weakref.finalize[..., Any] | None = None
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self._inner is None:

@@ -79,7 +79,7 @@ def direct_create(client: openai.OpenAI) -> Callable[..., ChatCompletion]:
         if split is None:
             return sdk_create(**kwargs)
         body, options = split
-        return client.post(_PATH, body=body, options=options, cast_to=ChatCompletion)  # type: ignore[arg-type]
+        return client.post(_PATH, body=body, options=options, cast_to=ChatCompletion)  # type: ignore[call-overload]
 
     return create
 
@@ -96,6 +96,6 @@ def async_direct_create(client: openai.AsyncOpenAI) -> Callable[..., Awaitable[C
         if split is None:
             return await sdk_create(**kwargs)
         body, options = split
-        return await client.post(_PATH, body=body, options=options, cast_to=ChatCompletion)  # type: ignore[arg-type]
+        return await client.post(_PATH, body=body, options=options, cast_to=ChatCompletion)  # type: ignore[call-overload]
 
     return create

@@ -54,9 +54,8 @@ def completion_text(completion: Any) -> str | None:
         message = completion.choices[0].message
     except (AttributeError, IndexError, TypeError):
         return None
-    if getattr(message, "tool_calls", None):
-        return message.tool_calls[0].function.arguments
-    return message.content
+    answer = message.tool_calls[0].function.arguments if getattr(message, "tool_calls", None) else message.content
+    return answer if isinstance(answer, str) else None
 
 
 def _status_error(error: openai.APIStatusError, attempts: int) -> ExtractorError:

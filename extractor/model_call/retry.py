@@ -152,6 +152,7 @@ class Throttle:
 
 def _return_last_response(retry_state: RetryCallState) -> Any:
     # Out of retries on a 429/5xx: hand the response to the SDK so it raises its own typed error.
+    assert retry_state.outcome is not None  # tenacity calls retry_error_callback after an attempt
     return retry_state.outcome.result()
 
 

@@ -128,7 +128,7 @@ def strict_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
     unsupported keywords dropped; the definitions stay shared under `$defs`.
     """
     defs = schema.get("$defs", {})
-    out = _strict_node({k: v for k, v in schema.items() if k != "$defs"}, defs)
+    out: dict[str, Any] = _strict_node({k: v for k, v in schema.items() if k != "$defs"}, defs)
     if defs:
         out["$defs"] = {name: _strict_node(sub, defs) for name, sub in defs.items()}
     return out
@@ -141,7 +141,8 @@ def _strict_from_json(schema_json: str) -> str:
 
 def cached_strict_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """`strict_json_schema`, computed once per distinct schema (instructor sends the same one)."""
-    return json.loads(_strict_from_json(json.dumps(schema, sort_keys=True)))
+    strict: dict[str, Any] = json.loads(_strict_from_json(json.dumps(schema, sort_keys=True)))
+    return strict
 
 
 # -- the check (OpenAI's documented rules, applied to any schema) ------------------------------

@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..errors import InputError
 from ..jobs.outcome import Origin, Status
 from ..jobs.store import StoreReader
 from ..schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
 
-TABLES: dict[str, type] = {"exercises": Exercise, "aircraft": Aircraft, "statements": PoliticalStatement}
+TABLES: dict[str, type[BaseModel]] = {"exercises": Exercise, "aircraft": Aircraft, "statements": PoliticalStatement}
 FAILURE_COLUMNS = ("id", "where", "cause", "http_status", "attempts", "error_class", "message")
 LIST_SEPARATOR = "; "
 QUOTE_SEPARATOR = " | "
@@ -123,9 +125,9 @@ def flat(value: Any) -> str | int | float | bool | None:
         return value
     if isinstance(value, dict):
         if "quote" in value:
-            return value["quote"]
+            return str(value["quote"])
         if "name" in value:
-            return f"{value['name']} ({value['country']})" if value.get("country") else value["name"]
+            return f"{value['name']} ({value['country']})" if value.get("country") else str(value["name"])
         return LIST_SEPARATOR.join(f"{k}={flat(v)}" for k, v in value.items() if v is not None)
     if isinstance(value, list):
         separator = QUOTE_SEPARATOR if value and isinstance(value[0], dict) and "quote" in value[0] else LIST_SEPARATOR

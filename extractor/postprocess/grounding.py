@@ -203,10 +203,10 @@ def _ground(evidence: Evidence, finder: SpanFinder) -> Evidence:
 
 def _label(kind: str, item: Any) -> str:
     if kind == "aircraft":
-        return item.designation
+        return str(item.designation)
     if kind == "statement":
-        return item.speaker.name
-    return item.name or item.description[:60]
+        return str(item.speaker.name)
+    return str(item.name or item.description[:60])
 
 
 def _ground_items(kind: str, items: list[Any], finder: SpanFinder, mode: str, notices: list[Notice]) -> list[Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from ..schemas import Actor, Aircraft, ArticleExtraction, Exercise, Notice, NoticeCode, PoliticalStatement
 from .dates import is_recurrence, resolve_date_text
@@ -172,7 +173,7 @@ def _exercise(item: Exercise, gaz: Gazetteer, context: ArticleContext, operators
         participants.append(
             same.model_copy(update={"name": actor.name}) if same else normalize_actor(actor, gaz, context)
         )
-    update: dict = {
+    update: dict[str, Any] = {
         "participants": participants,
         "aircraft": list(dict.fromkeys(normalize_designation(d, gaz) for d in item.aircraft)),
     }
@@ -186,7 +187,7 @@ def _exercise(item: Exercise, gaz: Gazetteer, context: ArticleContext, operators
 
 def _statement(item: PoliticalStatement, gaz: Gazetteer, context: ArticleContext) -> PoliticalStatement:
     published = context.published
-    update: dict = {
+    update: dict[str, Any] = {
         "speaker": normalize_actor(item.speaker, gaz, context, title=item.speaker_title),
         "on_behalf_of": normalize_actor(item.on_behalf_of, gaz, context) if item.on_behalf_of else None,
         "targets": _actors(item.targets, gaz, context),

@@ -64,8 +64,9 @@ def _messages(body: Any) -> list[dict[str, Any]]:
 
 def _first_content(body: Any, role: str) -> str | None:
     for message in _messages(body):
-        if message.get("role") == role and isinstance(message.get("content"), str):
-            return message["content"]
+        content = message.get("content")
+        if message.get("role") == role and isinstance(content, str):
+            return content
     return None
 
 
@@ -91,7 +92,7 @@ def request_is_strict(body: Any) -> bool:
     """Whether a request asks for OpenAI strict structured outputs (a strict tool or json_schema)."""
     if not isinstance(body, dict):
         return False
-    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    tools = body["tools"] if isinstance(body.get("tools"), list) else []
     if any(isinstance(t, dict) and (t.get("function") or {}).get("strict") is True for t in tools):
         return True
     response_format = body.get("response_format")

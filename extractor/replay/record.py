@@ -87,7 +87,8 @@ def build_record(
     }
     if not exchange.secrets:
         return record
-    return json.loads(scrub(json.dumps(record, ensure_ascii=False), exchange.secrets))
+    scrubbed: dict[str, Any] = json.loads(scrub(json.dumps(record, ensure_ascii=False), exchange.secrets))
+    return scrubbed
 
 
 def stored_response_problem(record: dict[str, Any]) -> str | None:

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..events.inputs import is_job_store
 from ..input.article import find_article, load_article
 from ..input.fetch_cache import stored_text
+from ..jobs.store import is_job_store
 from ..output.results import load_results
 from .render import render_batch, render_page
 

@@ -82,7 +82,7 @@ class FaultBatches:
     behaviour: BatchBehaviour
     answer: Answer
     seed: int | None = 0
-    calls: Counter = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     contents: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, _Batch] = field(default_factory=dict)
@@ -201,7 +201,7 @@ class FaultBatches:
 
     def _status(self, batch: _Batch) -> str:
         if batch.data["status"] in TERMINAL:
-            return batch.data["status"]
+            return str(batch.data["status"])
         if batch.cancelled_at is not None:
             return "cancelled"
         progress = self._progress(batch)

@@ -107,8 +107,8 @@ class ServerStats:
     requests: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
-    outcomes: Counter = field(default_factory=Counter)
-    batch_calls: Counter = field(default_factory=Counter)  # upload, create, poll, download, cancel, list_*
+    outcomes: Counter[str] = field(default_factory=Counter)
+    batch_calls: Counter[str] = field(default_factory=Counter)  # upload, create, poll, download, cancel, list_*
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "outcomes": dict(self.outcomes), "batch_calls": dict(self.batch_calls)}

@@ -26,7 +26,7 @@ class Reply:
 class Seen:
     path: str
     headers: dict[str, str]
-    body: dict
+    body: dict[str, Any]
 
 
 class ScriptedServer:

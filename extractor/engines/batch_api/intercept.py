@@ -63,7 +63,7 @@ class Serving:
     live: dict[str, set[str]] = field(default_factory=dict)  # reason -> article ids
     answered: set[str] = field(default_factory=set)  # articles given a batch answer
 
-    def counts(self) -> Counter:
+    def counts(self) -> Counter[str]:
         return Counter({reason: len(ids) for reason, ids in self.live.items()})
 
     def decide(self, body: Any, article_id: str) -> Answer | str:

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ...errors import ConfigError
 from ...input.sources import SourceItem
@@ -27,6 +27,9 @@ from .intercept import Serving, intercept, serving
 from .remote import BatchView, RemoteBatches
 from .requests import MAX_BYTES, MAX_REQUESTS, RequestLine, render_requests, request_lines, split_files
 from .state import FINAL_BATCH_STATUSES, Answer, BatchApiState, Chunk
+
+if TYPE_CHECKING:
+    from ...pipeline import Extractor
 
 logger = logging.getLogger("extractor.batch_api")
 
@@ -66,10 +69,11 @@ class BatchApiRun:
         on_status: Callable[[Chunk, BatchView], None] | None = print_status,
         remote: RemoteBatches | None = None,
     ) -> None:
-        if job.extractor.provider == "local":
+        extractor = cast("Extractor", job.extractor)  # requests are rendered and answers layered by the full Extractor
+        if extractor.provider == "local":
             raise ConfigError("--via batch-api needs an OpenAI-compatible server, not the local model")
         # Batch answers come in under the retries and metering, as a live answer would.
-        job.extractor.add_answer_layer(intercept)
+        extractor.add_answer_layer(intercept)
         self.job = job
         self.options = options or BatchApiOptions()
         self.on_status = on_status

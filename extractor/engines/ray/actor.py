@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Collection
-from typing import Any
+from typing import Any, cast
 
 from ...input.sources import SourcedArticle, SourceItem
 from ...jobs.limiter import JobLimiter
@@ -121,8 +121,8 @@ def _resolve(known: Any) -> Collection[str]:
     if type(known).__name__ == "ObjectRef":
         import ray
 
-        return ray.get(known)
-    return known
+        return cast("Collection[str]", ray.get(known))
+    return cast("Collection[str]", known)
 
 
 def extract_dataset(

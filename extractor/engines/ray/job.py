@@ -61,7 +61,7 @@ def connect(address: str | None, *, quiet: bool = False) -> None:
 def default_workers() -> int:
     import ray
 
-    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))  # type: ignore[no-untyped-call]
 
 
 def run_ray_batch(

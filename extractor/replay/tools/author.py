@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from ...errors import InputError
 from ...input.article import load_article
@@ -61,7 +62,7 @@ def author_fixture(
     missing = unquoted_evidence(answer, article.text)
     if missing:
         raise InputError(f"{answer_path}: quotes not verbatim in {article_path}: {missing[0][:100]!r}")
-    seen: list[dict] = []
+    seen: list[dict[str, Any]] = []
     label = article.id or "authored"
     answerer = Answerer(
         lambda is_async: answering_transport(answer, completion_id=f"authored-{label}", seen=seen),
