@@ -3,9 +3,9 @@ few more articles are prepared; a backoff holds no slot; a refusal stops what wa
 
 from __future__ import annotations
 
-import time
 import asyncio
 import logging
+import time
 
 import pytest
 
