@@ -6,6 +6,11 @@ marks its article done, so a process killed at any moment leaves every article e
 the lease, and only then do rows a dead run left `running` go back to `pending`; a store
 opened only to read (export) takes nothing. WAL with synchronous=NORMAL survives a killed
 process (only an OS crash can lose the tail).
+
+An article ends `done`, `failed` or `skipped` (triage left it out: no result, no model call).
+The `fingerprint` column holds the key its outcome was made with: the job's reuse key for a
+done or failed article, the triage key for a skipped one, so a later run keeps it skipped
+only with triage on and deciding as before.
 """
 
 from __future__ import annotations
@@ -21,16 +26,16 @@ from ..errors import Cause, InputError, read_cause
 from ..input.sources import InputFailure, SourcedArticle, SourceItem
 from ..schemas import ArticleExtraction, Usage
 from .lease import Lease
-from .outcome import Adopt, Origin, Outcome, Status, copy_header
+from .outcome import SKIP_REASON, Adopt, Origin, Outcome, Status, copy_header
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
+ARTICLES_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     key TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,
     source TEXT,
     sha256 TEXT,
     fingerprint TEXT,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed', 'skipped')),
     attempts INTEGER NOT NULL DEFAULT 0,
     error_class TEXT,
     error_cause TEXT,
@@ -48,8 +53,11 @@ CREATE TABLE IF NOT EXISTS articles (
     spent_completion_tokens INTEGER NOT NULL DEFAULT 0,
     spent_total_tokens INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS articles_by_content ON articles (sha256, fingerprint, status);
 """
+CONTENT_INDEX = "CREATE INDEX IF NOT EXISTS articles_by_content ON articles (sha256, fingerprint, status);"
+SCHEMA = ARTICLES_TABLE.format(name="articles") + CONTENT_INDEX
+# The statuses an article ends a run with (an outcome); pending and running are work to do.
+FINISHED = ("done", "failed", "skipped")
 # Columns added after the first stores: (name, declaration, value a store without it reads as).
 ADDED_COLUMNS = (
     ("http_status", "INTEGER", "NULL"),
@@ -106,6 +114,16 @@ class Row:
 
     def outcome(self, *, origin: Origin) -> Outcome:
         """The outcome this row records (a pending or running row has none: it reads as failed)."""
+        if self.status == Status.SKIPPED:
+            return Outcome(
+                key=self.key,
+                status=Status.SKIPPED,
+                where=self.source,
+                origin=origin,
+                sha256=self.sha256,
+                reuse_key=self.fingerprint,
+                message=SKIP_REASON,
+            )
         cause, status = read_cause(self.error_cause)  # older stores hold `http_500`-style causes
         return Outcome(
             key=self.key,
@@ -131,7 +149,7 @@ class Plan:
     """What a run has to do, decided once all inputs are registered."""
 
     work: list[SourcedArticle] = field(default_factory=list)
-    finished: list[str] = field(default_factory=list)  # keys already done/failed, in input order
+    finished: list[str] = field(default_factory=list)  # keys already done/failed/skipped, in input order
 
     @property
     def total(self) -> int:
@@ -161,12 +179,12 @@ class StoreReader:
         return Row(*row) if row else None
 
     def outcome(self, key: str, *, origin: Origin = Origin.RESUMED) -> Outcome | None:
-        """The outcome the store holds for a done or failed article; None otherwise."""
+        """The outcome the store holds for a done, failed or skipped article; None otherwise."""
         row = self.get(key)
-        return row.outcome(origin=origin) if row is not None and row.status in ("done", "failed") else None
+        return row.outcome(origin=origin) if row is not None and row.status in FINISHED else None
 
     def outcomes(self, *, status: Status) -> Iterator[Outcome]:
-        """Every done (or failed) article's outcome, in input order."""
+        """Every done (or failed, or skipped) article's outcome, in input order."""
         for row in self.rows(status=str(status)):
             yield row.outcome(origin=Origin.RESUMED)
 
@@ -240,6 +258,29 @@ def _add_columns(db: sqlite3.Connection) -> None:
     db.execute("COMMIT")
 
 
+def _allow_skipped(db: sqlite3.Connection) -> None:
+    """Bring a store from before triage up to date: its status CHECK did not allow `skipped`.
+
+    SQLite cannot alter a CHECK constraint, so the table is rebuilt in one transaction: a new
+    one with today's schema, every row copied, the old one dropped, the new one renamed.
+    """
+    (table,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'articles'").fetchone()
+    if "'skipped'" in table:
+        return
+    columns = ", ".join(COLUMNS)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(ARTICLES_TABLE.format(name="articles_rebuilt"))
+        db.execute(f"INSERT INTO articles_rebuilt ({columns}) SELECT {columns} FROM articles")
+        db.execute("DROP TABLE articles")
+        db.execute("ALTER TABLE articles_rebuilt RENAME TO articles")
+        db.execute(CONTENT_INDEX)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -272,6 +313,7 @@ class JobStore(StoreReader):
             self.db.execute("PRAGMA busy_timeout=5000")
             self.db.executescript(SCHEMA)
             _add_columns(self.db)
+            _allow_skipped(self.db)
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise InputError(f"{self.path}: not a job store ({exc})") from None
@@ -334,8 +376,19 @@ class JobStore(StoreReader):
         with self._transaction():
             self.db.execute("UPDATE articles SET status = 'pending', updated_at = ? WHERE key = ?", (time.time(), key))
 
-    def register(self, items: Iterable[SourceItem], *, fingerprint: str, retry_failed: bool = False) -> Plan:
-        """Record this run's inputs in one transaction and decide which need a model call."""
+    def register(
+        self,
+        items: Iterable[SourceItem],
+        *,
+        fingerprint: str,
+        retry_failed: bool = False,
+        triage_key: str | None = None,
+    ) -> Plan:
+        """Record this run's inputs in one transaction and decide which need work.
+
+        `triage_key`: this run's triage decision (None without triage); an article an earlier
+        run skipped stays skipped only under the same key.
+        """
         plan = Plan()
         seen: dict[str, str] = {}
         now = time.time()
@@ -354,21 +407,33 @@ class JobStore(StoreReader):
                         plan.finished.append(item.key)
                     continue
                 seen[item.key] = item.article.sha256
-                if self._register_article(item, seq, fingerprint, retry_failed, now):
+                if self._register_article(item, seq, fingerprint, retry_failed, triage_key, now):
                     plan.work.append(item)
                 else:
                     plan.finished.append(item.key)
         return plan
 
     def _register_article(
-        self, item: SourcedArticle, seq: int, fingerprint: str, retry_failed: bool, now: float
+        self,
+        item: SourcedArticle,
+        seq: int,
+        fingerprint: str,
+        retry_failed: bool,
+        triage_key: str | None,
+        now: float,
     ) -> bool:
         """True when the article needs work in this run."""
         existing = self.db.execute(
             "SELECT sha256, fingerprint, status FROM articles WHERE key = ?", (item.key,)
         ).fetchone()
-        same = existing is not None and existing[0] == item.article.sha256 and existing[1] == fingerprint
-        if same and (existing[2] == "done" or (existing[2] == "failed" and not retry_failed)):
+        if existing is not None and existing[0] == item.article.sha256:
+            _, key, status = existing
+            finished = (key == fingerprint and (status == "done" or (status == "failed" and not retry_failed))) or (
+                status == "skipped" and triage_key is not None and key == triage_key
+            )
+        else:
+            finished = False
+        if finished:
             self.db.execute("UPDATE articles SET seq = ?, source = ? WHERE key = ?", (seq, item.where, item.key))
             return False
         # The row starts over, but what was spent on the article stays counted.
@@ -437,7 +502,10 @@ class JobStore(StoreReader):
         self.requeue(key)
 
     def record(self, outcome: Outcome) -> None:
-        """The article's done or failed outcome, its result in the same transaction."""
+        """The article's done, failed or skipped outcome, its result in the same transaction."""
+        if outcome.status is Status.SKIPPED:
+            self._record_skipped(outcome)
+            return
         usage = outcome.usage
         done = outcome.status is Status.DONE
         with self._transaction():
@@ -461,6 +529,17 @@ class JobStore(StoreReader):
                     time.time(),
                     outcome.key,
                 ),
+            )
+
+    def _record_skipped(self, outcome: Outcome) -> None:
+        """Triage left the article out: no result, nothing spent now, the triage key as its key."""
+        with self._transaction():
+            self.db.execute(
+                "UPDATE articles SET status = 'skipped', fingerprint = ?, result = NULL, attempts = 0, "
+                "prompt_tokens = 0, completion_tokens = 0, total_tokens = 0, latency_ms = NULL, reused_from = NULL, "
+                "error_class = NULL, error_cause = NULL, error_message = NULL, http_status = NULL, updated_at = ? "
+                "WHERE key = ?",
+                (outcome.reuse_key, time.time(), outcome.key),
             )
 
 
