@@ -1,8 +1,8 @@
 """Merge duplicate mentions of one thing (within an article, or across its chunks).
 
 - Aircraft: same normalized designation, same operator (canonical name, else country, else
-  the name as written) and same place (`deployed_to`, as written; none is a place of its own)
-  are one item. Contract 1.2: B-52s deployed to two places are two entries, and so are B-52s
+  the name as written) and same place (`deployed_to`; "Andersen AFB, Guam" and "Guam" are one
+  place, its last comma-separated part; none is a place of its own) are one item. Contract 1.2: B-52s deployed to two places are two entries, and so are B-52s
   flying in an exercise and B-52s deployed elsewhere.
 - Exercises: same name when both give one, same participants (by country/canonical name),
   and same dates — resolved dates, else the date as written. Undated, unnamed exercises are
@@ -82,8 +82,11 @@ def _group(items: Sequence[T], key: Callable[[T], Hashable | None]) -> list[list
 
 
 def aircraft_place(item: Aircraft) -> str | None:
-    """Where an aircraft entry is (contract 1.2: one entry per type, operator and place)."""
-    return alias_key(item.deployed_to) if item.deployed_to else None
+    """Where an aircraft entry is (contract 1.2: one entry per type, operator and place).
+
+    "Andersen AFB, Guam" and "Guam" are one place: the last comma-separated part decides.
+    """
+    return alias_key(item.deployed_to.split(",")[-1]) if item.deployed_to else None
 
 
 def _aircraft_key(item: Aircraft) -> Hashable:
