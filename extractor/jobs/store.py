@@ -267,7 +267,7 @@ def _allow_skipped(db: sqlite3.Connection) -> None:
     (table,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'articles'").fetchone()
     if "'skipped'" in table:
         return
-    columns = ", ".join(COLUMNS)
+    columns = ", ".join(row[1] for row in db.execute("PRAGMA table_info(articles)"))  # every column, updated_at too
     db.execute("BEGIN IMMEDIATE")
     try:
         db.execute(ARTICLES_TABLE.format(name="articles_rebuilt"))
