@@ -1,4 +1,4 @@
-"""CLI commands for batch jobs: `extractor batch` and `extractor export`.
+"""CLI commands for batch jobs: `extractor batch` (and `extractor export`, in cli/export.py).
 
 `batch` runs one of two engines, and the asyncio engine one of two ways (`--via`). Each
 engine and way owns a few options, declared once as the fields of its options dataclass
@@ -9,7 +9,6 @@ not chosen is refused by name, in one line, before anything starts.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -20,6 +19,7 @@ import typer
 
 from ..errors import BatchAborted, BatchHadFailures, ConfigError, InputError
 from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
+from .export import export
 from .web_options import AllowNetworkOpt, AllowPrivateOpt, IgnoreRobotsOpt, fetch_settings, print_notes
 
 if TYPE_CHECKING:
@@ -46,13 +46,6 @@ class RayFormat(StrEnum):
 
     JSONL = "jsonl"
     PARQUET = "parquet"  # a directory of part files
-
-
-class ExportFormat(StrEnum):
-    """--format of `extractor export`."""
-
-    JSONL = "jsonl"
-    CSV = "csv"
 
 
 @dataclass(frozen=True)
@@ -405,55 +398,6 @@ async def _run(job: Any, plan: Any, out: Path, lease: OutputLease, summary: Summ
                 progress.advance(outcome)
     finally:
         await job.extractor._aclose_async_client()  # its connections belong to this loop
-
-
-def export(
-    db: Annotated[Path, typer.Argument(help="a batch job store (sqlite)")],
-    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="a JSONL file, or CSV tables")] = (
-        ExportFormat.JSONL
-    ),
-    out: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="JSONL file, or directory for the CSV tables")
-    ] = None,
-    include_failures: Annotated[
-        bool,
-        typer.Option("--include-failures", help="failed articles too: JSONL records of their own, or failures.csv"),
-    ] = False,
-    include_skipped: Annotated[
-        bool,
-        typer.Option(
-            "--include-skipped", help="articles triage skipped too: JSONL records of their own, or skipped.csv"
-        ),
-    ] = False,
-) -> None:
-    """Export a job's results: JSONL, or CSV tables exercises.csv, aircraft.csv, statements.csv."""
-
-    def action() -> None:
-        from ..input.reading import checked_file
-        from ..jobs.store import JobStore
-        from ..output.export import export_csv, export_jsonl, iter_lines
-        from ..output.files import check_distinct
-
-        if not db.exists():
-            raise InputError(f"{db}: no such job store")
-        checked_file(db)  # a FIFO or a device is refused before it is opened
-        if format is ExportFormat.JSONL and out is not None:
-            check_distinct([db], {"--out": out})
-            check_output_path(out)
-        if format is ExportFormat.CSV and out is not None and out.exists() and not out.is_dir():
-            raise InputError(f"{out}: not a directory (CSV export writes one file per table into it)")
-        with JobStore(db) as store:
-            if format is ExportFormat.CSV:
-                counts = export_csv(store, out or Path("."), failures=include_failures, skipped=include_skipped)
-                typer.echo(", ".join(f"{name}.csv: {count} rows" for name, count in counts.items()), err=True)
-            elif out is None:
-                for line in iter_lines(store, failures=include_failures, skipped=include_skipped):
-                    sys.stdout.write(line + "\n")
-            else:
-                written = export_jsonl(store, out, failures=include_failures, skipped=include_skipped)
-                typer.echo(f"{written} records written to {out}", err=True)
-
-    run_guarded(action)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,8 @@ from typing import Any
 
 from ..errors import InputError
 from ..jobs.outcome import Origin, Status
-from ..jobs.store import Row, StoreReader
+from ..jobs.schema import Row
+from ..jobs.store import StoreReader
 from ..schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
 
 TABLES: dict[str, type] = {"exercises": Exercise, "aircraft": Aircraft, "statements": PoliticalStatement}
