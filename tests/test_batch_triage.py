@@ -17,7 +17,7 @@ from extractor.engines import BatchJob, JobStore
 from extractor.input.sources import as_source_items
 from extractor.jobs.limiter import JobLimiter
 from extractor.jobs.outcome import SKIP_REASON, Origin, Outcome, Status
-from extractor.jobs.summary import Summary, estimated_cost
+from extractor.jobs.summary import estimated_cost
 from extractor.output.results import load_results
 from extractor.rules.triage import Triage, triage_key
 from extractor.schemas import Usage
@@ -248,66 +248,6 @@ def test_a_store_from_before_triage_is_migrated_in_place_with_every_row(tmp_path
     assert after[:2] == before[:2]
     assert after[2][:4] == before[2][:4] and after[2][4:6] == ("triage-k", "skipped")
     assert "articles_by_content" in indexes
-
-
-# -- the summary --------------------------------------------------------------------------
-
-
-def done(key: str, prompt: int, completion: int, **fields) -> Outcome:
-    usage = Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
-    return Outcome(key=key, status=Status.DONE, attempts=1, usage=usage, **fields)
-
-
-def skipped(key: str) -> Outcome:
-    return Outcome(key=key, status=Status.SKIPPED, origin=Origin.TRIAGED, message=SKIP_REASON)
-
-
-def test_the_saving_is_the_mean_of_the_extracted_articles_times_the_skipped_ones():
-    summary = Summary(model="gpt-4o", triage=True)
-    for outcome in (done("a", 1000, 100), done("b", 3000, 300), skipped("c"), skipped("d"), skipped("e")):
-        summary.add(outcome)
-    # A copied result costs nothing and is no measure of what an article costs.
-    summary.add(done("f", 0, 0, reused_from="a", origin=Origin.REUSED))
-    assert (summary.done, summary.skipped, summary.total, summary.not_run) == (3, 3, 6, 0)
-    assert summary.saved_usage == Usage(prompt_tokens=6000, completion_tokens=600, total_tokens=6600)
-    assert summary.saved_cost == pytest.approx((6000 * 2.50 + 600 * 10.00) / 1e6)
-    assert summary.latencies == []  # skipped articles have no latency to count
-
-
-def test_with_the_batch_api_the_saving_is_priced_at_the_batch_price():
-    summary = Summary(model="gpt-4o", triage=True)
-    summary.add(done("a", 1000, 100))
-    summary.add(skipped("b"))
-    summary.count_batch(Usage(prompt_tokens=1000, completion_tokens=100, total_tokens=1100))
-    assert summary.saved_cost == pytest.approx((1000 * 1.25 + 100 * 5.00) / 1e6)
-
-
-def test_nothing_extracted_yet_gives_no_estimate_rather_than_a_guess():
-    summary = Summary(model="gpt-4o", triage=True)
-    summary.add(skipped("a"))
-    data = summary.as_dict()["triage"]
-    assert data == {
-        "enabled": True,
-        "skipped": 1,
-        "estimated_tokens_saved": None,
-        "estimated_cost_saved_usd": None,
-        "estimated_from": None,
-    }
-
-
-def test_the_summary_table_says_what_was_skipped_and_saved():
-    from rich.console import Console
-
-    from extractor.jobs.summary import render
-
-    summary = Summary(model="gpt-4o", triage=True)
-    for outcome in (done("a", 1000, 100), skipped("b")):
-        summary.add(outcome)
-    console = Console(record=True, width=200)
-    console.print(render(summary))
-    text = console.export_text()
-    assert "2: 1 done, 0 failed, 1 skipped (triage)" in text
-    assert "1 skipped, no model call; about 1,100 tokens ($0.0035) saved, at the mean of 1 extracted articles" in text
 
 
 # -- the Batch API --------------------------------------------------------------------------

@@ -157,28 +157,23 @@ def add_columns(db: sqlite3.Connection) -> None:
     db.execute("COMMIT")
 
 
-def _allows_skipped(db: sqlite3.Connection) -> bool:
-    (table,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'articles'").fetchone()
-    return "'skipped'" in table
-
-
 def allow_skipped(db: sqlite3.Connection) -> None:
     """Bring a store from before triage up to date: its status CHECK did not allow `skipped`.
 
     SQLite cannot alter a CHECK constraint, so the table is rebuilt in one transaction: a new
     one with today's schema, every row copied, the old one dropped, the new one renamed.
     """
-    if _allows_skipped(db):
+    (table,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'articles'").fetchone()
+    if "'skipped'" in table:
         return
+    columns = ", ".join(row[1] for row in db.execute("PRAGMA table_info(articles)"))  # every column, updated_at too
     db.execute("BEGIN IMMEDIATE")
     try:
-        if not _allows_skipped(db):  # another process may have rebuilt it while this one waited
-            columns = ", ".join(row[1] for row in db.execute("PRAGMA table_info(articles)"))  # updated_at too
-            db.execute(ARTICLES_TABLE.format(name="articles_rebuilt"))
-            db.execute(f"INSERT INTO articles_rebuilt ({columns}) SELECT {columns} FROM articles")
-            db.execute("DROP TABLE articles")
-            db.execute("ALTER TABLE articles_rebuilt RENAME TO articles")
-            db.execute(CONTENT_INDEX)
+        db.execute(ARTICLES_TABLE.format(name="articles_rebuilt"))
+        db.execute(f"INSERT INTO articles_rebuilt ({columns}) SELECT {columns} FROM articles")
+        db.execute("DROP TABLE articles")
+        db.execute("ALTER TABLE articles_rebuilt RENAME TO articles")
+        db.execute(CONTENT_INDEX)
     except BaseException:
         db.execute("ROLLBACK")
         raise
