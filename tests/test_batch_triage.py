@@ -108,6 +108,7 @@ def test_skipped_articles_cost_no_model_call_are_summarized_and_stay_skipped_on_
     assert set(store_state(Path(f"{out}.db")).values()) == {"done"}
     summary = json.loads(untriaged.read_text(encoding="utf-8"))
     assert summary["triage"]["enabled"] is False and summary["articles"]["skipped"] == 0
+    assert summary["triage"]["estimated_cost_saved_usd"] is summary["triage"]["estimated_tokens_saved"] is None
 
 
 def test_without_triage_every_article_is_sent(tmp_path):

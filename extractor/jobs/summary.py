@@ -95,8 +95,9 @@ class Summary:
 
     @property
     def saved_usage(self) -> Usage | None:
-        """The tokens the skipped articles would have taken, at the measured mean; None unmeasured."""
-        if not self.measured_articles:
+        """The tokens the skipped articles would have taken, at the measured mean; None without
+        triage (nothing was left out to save) or before any article was measured."""
+        if not self.triage or not self.measured_articles:
             return None
         mean = self.measured_usage
         prompt = round(mean.prompt_tokens * self.skipped / self.measured_articles)
