@@ -1,6 +1,6 @@
-"""The rules provider, measured: quality on the gold articles, CPU per article, triage.
+"""The rules provider, measured: quality on the gold articles, CPU per article.
 
-    .venv/bin/python bench/bench_rules.py            # all three, 5 CPU runs
+    .venv/bin/python bench/bench_rules.py            # both, 5 CPU runs
     .venv/bin/python bench/bench_rules.py --runs 3 --json
 
 1. Quality: `extractor eval` (run_eval) of `--provider rules` on gold/ (five articles):
@@ -13,9 +13,7 @@
    normalization, validation) per article, over the 89 stories of corpus/voa_stories.jsonl
    and the seed, after one warm-up article; mean, p50, p95 and max per run, and their range
    over the runs.
-3. Triage (extractor.rules.triage): every article with a gold or reference item must be kept;
-   the off-topic ones (tests/data/offtopic, the corpus's cyclone, diabetes and archaeology
-   stories) skipped; and how many of the 89 stories would be sent to a model.
+Triage, which decides with the rules, is measured by bench/bench_triage.py.
 """
 
 from __future__ import annotations
@@ -34,14 +32,11 @@ sys.path.insert(0, str(ROOT))
 from extractor import Extractor  # noqa: E402
 from extractor.evaluation import run_eval, score_article  # noqa: E402
 from extractor.evaluation.score import ITEM_TYPES, ArticleScore  # noqa: E402
-from extractor.rules.triage import triage  # noqa: E402
 
 GOLD = ROOT / "gold"
 CORPUS = ROOT / "corpus"
 EVENTS = ROOT / "tests" / "data" / "events"
 HAND_MADE = ["voa-8006503", "voa-8006651", "voa-8007760", "voa-8009314", "voa-8009976", "voa-8011076"]
-REFERENCES_WITH_ITEMS = ["voa-8008152", "voa-8008619"]
-OFF_TOPIC_CORPUS = ["voa-8009719", "voa-8010779", "voa-8011218"]
 
 
 def _duplicates(result: dict[str, Any]) -> int:
@@ -117,36 +112,7 @@ def cpu(runs: int) -> dict[str, Any]:
     return {"articles": len(records), "runs": per_run}
 
 
-def _text(stem: str) -> str:
-    for folder in (ROOT / "seeds", CORPUS, EVENTS / "articles"):
-        if (folder / f"{stem}.txt").exists():
-            return (folder / f"{stem}.txt").read_text(encoding="utf-8")
-    raise FileNotFoundError(stem)
-
-
-def triage_report() -> dict[str, Any]:
-    relevant = [path.stem for path in sorted(GOLD.glob("*.json"))] + REFERENCES_WITH_ITEMS + HAND_MADE
-    off_topic = {
-        path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "tests/data/offtopic").glob("*.txt"))
-    }
-    off_topic.update({stem: _text(stem) for stem in OFF_TOPIC_CORPUS})
-    skipped_relevant = [stem for stem in relevant if not triage(_text(stem)).keep]
-    kept_off_topic = [name for name, text in off_topic.items() if triage(text).keep]
-    records = _records()[:-1]
-    kept = sum(triage(record["text"]).keep for record in records)
-    return {
-        "relevant": len(relevant),
-        "relevant_skipped": skipped_relevant,
-        "off_topic": len(off_topic),
-        "off_topic_kept": kept_off_topic,
-        "stories": len(records),
-        "stories_kept": kept,
-    }
-
-
-def _print(
-    quality_report: dict[str, Any], held: dict[str, Any], cpu_report: dict[str, Any], tri: dict[str, Any]
-) -> None:
+def _print(quality_report: dict[str, Any], held: dict[str, Any], cpu_report: dict[str, Any]) -> None:
     total = quality_report["eval"]
     print("## Rules on the five gold articles (`extractor eval gold --provider rules`)\n")
     print("| type | TP | FP | FN | precision | recall | F1 (micro) | mean F1 of the articles |")
@@ -170,12 +136,6 @@ def _print(
     means = [run["mean"] for run in cpu_report["runs"]]
     maxima = [run["max"] for run in cpu_report["runs"]]
     print(f"\nmean {min(means):.1f}–{max(means):.1f} ms, max {min(maxima):.1f}–{max(maxima):.1f} ms over the runs")
-    print("\n## Triage\n")
-    print(f"relevant articles kept: {tri['relevant'] - len(tri['relevant_skipped'])} of {tri['relevant']}", end="")
-    print(f" (skipped: {', '.join(tri['relevant_skipped'])})" if tri["relevant_skipped"] else "")
-    print(f"off-topic articles skipped: {tri['off_topic'] - len(tri['off_topic_kept'])} of {tri['off_topic']}", end="")
-    print(f" (kept: {', '.join(tri['off_topic_kept'])})" if tri["off_topic_kept"] else "")
-    print(f"corpus stories that would be sent to a model: {tri['stories_kept']} of {tri['stories']}")
 
 
 def main() -> None:
@@ -183,9 +143,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="CPU measurement runs")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    results = (quality(), held_out(), cpu(args.runs), triage_report())
+    results = (quality(), held_out(), cpu(args.runs))
     if args.json:
-        print(json.dumps(dict(zip(("quality", "held_out", "cpu", "triage"), results, strict=True)), indent=2))
+        print(json.dumps(dict(zip(("quality", "held_out", "cpu"), results, strict=True)), indent=2))
     else:
         _print(*results)
 

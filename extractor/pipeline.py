@@ -231,7 +231,8 @@ class Extractor:
 
         `articles`: `ArticleInput`s, texts, `{text, id, title, url, published}` records or paths.
         Options: concurrency, store (a `JobStore` or database path: resumable), rpm, tpm,
-        retry_failed, fail_fast. See `extractor.engines.local.abatch`.
+        retry_failed, fail_fast, triage (skip articles the rules find nothing in, before any
+        model call). See `extractor.engines.local.abatch`.
         """
         from .engines.local import abatch
 

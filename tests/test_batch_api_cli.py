@@ -119,8 +119,9 @@ def test_an_expired_jobs_summary_prices_each_token_where_it_ran_once(tmp_path):
     assert batch_api["live_fallback"]["invalid_answer_reasked"] > 0
     assert batch_api["answered_from_batch"] == 15
     # One cost for the job, none beside it in the Batch API part: batch tokens at batch prices,
-    # the rest (the live fallback) at live prices.
-    assert cost_keys(first) == ["estimated_cost_usd"]
+    # the rest (the live fallback) at live prices. (Triage's saving is no cost, and there is none without triage.)
+    assert cost_keys(first) == ["estimated_cost_usd", "triage.estimated_cost_saved_usd"]
+    assert first["triage"]["estimated_cost_saved_usd"] is None
     batch, tokens = first["batch_tokens"], first["tokens"]
     assert batch == batch_api["batch_tokens"] and 0 < batch["total_tokens"] < tokens["total_tokens"]
     prices = price_table()["gpt-4o-mini"]

@@ -1,4 +1,4 @@
-"""CLI commands for batch jobs: `extractor batch` and `extractor export`.
+"""CLI commands for batch jobs: `extractor batch` (and `extractor export`, in cli/export.py).
 
 `batch` runs one of two engines, and the asyncio engine one of two ways (`--via`). Each
 engine and way owns a few options, declared once as the fields of its options dataclass
@@ -9,7 +9,6 @@ not chosen is refused by name, in one line, before anything starts.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -20,6 +19,7 @@ import typer
 
 from ..errors import BatchAborted, BatchHadFailures, ConfigError, InputError
 from .common import check_output_path, make_extractor, run_guarded, with_provider_options, write_atomically
+from .export import export
 from .web_options import AllowNetworkOpt, AllowPrivateOpt, IgnoreRobotsOpt, fetch_settings, print_notes
 
 if TYPE_CHECKING:
@@ -46,13 +46,6 @@ class RayFormat(StrEnum):
 
     JSONL = "jsonl"
     PARQUET = "parquet"  # a directory of part files
-
-
-class ExportFormat(StrEnum):
-    """--format of `extractor export`."""
-
-    JSONL = "jsonl"
-    CSV = "csv"
 
 
 @dataclass(frozen=True)
@@ -121,6 +114,10 @@ def batch(
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="skip articles already done")] = True,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="on resume, try failed articles again")] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="stop at the first failed article")] = False,
+    triage: Annotated[
+        bool,
+        typer.Option("--triage", help="skip, before any model call, articles in which the rules find nothing"),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar and no summary table")] = False,
     json_summary: Annotated[
         Optional[Path], typer.Option("--json-summary", help="write the summary as JSON here")
@@ -160,7 +157,9 @@ def batch(
     def action() -> None:
         refuse_misplaced(context, engine, via)
         choices = ENGINES[engine](**{f.name: given[f.name] for f in fields(ENGINES[engine])})
-        job = BatchRun(inputs or [], out, concurrency, rpm, tpm, resume, quiet, json_summary, overrides or {})
+        job = BatchRun(
+            inputs or [], out, concurrency, rpm, tpm, resume, quiet, json_summary, overrides or {}, triage=triage
+        )
         if isinstance(choices, RayChoices):
             job.on_ray(choices)
         else:
@@ -211,6 +210,7 @@ class BatchRun:
     quiet: bool
     json_summary: Path | None
     overrides: dict[str, Any]
+    triage: bool = False
 
     def check_outputs(self, more: dict[str, Path | None], *, out_is_folder: bool = False) -> None:
         """Every place written to: writable, and none of them an input or another output."""
@@ -270,7 +270,7 @@ class BatchRun:
             print_notes([*read.notes, *filter(None, [read.summary()])], quiet=self.quiet)
             return read.items
 
-        summary = Summary(model=extractor.model)
+        summary = Summary(model=extractor.model, triage=self.triage)
         started = time.perf_counter()
         # One writer per output and per store: refuse before touching a row or the JSONL.
         with OutputLease(self.out) as lease, JobStore(db) as store:
@@ -278,7 +278,12 @@ class BatchRun:
             if not self.resume:
                 store.reset()
             job: Any = BatchJob(
-                extractor, store, concurrency=self.concurrency, limiter=limiter, fail_fast=choices.fail_fast
+                extractor,
+                store,
+                concurrency=self.concurrency,
+                limiter=limiter,
+                fail_fast=choices.fail_fast,
+                triage=self.triage,
             )
             if batch_api is not None:
                 from .batch_api import batch_api_run, cancel_batches
@@ -317,12 +322,15 @@ class BatchRun:
         """`--engine ray`: the same extraction and summary, run by Ray Data (extractor/engines/ray/job.py)."""
         import importlib.util
 
-        from ..engines.ray.output import failures_path
+        from ..engines.ray.output import failures_path, skipped_path
 
         if any(given.startswith(("http://", "https://")) for given in self.inputs):
             raise InputError("URL inputs: only with --engine asyncio (Ray reads files and datasets)")
         parquet = choices.format is RayFormat.PARQUET
-        self.check_outputs({"the failures file": failures_path(self.out)}, out_is_folder=parquet)
+        self.check_outputs(
+            {"the failures file": failures_path(self.out), "the skipped file": skipped_path(self.out)},
+            out_is_folder=parquet,
+        )
         if importlib.util.find_spec("ray") is None:
             raise ConfigError("--engine ray needs Ray: pip install 'extractor[ray]'")
         from ..engines.ray.job import RayOptions, run_leased
@@ -332,7 +340,7 @@ class BatchRun:
 
         check_inputs(self.inputs)  # before Ray starts and before any summary
         extractor = make_extractor(**self.overrides)
-        summary = Summary(model=extractor.model)
+        summary = Summary(model=extractor.model, triage=self.triage)
         started = time.perf_counter()
         options = RayOptions(
             address=choices.address,
@@ -343,6 +351,7 @@ class BatchRun:
             fmt=str(choices.format),
             resume=self.resume,
             quiet=self.quiet,
+            triage=self.triage,
         )
         with OutputLease(self.out) as lease:  # one run per output: refuse before Ray starts
             try:
@@ -389,49 +398,6 @@ async def _run(job: Any, plan: Any, out: Path, lease: OutputLease, summary: Summ
                 progress.advance(outcome)
     finally:
         await job.extractor._aclose_async_client()  # its connections belong to this loop
-
-
-def export(
-    db: Annotated[Path, typer.Argument(help="a batch job store (sqlite)")],
-    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="a JSONL file, or CSV tables")] = (
-        ExportFormat.JSONL
-    ),
-    out: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="JSONL file, or directory for the CSV tables")
-    ] = None,
-    include_failures: Annotated[
-        bool,
-        typer.Option("--include-failures", help="failed articles too: JSONL records of their own, or failures.csv"),
-    ] = False,
-) -> None:
-    """Export a job's results: JSONL, or CSV tables exercises.csv, aircraft.csv, statements.csv."""
-
-    def action() -> None:
-        from ..input.reading import checked_file
-        from ..jobs.store import JobStore
-        from ..output.export import export_csv, export_jsonl, iter_lines
-        from ..output.files import check_distinct
-
-        if not db.exists():
-            raise InputError(f"{db}: no such job store")
-        checked_file(db)  # a FIFO or a device is refused before it is opened
-        if format is ExportFormat.JSONL and out is not None:
-            check_distinct([db], {"--out": out})
-            check_output_path(out)
-        if format is ExportFormat.CSV and out is not None and out.exists() and not out.is_dir():
-            raise InputError(f"{out}: not a directory (CSV export writes one file per table into it)")
-        with JobStore(db) as store:
-            if format is ExportFormat.CSV:
-                counts = export_csv(store, out or Path("."), failures=include_failures)
-                typer.echo(", ".join(f"{name}.csv: {count} rows" for name, count in counts.items()), err=True)
-            elif out is None:
-                for line in iter_lines(store, failures=include_failures):
-                    sys.stdout.write(line + "\n")
-            else:
-                written = export_jsonl(store, out, failures=include_failures)
-                typer.echo(f"{written} records written to {out}", err=True)
-
-    run_guarded(action)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""A rich progress bar for a batch: done / failed / total, rate, ETA, tokens, server pauses.
+"""A rich progress bar for a batch: done / failed / skipped / total, rate, ETA, tokens, server pauses.
 
 Off when stderr is not a terminal or with --quiet, so logs and pipes stay clean.
 """
@@ -34,7 +34,7 @@ def pause_column(throttle: Throttle | None) -> Any:
 class BatchProgress:
     def __init__(self, total: int, *, enabled: bool | None = None, throttle: Throttle | None = None) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.done = self.failed = self.tokens = 0
+        self.done = self.failed = self.skipped = self.tokens = 0
         self._progress: Any = None
         self._task: Any = None
         if self.enabled:
@@ -44,7 +44,9 @@ class BatchProgress:
             self._progress = Progress(
                 TextColumn("[bold]batch"),
                 BarColumn(),
-                TextColumn("{task.fields[done]} done, {task.fields[failed]} failed / {task.total}"),
+                TextColumn(
+                    "{task.fields[done]} done, {task.fields[failed]} failed, {task.fields[skipped]} skipped / {task.total}"
+                ),
                 TextColumn("{task.fields[rate]}"),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
@@ -54,11 +56,13 @@ class BatchProgress:
                 console=Console(stderr=True),
                 transient=False,
             )
-            self._task = self._progress.add_task("batch", total=total, done=0, failed=0, tokens=0, rate="")
+            self._task = self._progress.add_task("batch", total=total, done=0, failed=0, skipped=0, tokens=0, rate="")
 
     def advance(self, outcome: Outcome) -> None:
         if outcome.status is Status.DONE:
             self.done += 1
+        elif outcome.status is Status.SKIPPED:
+            self.skipped += 1
         else:
             self.failed += 1
         if not outcome.reused and not outcome.resumed:
@@ -71,6 +75,7 @@ class BatchProgress:
                 advance=1,
                 done=self.done,
                 failed=self.failed,
+                skipped=self.skipped,
                 tokens=self.tokens,
                 rate=f"{speed:.1f}/s" if speed else "",
             )

@@ -57,6 +57,7 @@ class BatchJob:
         concurrency: int = DEFAULT_CONCURRENCY,
         limiter: JobLimiter | None = None,
         fail_fast: bool = False,
+        triage: bool = False,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -72,14 +73,18 @@ class BatchJob:
         # The reuse key: the model call's fingerprint plus grounding and normalization.
         self.fingerprint: str = extractor.reuse_key
         self.meter = CallMeter()  # every request this run sent, calls cancelled in flight included
-        self.work = Work(extractor, store, limiter=limiter, meter=self.meter, stopping=lambda: self._stopping)
+        self.work = Work(
+            extractor, store, limiter=limiter, meter=self.meter, stopping=lambda: self._stopping, triage=triage
+        )
         self._twins: dict[str, list[SourcedArticle]] = {}
         self._stopping = False
         self._gate: RequestGate | None = None
 
     def plan(self, items: Iterable[SourceItem], *, retry_failed: bool = False) -> Plan:
         """Register the inputs in the store; what is left to do."""
-        return self.store.register(items, fingerprint=self.fingerprint, retry_failed=retry_failed)
+        return self.store.register(
+            items, fingerprint=self.fingerprint, retry_failed=retry_failed, triage_key=self.work.triage_key
+        )
 
     async def run(self, plan: Plan) -> AsyncIterator[Outcome]:
         """One outcome per article of the plan, as each completes (earlier runs' first)."""
@@ -191,6 +196,7 @@ async def abatch(
     tpm: float | None = None,
     retry_failed: bool = False,
     fail_fast: bool = False,
+    triage: bool = False,
 ) -> AsyncIterator[Outcome]:
     """Extract many articles; yields one `Outcome` per article as results complete.
 
@@ -198,11 +204,15 @@ async def abatch(
     `store`: a JobStore or a database path to make the job resumable; default in memory.
     `rpm`/`tpm`: request and token budgets per minute; `fail_fast` raises `BatchAborted` at
     the first failed article; `retry_failed` retries articles a previous run failed.
+    `triage`: articles in which the rules find no candidate of any type are skipped
+    (`Status.SKIPPED`) before any model call.
     """
     job_store = store if isinstance(store, JobStore) else JobStore(store or ":memory:")
     try:
         limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
-        job = BatchJob(extractor, job_store, concurrency=concurrency, limiter=limiter, fail_fast=fail_fast)
+        job = BatchJob(
+            extractor, job_store, concurrency=concurrency, limiter=limiter, fail_fast=fail_fast, triage=triage
+        )
         items = as_source_items(articles, max_bytes=extractor.settings.max_input_bytes)
         plan = job.plan(items, retry_failed=retry_failed)
         async for outcome in job.run(plan):

@@ -19,3 +19,4 @@ class BatchOptions(TypedDict, total=False):
     tpm: float | None
     retry_failed: bool
     fail_fast: bool
+    triage: bool  # skip, before any model call, articles in which the rules find nothing

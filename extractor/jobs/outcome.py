@@ -26,7 +26,7 @@ class Status(StrEnum):
 
     DONE = "done"
     FAILED = "failed"
-    SKIPPED = "skipped"  # reserved: left out on purpose (triage); no engine makes it yet
+    SKIPPED = "skipped"  # left out on purpose: triage found nothing to extract, no model call
 
 
 class Origin(StrEnum):
@@ -37,6 +37,11 @@ class Origin(StrEnum):
     RESUMED = "resumed"  # an earlier run finished it: nothing was done now
     REUSED = "reused"  # copied from an identical text extracted with the same reuse key: no model call
     INPUT = "input"  # the input could not be read: nothing was sent
+    TRIAGED = "triaged"  # triage skipped it in this run: nothing was sent
+
+
+SKIP_REASON = "triage: the rules found no exercise, aircraft or statement candidate in the text"
+"""Why an article was skipped (`--triage`): its `message`, and the `reason` of its skip record."""
 
 
 # The flat columns of an outcome row (Ray Data batches, Parquet): plain types Arrow stores as they are.
@@ -55,8 +60,9 @@ class Outcome:
     outcome its recorder fills in: a Ray actor's "already in the output", which carries the
     `article_header` to copy that result under); a
     failure has `error_class`, `cause` (a `Cause`), `http_status` when the server refused the
-    request, and `message`. `usage`, `attempts` and `latency_ms` are what the extraction
-    spent (zero for resumed and reused outcomes' calls in this run).
+    request, and `message`; a skipped article (triage) has no result and `SKIP_REASON` as its
+    message. `usage`, `attempts` and `latency_ms` are what the extraction
+    spent (zero for resumed and reused outcomes' calls in this run, and for skipped ones).
     """
 
     key: str
@@ -108,6 +114,11 @@ class Outcome:
         if self.status is not Status.FAILED:
             return None
         return f"{self.error_class} ({self.cause}): {self.message}"
+
+    @property
+    def skipped(self) -> bool:
+        """Left out by triage (now or by an earlier run): no model call, no result."""
+        return self.status is Status.SKIPPED
 
     @property
     def reused(self) -> bool:
@@ -193,6 +204,10 @@ class Outcome:
             "message": self.message,
             "attempts": self.attempts,
         }
+
+    def skip_record(self) -> dict[str, Any]:
+        """A skipped article as one JSON record (Ray's skipped file, `export --include-skipped`)."""
+        return {"status": str(Status.SKIPPED), "id": self.key, "where": self.where, "reason": SKIP_REASON}
 
     @classmethod
     def from_failure_record(cls, record: dict[str, Any]) -> Outcome:

@@ -6,6 +6,11 @@ marks its article done, so a process killed at any moment leaves every article e
 the lease, and only then do rows a dead run left `running` go back to `pending`; a store
 opened only to read (export) takes nothing. WAL with synchronous=NORMAL survives a killed
 process (only an OS crash can lose the tail).
+
+An article ends `done`, `failed` or `skipped` (triage left it out: no result, no model call).
+The `fingerprint` column holds the key its outcome was made with: the job's reuse key for a
+done or failed article, the triage key for a skipped one, so a later run keeps it skipped
+only with triage on and deciding as before.
 """
 
 from __future__ import annotations
@@ -17,113 +22,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Cause, InputError, read_cause
+from ..errors import Cause, InputError
 from ..input.sources import InputFailure, SourcedArticle, SourceItem
 from ..schemas import ArticleExtraction, Usage
 from .lease import Lease
 from .outcome import Adopt, Origin, Outcome, Status, copy_header
+from .schema import Row, create_or_migrate, select_list
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    key TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    source TEXT,
-    sha256 TEXT,
-    fingerprint TEXT,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    error_class TEXT,
-    error_cause TEXT,
-    error_message TEXT,
-    prompt_tokens INTEGER NOT NULL DEFAULT 0,
-    completion_tokens INTEGER NOT NULL DEFAULT 0,
-    total_tokens INTEGER NOT NULL DEFAULT 0,
-    latency_ms REAL,
-    reused_from TEXT,
-    result TEXT,
-    updated_at REAL NOT NULL,
-    http_status INTEGER,
-    spent_calls INTEGER NOT NULL DEFAULT 0,
-    spent_prompt_tokens INTEGER NOT NULL DEFAULT 0,
-    spent_completion_tokens INTEGER NOT NULL DEFAULT 0,
-    spent_total_tokens INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS articles_by_content ON articles (sha256, fingerprint, status);
-"""
-# Columns added after the first stores: (name, declaration, value a store without it reads as).
-ADDED_COLUMNS = (
-    ("http_status", "INTEGER", "NULL"),
-    ("spent_calls", "INTEGER NOT NULL DEFAULT 0", "0"),
-    ("spent_prompt_tokens", "INTEGER NOT NULL DEFAULT 0", "0"),
-    ("spent_completion_tokens", "INTEGER NOT NULL DEFAULT 0", "0"),
-    ("spent_total_tokens", "INTEGER NOT NULL DEFAULT 0", "0"),
-)
+# The statuses an article ends a run with (an outcome); pending and running are work to do.
+FINISHED = ("done", "failed", "skipped")
 # Failures of reading an input (a file, a record, a URL): judged again on every run.
 INPUT_CAUSES = (Cause.INPUT.value, Cause.FETCH.value)
-COLUMNS = (
-    "key", "seq", "source", "sha256", "fingerprint", "status", "attempts", "error_class", "error_cause",
-    "error_message", "prompt_tokens", "completion_tokens", "total_tokens", "latency_ms", "reused_from", "result",
-    "http_status", "spent_calls", "spent_prompt_tokens", "spent_completion_tokens", "spent_total_tokens",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Row:
-    """One article's row, as stored. Engines hand `Outcome`s around (`outcome`), not rows.
-
-    The usage columns are the last extraction's (its `meta.usage`); the `spent_*` columns
-    count every live model call ever made for the article, each recorded as it ended, so
-    calls of a run killed before the article finished are still counted.
-    """
-
-    key: str
-    seq: int
-    source: str | None
-    sha256: str | None
-    fingerprint: str | None
-    status: str
-    attempts: int
-    error_class: str | None
-    error_cause: str | None
-    error_message: str | None
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-    latency_ms: float | None
-    reused_from: str | None
-    result: str | None
-    http_status: int | None = None
-    spent_calls: int = 0
-    spent_prompt_tokens: int = 0
-    spent_completion_tokens: int = 0
-    spent_total_tokens: int = 0
-
-    @property
-    def usage(self) -> Usage:
-        return Usage(
-            prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens, total_tokens=self.total_tokens
-        )
-
-    def outcome(self, *, origin: Origin) -> Outcome:
-        """The outcome this row records (a pending or running row has none: it reads as failed)."""
-        cause, status = read_cause(self.error_cause)  # older stores hold `http_500`-style causes
-        return Outcome(
-            key=self.key,
-            status=Status.DONE if self.status == "done" else Status.FAILED,
-            where=self.source,
-            line=self.result,
-            origin=origin,
-            sha256=self.sha256,
-            reuse_key=self.fingerprint,
-            reused_from=self.reused_from,
-            error_class=self.error_class,
-            cause=cause,
-            http_status=self.http_status or status,
-            message=self.error_message,
-            attempts=self.attempts,
-            usage=self.usage,
-            latency_ms=self.latency_ms,
-        )
 
 
 @dataclass
@@ -131,7 +40,7 @@ class Plan:
     """What a run has to do, decided once all inputs are registered."""
 
     work: list[SourcedArticle] = field(default_factory=list)
-    finished: list[str] = field(default_factory=list)  # keys already done/failed, in input order
+    finished: list[str] = field(default_factory=list)  # keys already done/failed/skipped, in input order
 
     @property
     def total(self) -> int:
@@ -150,7 +59,7 @@ class StoreReader:
     def _select(self) -> str:
         """The columns a row is read with, as this store has them (read on first use)."""
         if self._columns is None:
-            self._columns = _select_list(self.db)
+            self._columns = select_list(self.db)
         return self._columns
 
     def close(self) -> None:
@@ -161,12 +70,12 @@ class StoreReader:
         return Row(*row) if row else None
 
     def outcome(self, key: str, *, origin: Origin = Origin.RESUMED) -> Outcome | None:
-        """The outcome the store holds for a done or failed article; None otherwise."""
+        """The outcome the store holds for a done, failed or skipped article; None otherwise."""
         row = self.get(key)
-        return row.outcome(origin=origin) if row is not None and row.status in ("done", "failed") else None
+        return row.outcome(origin=origin) if row is not None and row.status in FINISHED else None
 
     def outcomes(self, *, status: Status) -> Iterator[Outcome]:
-        """Every done (or failed) article's outcome, in input order."""
+        """Every done (or failed, or skipped) article's outcome, in input order."""
         for row in self.rows(status=str(status)):
             yield row.outcome(origin=Origin.RESUMED)
 
@@ -210,36 +119,6 @@ class StoreReader:
         return calls, Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
 
 
-def _select_list(db: sqlite3.Connection) -> str:
-    """The row's columns; those an older store lacks read as their default (a reader never alters a store)."""
-    present = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
-    missing = {name: default for name, _, default in ADDED_COLUMNS if name not in present}
-    return ", ".join(f"{missing[name]} AS {name}" if name in missing else name for name in COLUMNS)
-
-
-def _add_columns(db: sqlite3.Connection) -> None:
-    """Bring an older store up to date: the columns added since, filled as well as they can be."""
-    present = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
-    if all(name in present for name, _, _ in ADDED_COLUMNS):
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for name, declaration, _ in ADDED_COLUMNS:
-            if name not in present:
-                db.execute(f"ALTER TABLE articles ADD COLUMN {name} {declaration}")
-        if "spent_calls" not in present:
-            # What was spent before calls were recorded one by one: each article's last extraction.
-            db.execute(
-                "UPDATE articles SET spent_calls = attempts, spent_prompt_tokens = prompt_tokens, "
-                "spent_completion_tokens = completion_tokens, spent_total_tokens = total_tokens "
-                "WHERE reused_from IS NULL"
-            )
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -270,8 +149,7 @@ class JobStore(StoreReader):
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=5000")
-            self.db.executescript(SCHEMA)
-            _add_columns(self.db)
+            create_or_migrate(self.db)
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise InputError(f"{self.path}: not a job store ({exc})") from None
@@ -334,8 +212,19 @@ class JobStore(StoreReader):
         with self._transaction():
             self.db.execute("UPDATE articles SET status = 'pending', updated_at = ? WHERE key = ?", (time.time(), key))
 
-    def register(self, items: Iterable[SourceItem], *, fingerprint: str, retry_failed: bool = False) -> Plan:
-        """Record this run's inputs in one transaction and decide which need a model call."""
+    def register(
+        self,
+        items: Iterable[SourceItem],
+        *,
+        fingerprint: str,
+        retry_failed: bool = False,
+        triage_key: str | None = None,
+    ) -> Plan:
+        """Record this run's inputs in one transaction and decide which need work.
+
+        `triage_key`: this run's triage decision (None without triage); an article an earlier
+        run skipped stays skipped only under the same key.
+        """
         plan = Plan()
         seen: dict[str, str] = {}
         now = time.time()
@@ -354,21 +243,33 @@ class JobStore(StoreReader):
                         plan.finished.append(item.key)
                     continue
                 seen[item.key] = item.article.sha256
-                if self._register_article(item, seq, fingerprint, retry_failed, now):
+                if self._register_article(item, seq, fingerprint, retry_failed, triage_key, now):
                     plan.work.append(item)
                 else:
                     plan.finished.append(item.key)
         return plan
 
     def _register_article(
-        self, item: SourcedArticle, seq: int, fingerprint: str, retry_failed: bool, now: float
+        self,
+        item: SourcedArticle,
+        seq: int,
+        fingerprint: str,
+        retry_failed: bool,
+        triage_key: str | None,
+        now: float,
     ) -> bool:
         """True when the article needs work in this run."""
         existing = self.db.execute(
             "SELECT sha256, fingerprint, status FROM articles WHERE key = ?", (item.key,)
         ).fetchone()
-        same = existing is not None and existing[0] == item.article.sha256 and existing[1] == fingerprint
-        if same and (existing[2] == "done" or (existing[2] == "failed" and not retry_failed)):
+        if existing is not None and existing[0] == item.article.sha256:
+            _, key, status = existing
+            finished = (key == fingerprint and (status == "done" or (status == "failed" and not retry_failed))) or (
+                status == "skipped" and triage_key is not None and key == triage_key
+            )
+        else:
+            finished = False
+        if finished:
             self.db.execute("UPDATE articles SET seq = ?, source = ? WHERE key = ?", (seq, item.where, item.key))
             return False
         # The row starts over, but what was spent on the article stays counted.
@@ -437,7 +338,10 @@ class JobStore(StoreReader):
         self.requeue(key)
 
     def record(self, outcome: Outcome) -> None:
-        """The article's done or failed outcome, its result in the same transaction."""
+        """The article's done, failed or skipped outcome, its result in the same transaction."""
+        if outcome.status is Status.SKIPPED:
+            self._record_skipped(outcome)
+            return
         usage = outcome.usage
         done = outcome.status is Status.DONE
         with self._transaction():
@@ -461,6 +365,17 @@ class JobStore(StoreReader):
                     time.time(),
                     outcome.key,
                 ),
+            )
+
+    def _record_skipped(self, outcome: Outcome) -> None:
+        """Triage left the article out: no result, nothing spent now, the triage key as its key."""
+        with self._transaction():
+            self.db.execute(
+                "UPDATE articles SET status = 'skipped', fingerprint = ?, result = NULL, attempts = 0, "
+                "prompt_tokens = 0, completion_tokens = 0, total_tokens = 0, latency_ms = NULL, reused_from = NULL, "
+                "error_class = NULL, error_cause = NULL, error_message = NULL, http_status = NULL, updated_at = ? "
+                "WHERE key = ?",
+                (outcome.reuse_key, time.time(), outcome.key),
             )
 
 

@@ -1,9 +1,14 @@
-"""The end-of-job summary: counts, failures by reason, tokens, estimated cost, latency.
+"""The end-of-job summary: counts, failures by reason, tokens, estimated cost, latency, triage.
 
 One cost figure, priced by where each request ran: tokens a Batch API batch answered at the
 batch price (`batch_input`/`batch_output`), every other token at the live price. Prices come
 from `prices.json` (USD per million tokens, editable); a model it does not list (or a batch
 price it lacks) gets no cost at all rather than a guess.
+
+With triage, the articles it skipped and what they would have cost: each skipped article is
+estimated at the job's measured mean tokens per extracted article (prompt and completion
+apart: the done articles a model answered, in this run or earlier ones), priced like the
+job's own requests. A job with no such article yet has no estimate.
 """
 
 from __future__ import annotations
@@ -60,9 +65,11 @@ class Summary:
     """
 
     model: str
-    planned: int = 0  # articles in the job; those neither done nor failed were not run (stopped early)
+    planned: int = 0  # articles in the job; those neither done, failed nor skipped were not run (stopped early)
     done: int = 0
     failed: int = 0
+    skipped: int = 0  # left out by triage: no model call
+    triage: bool = False  # the job ran with triage on
     extracted: int = 0  # articles sent to the model in this run (done or failed)
     reused: int = 0  # identical texts copied instead of extracted
     resumed: int = 0  # finished by an earlier run
@@ -74,14 +81,36 @@ class Summary:
     batch_usage: Usage = field(default_factory=Usage)  # answered by Batch API batches, over all runs
     latencies: list[float] = field(default_factory=list)
     wall_seconds: float = 0.0
+    # Done articles a model answered (not copied) and their tokens: what a sent article costs here.
+    measured_articles: int = 0
+    measured_usage: Usage = field(default_factory=Usage)
 
     @property
     def total(self) -> int:
-        return max(self.planned, self.done + self.failed)
+        return max(self.planned, self.done + self.failed + self.skipped)
 
     @property
     def not_run(self) -> int:
-        return self.total - self.done - self.failed
+        return self.total - self.done - self.failed - self.skipped
+
+    @property
+    def saved_usage(self) -> Usage | None:
+        """The tokens the skipped articles would have taken, at the measured mean; None without
+        triage (nothing was left out to save) or before any article was measured."""
+        if not self.triage or not self.measured_articles:
+            return None
+        mean = self.measured_usage
+        prompt = round(mean.prompt_tokens * self.skipped / self.measured_articles)
+        completion = round(mean.completion_tokens * self.skipped / self.measured_articles)
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+
+    @property
+    def saved_cost(self) -> float | None:
+        """USD the skipped articles would have cost, priced like this job's requests; None without an estimate."""
+        saved = self.saved_usage
+        if saved is None:
+            return None
+        return estimated_cost(self.model, saved, batch=saved if self.batch_usage.total_tokens else None)
 
     @property
     def usage(self) -> Usage:
@@ -98,13 +127,18 @@ class Summary:
     def add(self, outcome: Outcome) -> None:
         if outcome.status is Status.DONE:
             self.done += 1
+        elif outcome.status is Status.SKIPPED:
+            self.skipped += 1
         else:
             self.failed += 1
             self.failures[str(outcome.cause or Cause.INTERNAL_ERROR)] += 1
         self.reused += outcome.reused and not outcome.resumed
         self.resumed += outcome.resumed
-        if outcome.reused:
+        if outcome.reused or outcome.skipped:
             return
+        if outcome.status is Status.DONE and outcome.attempts:
+            self.measured_articles += 1
+            self.measured_usage = self.measured_usage + outcome.usage
         if outcome.resumed:
             self.earlier_usage = self.earlier_usage + outcome.usage
         else:
@@ -127,6 +161,19 @@ class Summary:
         """Tokens the Batch API's batches answered (over all runs): priced at the batch price."""
         self.batch_usage = usage
 
+    def triage_dict(self) -> dict[str, Any]:
+        """What triage skipped and the estimate of what that saved."""
+        saved, cost = self.saved_usage, self.saved_cost
+        return {
+            "enabled": self.triage,
+            "skipped": self.skipped,
+            "estimated_tokens_saved": None if saved is None else saved.model_dump(),
+            "estimated_cost_saved_usd": None if cost is None else round(cost, 6),
+            "estimated_from": (
+                f"mean tokens of {self.measured_articles} extracted articles" if self.measured_articles else None
+            ),
+        }
+
     def as_dict(self) -> dict[str, Any]:
         cost = self.cost
         return {
@@ -135,6 +182,7 @@ class Summary:
                 "total": self.total,
                 "done": self.done,
                 "failed": self.failed,
+                "skipped": self.skipped,
                 "not_run": self.not_run,
                 "extracted_now": self.extracted,
                 "reused_identical_text": self.reused,
@@ -146,6 +194,7 @@ class Summary:
             "tokens_this_run": self.run_usage.model_dump(),
             "batch_tokens": self.batch_usage.model_dump(),
             "estimated_cost_usd": None if cost is None else round(cost, 6),
+            "triage": self.triage_dict(),
             "latency_ms": {"p50": percentile(self.latencies, 0.5), "p95": percentile(self.latencies, 0.95)},
             "wall_seconds": round(self.wall_seconds, 3),
         }
@@ -161,7 +210,10 @@ def render(summary: Summary) -> Any:
     table.add_column("value")
     articles = data["articles"]
     not_run = f", {articles['not_run']} not run (job stopped)" if articles["not_run"] else ""
-    table.add_row("articles", f"{articles['total']}: {articles['done']} done, {articles['failed']} failed{not_run}")
+    skipped = f", {articles['skipped']} skipped (triage)" if articles["skipped"] else ""
+    table.add_row(
+        "articles", f"{articles['total']}: {articles['done']} done, {articles['failed']} failed{skipped}{not_run}"
+    )
     table.add_row(
         "this run",
         f"{articles['extracted_now']} attempted, {articles['reused_identical_text']} reused (identical text), "
@@ -178,8 +230,26 @@ def render(summary: Summary) -> Any:
     if summary.batch_usage.total_tokens:
         priced += f" ({summary.batch_usage.total_tokens:,} tokens answered by the Batch API, at its price)"
     table.add_row("estimated cost", priced)
+    if summary.triage or summary.skipped:
+        table.add_row("triage", triage_line(summary))
     latency = data["latency_ms"]
     if latency["p50"] is not None:
         table.add_row("latency p50 / p95", f"{latency['p50']:.0f} ms / {latency['p95']:.0f} ms")
     table.add_row("wall time", f"{data['wall_seconds']:.1f} s")
     return table
+
+
+def triage_line(summary: Summary) -> str:
+    """The triage row of the summary table: what was skipped and the estimate of what that saved."""
+    line = f"{summary.skipped} skipped, no model call"
+    saved = summary.saved_usage
+    if not summary.skipped:
+        return line
+    if saved is None:
+        return line + "; saved: unknown (no extracted article to measure yet)"
+    cost = summary.saved_cost
+    priced = f"${cost:.4f}" if cost is not None else f"no price for {summary.model!r}"
+    return (
+        f"{line}; about {saved.total_tokens:,} tokens ({priced}) saved, "
+        f"at the mean of {summary.measured_articles} extracted articles"
+    )

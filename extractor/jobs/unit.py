@@ -5,6 +5,8 @@ engine) and the service all run an article through `run_unit`. It
 
 - looks the text up by the reuse key (`Extractor.reuse_key`: model call, grounding,
   gazetteer, post-processing code) and copies an identical text's result instead of asking;
+- with triage on (`Work.triage`), skips an article in which the rules find no candidate of
+  any type: recorded as skipped, before the rate limiter and without a model call;
 - charges the rate limiter exactly once: a reservation before the article, then what its
   re-asks, retries and long answers used beyond it;
 - meters the article's calls and records each live call durably as it ends (`spent`), so
@@ -33,7 +35,7 @@ from ..model_call.transport import CallMeter, start_metering, stop_metering
 from ..schemas import ArticleExtraction, Usage
 from ..settings import Settings
 from .limiter import JobLimiter
-from .outcome import Adopt, Origin, Outcome, Status, copy_header
+from .outcome import SKIP_REASON, Adopt, Origin, Outcome, Status, copy_header
 
 
 class ArticleExtractor(Protocol):
@@ -65,7 +67,7 @@ class OutcomeStore(Protocol):
         ...
 
     def record(self, outcome: Outcome) -> None:
-        """The article's outcome, done or failed."""
+        """The article's outcome: done, failed or skipped."""
         ...
 
     def release(self, key: str) -> None:
@@ -106,6 +108,7 @@ class Work:
     (`JobStopped`, the article stays to be done) instead of failing each article in turn.
     `keep_exceptions`: a failed outcome keeps the exception itself, for a caller that
     re-raises it (a job does not: thousands of tracebacks would stay in memory).
+    `triage`: an article the rules find nothing in is skipped (`Status.SKIPPED`), never sent.
     """
 
     extractor: ArticleExtractor
@@ -115,10 +118,28 @@ class Work:
     stop_on_refusal: bool = True
     stopping: Callable[[], bool] = _never
     keep_exceptions: bool = False
+    triage: bool = False
 
     @property
     def reuse_key(self) -> str:
         return self.extractor.reuse_key
+
+    @property
+    def triage_key(self) -> str | None:
+        """The triage decision's version (`extractor.rules.triage.triage_key`); None without triage."""
+        if not self.triage:
+            return None
+        from ..rules.triage import triage_key
+
+        return triage_key()
+
+    def skips(self, article: ArticleInput) -> bool:
+        """Whether triage leaves the article out: the rules find no candidate of any type in it."""
+        if not self.triage:
+            return False
+        from ..rules.triage import triage
+
+        return not triage(article.text, published=article.published).keep
 
     def adopt(self, result: ArticleExtraction, article: ArticleInput) -> ArticleExtraction:
         """Another article's result as `article`'s: its header, and, for a near-identical copy of
@@ -143,6 +164,10 @@ async def run_unit(item: SourceItem, work: Work) -> Outcome | None:
     limiter = work.limiter
     if work.stopping():
         return None
+    if work.skips(item.article):
+        outcome = skipped(item, triage_key=work.triage_key)
+        work.store.record(outcome)
+        return outcome
     reservation = await limiter.reserve(item.article.text) if limiter is not None else None
     if work.stopping():
         return None
@@ -196,6 +221,20 @@ def input_failure(item: InputFailure) -> Outcome:
         error_class="FetchError" if item.cause == Cause.FETCH else "InputError",
         cause=Cause(item.cause),
         message=item.message,
+    )
+
+
+def skipped(item: SourcedArticle, *, triage_key: str | None) -> Outcome:
+    """The outcome of an article triage left out: nothing was sent. Its key is triage's, so a
+    store keeps it skipped only while triage would decide the same."""
+    return Outcome(
+        key=item.key,
+        status=Status.SKIPPED,
+        where=item.where,
+        origin=Origin.TRIAGED,
+        sha256=item.article.sha256,
+        reuse_key=triage_key,
+        message=SKIP_REASON,
     )
 
 

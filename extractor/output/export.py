@@ -4,8 +4,9 @@ CSV: exercises.csv, aircraft.csv and statements.csv, one row per item with its a
 nested actors become "name (COUNTRY)", lists are joined with "; ", evidence quotes with " | ".
 With failures: in the JSONL, one record per failed article among the results (input order),
 `{"status": "failed", "id", "where", "error_class", "cause", "http_status", "message",
-"attempts"}`; as CSV, failures.csv with those columns. Text cells a spreadsheet would run as a
-formula are neutralized (see `safe_cell`).
+"attempts"}`; as CSV, failures.csv with those columns. With skipped articles (triage) the
+same way: `{"status": "skipped", "id", "where", "reason"}` records, or skipped.csv. Text cells
+a spreadsheet would run as a formula are neutralized (see `safe_cell`).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from pydantic import BaseModel
 
 from ..errors import InputError
 from ..jobs.outcome import Origin, Status
+from ..jobs.schema import Row
 from ..jobs.store import StoreReader
 from ..schemas import Aircraft, ArticleExtraction, Exercise, PoliticalStatement
 
 TABLES: dict[str, type[BaseModel]] = {"exercises": Exercise, "aircraft": Aircraft, "statements": PoliticalStatement}
 FAILURE_COLUMNS = ("id", "where", "cause", "http_status", "attempts", "error_class", "message")
+SKIPPED_COLUMNS = ("id", "where", "reason")
 LIST_SEPARATOR = "; "
 QUOTE_SEPARATOR = " | "
 # OWASP CSV injection: a cell starting with one of these is a formula to Excel and friends.
@@ -44,26 +47,34 @@ def failure_record(row: Any) -> dict[str, Any]:
     return {"status": "failed", **row.outcome(origin=Origin.RESUMED).failure_record()}
 
 
-def iter_lines(store: StoreReader, *, failures: bool = False) -> Iterator[str]:
-    """Every done article's result line, in input order; with `failures`, failed articles' records too."""
+def skip_record(row: Row) -> dict[str, Any]:
+    """An article triage skipped, as `export --include-skipped` writes it."""
+    return row.outcome(origin=Origin.RESUMED).skip_record()
+
+
+def iter_lines(store: StoreReader, *, failures: bool = False, skipped: bool = False) -> Iterator[str]:
+    """Every done article's result line, in input order; with `failures` and `skipped`, the
+    records of failed and skipped articles too."""
     for row in store.rows():
         if row.status == Status.DONE and row.result is not None:
             yield row.result
         elif failures and row.status == Status.FAILED:
             yield json.dumps(failure_record(row), ensure_ascii=False)
+        elif skipped and row.status == Status.SKIPPED:
+            yield json.dumps(skip_record(row), ensure_ascii=False)
 
 
-def export_jsonl(store: StoreReader, path: Path, *, failures: bool = False) -> int:
+def export_jsonl(store: StoreReader, path: Path, *, failures: bool = False, skipped: bool = False) -> int:
     """The JSONL file (written whole); the number of records."""
     from .files import write_atomically
 
-    lines = list(iter_lines(store, failures=failures))
+    lines = list(iter_lines(store, failures=failures, skipped=skipped))
     write_atomically(path, "".join(line + "\n" for line in lines))
     return len(lines)
 
 
-def export_csv(store: StoreReader, directory: Path, *, failures: bool = False) -> dict[str, int]:
-    """Write the three tables (and failures.csv) into `directory` (created if needed); rows per table."""
+def export_csv(store: StoreReader, directory: Path, *, failures: bool = False, skipped: bool = False) -> dict[str, int]:
+    """Write the three tables (and failures.csv, skipped.csv) into `directory` (created if needed); rows per table."""
     from .files import write_atomically
 
     if directory.exists() and not directory.is_dir():
@@ -87,17 +98,26 @@ def export_csv(store: StoreReader, directory: Path, *, failures: bool = False) -
         write_atomically(directory / f"{name}.csv", buffer.getvalue())
     if failures:
         counts["failures"] = write_failures_csv(store, directory / "failures.csv")
+    if skipped:
+        records = [skip_record(row) for row in store.rows(status=str(Status.SKIPPED))]
+        write_atomically(directory / "skipped.csv", records_table(records, SKIPPED_COLUMNS))
+        counts["skipped"] = len(records)
     return counts
+
+
+def records_table(records: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """Records as CSV text with these columns, every cell neutralized."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([safe_cell(record.get(column)) for column in columns])
+    return buffer.getvalue()
 
 
 def failures_table(records: list[dict[str, Any]]) -> str:
     """Failure records as CSV text (FAILURE_COLUMNS), every cell neutralized."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(FAILURE_COLUMNS)
-    for record in records:
-        writer.writerow([safe_cell(record.get(column)) for column in FAILURE_COLUMNS])
-    return buffer.getvalue()
+    return records_table(records, FAILURE_COLUMNS)
 
 
 def write_failures_csv(store: StoreReader, path: Path) -> int:

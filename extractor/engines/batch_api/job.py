@@ -115,14 +115,17 @@ class BatchApiRun:
     # -- steps ------------------------------------------------------------------------------
 
     async def submit(self, plan: Plan) -> int:
-        """Write request files for the articles no earlier run submitted; the number of new requests."""
+        """Write request files for the articles no earlier run submitted; the number of new requests.
+
+        An article triage leaves out is never in a request file: the unit of work skips it too.
+        """
         submitted = self.state.submitted(self.fingerprint)
         texts = {sha for _, sha in submitted}
         lines: list[RequestLine] = []
         for item in plan.work:
             sha = item.article.sha256
             # An identical text is asked once; the job copies its result to the twins.
-            if (item.key, sha) in submitted or sha in texts:
+            if (item.key, sha) in submitted or sha in texts or self.job.work.skips(item.article):
                 continue
             texts.add(sha)
             lines.extend(request_lines(item, await render_requests(self.job.extractor, item)))

@@ -75,6 +75,7 @@ class ExtractionActor:
         rpm: float | None = None,
         tpm: float | None = None,
         known: Collection[str] | Any = (),
+        triage: bool = False,
     ) -> None:
         from ...pipeline import Extractor
 
@@ -83,7 +84,9 @@ class ExtractionActor:
         self.limiter = JobLimiter(rpm, tpm) if rpm or tpm else None
         self.known = frozenset(_resolve(known))
         # An actor has no job to stop: a refused key fails each of its articles, recorded.
-        self.work = Work(self.extractor, KnownTexts(self.known), limiter=self.limiter, stop_on_refusal=False)
+        self.work = Work(
+            self.extractor, KnownTexts(self.known), limiter=self.limiter, stop_on_refusal=False, triage=triage
+        )
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="extractor-actor-loop")
         self._thread.start()
@@ -135,6 +138,7 @@ def extract_dataset(
     tpm: float | None = None,
     known: Collection[str] | Any = (),
     batch_size: int | None = None,
+    triage: bool = False,
     **overrides: Any,
 ) -> Any:
     """Extract every row of a Ray Dataset; returns the lazy Dataset of outcome rows (`Outcome.to_row`).
@@ -143,6 +147,8 @@ def extract_dataset(
     `read_inputs`. `settings`/`overrides` configure the Extractor as `Extractor(**overrides)`
     does; `concurrency` is job-wide (split across the `workers` actors), as are `rpm`/`tpm`.
     `known`: sha256s of texts already extracted with these settings: done, origin "resumed", no line.
+    `triage`: a row in which the rules find no candidate of any type is skipped (status
+    "skipped", origin "triaged") without a model call.
     """
     from ray.data import ActorPoolStrategy
 
@@ -161,6 +167,7 @@ def extract_dataset(
             rpm=split_limit(rpm, workers),
             tpm=split_limit(tpm, workers),
             known=known,
+            triage=triage,
         ),
         batch_size=batch_size or per_actor,
         batch_format="numpy",

@@ -37,6 +37,7 @@ class RayOptions:
     fmt: str = "jsonl"
     resume: bool = True
     quiet: bool = False
+    triage: bool = False  # skip rows the rules find nothing in, before any model call
 
 
 def connect(address: str | None, *, quiet: bool = False) -> None:
@@ -91,7 +92,7 @@ def run_leased(
     check_inputs(inputs)
     connect(options.address, quiet=options.quiet)
     workers = options.workers or default_workers()
-    output = OutputStore(out, fmt=options.fmt, reuse_key=reuse_key, resume=options.resume)
+    output = OutputStore(out, fmt=options.fmt, reuse_key=reuse_key, resume=options.resume, triage=options.triage)
     known: Any = output.known
     if len(known) > INLINE_KNOWN_LIMIT:
         known = ray.put(known)
@@ -105,6 +106,7 @@ def run_leased(
             rpm=options.rpm,
             tpm=options.tpm,
             known=known,
+            triage=options.triage,
         )
         for batch in dataset.iter_batches(batch_size=None, batch_format="pandas"):
             outcomes = [output.resolve(Outcome.from_row(row)) for row in batch.to_dict("records")]

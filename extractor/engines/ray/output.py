@@ -11,6 +11,9 @@ Every result line carries its reuse key (`meta.reuse_key`: model call, grounding
 post-processing code), so a rerun after `--grounding off` or a gazetteer change extracts
 again instead of keeping stale results; lines without one (older outputs) are extracted again.
 Failures go to OUT.failures.jsonl (rewritten each run: a rerun tries failed articles again).
+With triage, the articles it skipped go to OUT.skipped.jsonl (rewritten each run: a rerun
+triages them again, deciding the same unless the rules changed; a run without triage removes
+the file and extracts them).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +72,10 @@ class Finished:
 
 def failures_path(out: Path) -> Path:
     return out.with_name(out.name + ".failures.jsonl")
+
+
+def skipped_path(out: Path) -> Path:
+    return out.with_name(out.name + ".skipped.jsonl")
 
 
 def read_finished(out: Path, *, fmt: str, reuse_key: str) -> dict[str, Finished]:
@@ -200,18 +208,21 @@ def _parquet_lines_of(part: Path) -> list[str]:
     return lines
 
 
-class FailureWriter:
-    """OUT.failures.jsonl: one line per failed article, with its cause (`Outcome.failure_record`)."""
+class RecordWriter:
+    """A file of one JSON record per article of one status, rewritten each run: OUT.failures.jsonl
+    (`Outcome.failure_record`, with the cause) or OUT.skipped.jsonl (`Outcome.skip_record`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, status: Status) -> None:
         self.path = path
+        self.status = status
         self._file = path.open("w", encoding="utf-8")
 
     def write(self, outcomes: Iterable[Outcome]) -> None:
-        failed = [outcome for outcome in outcomes if outcome.status is Status.FAILED]
-        for outcome in failed:
-            self._file.write(json.dumps(outcome.failure_record(), ensure_ascii=False) + "\n")
-        if failed:
+        chosen = [outcome for outcome in outcomes if outcome.status is self.status]
+        for outcome in chosen:
+            record = outcome.skip_record() if self.status is Status.SKIPPED else outcome.failure_record()
+            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if chosen:
             self._file.flush()
 
     def close(self) -> None:
@@ -238,15 +249,22 @@ class OutputStore(NoStore):
     Calls are not recorded one by one: an actor's calls reach the driver with its outcome.
     """
 
-    def __init__(self, out: Path, *, fmt: str, reuse_key: str, resume: bool) -> None:
+    def __init__(self, out: Path, *, fmt: str, reuse_key: str, resume: bool, triage: bool = False) -> None:
         self.out = Path(out)
         self.reuse_key = reuse_key
         self.finished = read_finished(self.out, fmt=fmt, reuse_key=reuse_key) if resume else {}
         self.results = ResultWriter(self.out, fmt=fmt, keep=self.finished)
+        self.writers: list[ResultWriter | RecordWriter] = [self.results]
         try:
-            self.failures = FailureWriter(failures_path(self.out))
+            self.failures = RecordWriter(failures_path(self.out), Status.FAILED)
+            self.writers.append(self.failures)
+            if triage:
+                self.writers.append(RecordWriter(skipped_path(self.out), Status.SKIPPED))
+            else:
+                # An earlier run's list: this run extracts those articles.
+                skipped_path(self.out).unlink(missing_ok=True)
         except BaseException:
-            self.results.close()
+            self.close()
             raise
 
     @property
@@ -292,12 +310,11 @@ class OutputStore(NoStore):
         self.record_all([outcome])
 
     def record_all(self, outcomes: list[Outcome]) -> None:
-        """A batch of outcomes: results appended (flushed), failures to the failures file."""
-        self.results.write(outcomes)
-        self.failures.write(outcomes)
+        """A batch of outcomes: results appended (flushed), failures and skipped articles to their files."""
+        for writer in self.writers:
+            writer.write(outcomes)
 
     def close(self) -> None:
-        try:
-            self.results.close()
-        finally:
-            self.failures.close()
+        with ExitStack() as files:  # every file closed, even when one fails to
+            for writer in self.writers:
+                files.callback(writer.close)
