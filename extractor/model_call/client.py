@@ -222,6 +222,18 @@ def open_openai(
 ) -> openai.AsyncOpenAI: ...
 
 
+@overload
+def open_openai(
+    settings: Settings,
+    provider: ResolvedProvider,
+    *,
+    is_async: bool,
+    throttle: Throttle | None = None,
+    http_transport: HttpxTransport | None = None,
+    layers: Sequence[AnswerLayer] = (),
+) -> openai.OpenAI | openai.AsyncOpenAI: ...
+
+
 def open_openai(
     settings: Settings,
     provider: ResolvedProvider,
@@ -340,6 +352,18 @@ class ModelClients:
             raise ConfigError("a caller's own openai client has no transport layers to add to")
         self.layers.append(layer)
 
+    def _open_wrapped(self, *, is_async: bool) -> tuple[Any, Any]:
+        """A client of our own with this extractor's layers, and its instructor wrapper."""
+        opened = open_openai(
+            self.settings,
+            self.provider,
+            is_async=is_async,
+            throttle=self.throttle,
+            http_transport=self._transport,
+            layers=tuple(self.layers),
+        )
+        return opened, wrap_client(opened, self.settings, self.provider, direct=True, strict=self.strict_schema)
+
     def sync(self) -> instructor.Instructor:
         """The sync client."""
         if self._sync is not None and self._sync_layers != len(self.layers):
@@ -352,18 +376,8 @@ class ModelClients:
             elif self._transport is not None and not isinstance(self._transport, httpx2.BaseTransport):
                 raise ConfigError("http_transport is async-only: use aextract or abatch")
             else:
-                self._opened = open_openai(
-                    self.settings,
-                    self.provider,
-                    is_async=False,
-                    throttle=self.throttle,
-                    http_transport=self._transport,
-                    layers=tuple(self.layers),
-                )
+                self._opened, self._sync = self._open_wrapped(is_async=False)
                 self._sync_layers = len(self.layers)
-                self._sync = wrap_client(
-                    self._opened, self.settings, self.provider, direct=True, strict=self.strict_schema
-                )
         return self._sync
 
     async def async_(self) -> instructor.AsyncInstructor:
@@ -381,18 +395,8 @@ class ModelClients:
             elif self._transport is not None and not isinstance(self._transport, httpx2.AsyncBaseTransport):
                 raise ConfigError("http_transport is sync-only: use extract or batch")
             else:
-                self._opened_async = open_openai(
-                    self.settings,
-                    self.provider,
-                    is_async=True,
-                    throttle=self.throttle,
-                    http_transport=self._transport,
-                    layers=tuple(self.layers),
-                )
+                self._opened_async, self._async = self._open_wrapped(is_async=True)
                 self._async_layers = len(self.layers)
-                self._async = wrap_client(
-                    self._opened_async, self.settings, self.provider, direct=True, strict=self.strict_schema
-                )
             self._async_loop = loop
         return self._async
 
