@@ -39,12 +39,13 @@ def fault():
 
 
 @pytest.fixture(scope="module")
-def service(fault, tmp_path_factory):
+def service(fault, tmp_path_factory, module_database):
     env = service_env(
         fault.base_url,
         EXTRACTOR_SERVICE_MAX_BODY_BYTES="200000",
         EXTRACTOR_SERVICE_MAX_JOB_ARTICLES="60",
         EXTRACTOR_SERVICE_CONCURRENCY="4",
+        **module_database,
     )
     process = ServiceProcess(tmp_path_factory.mktemp("service"), env).start()
     yield process

@@ -2,7 +2,7 @@
 
 Same precedence: arguments > environment > `.env`. The keys are `EXTRACTOR_API_KEYS` and
 `EXTRACTOR_ADMIN_KEYS` (entries `name:secret` or a bare `secret`, see `auth.py`), the state
-folder `EXTRACTOR_SERVICE_DIR`, every other setting `EXTRACTOR_SERVICE_<NAME>` (so that, say,
+folder `EXTRACTOR_SERVICE_DIR`, the database `EXTRACTOR_DATABASE_URL`, every other setting `EXTRACTOR_SERVICE_<NAME>` (so that, say,
 the service's concurrency is never mistaken for a batch setting).
 """
 
@@ -38,6 +38,13 @@ class ServiceSettings(BaseSettings):
     )
     state_dir: Path = Field(
         default=Path("extractor-service"), validation_alias=AliasChoices("state_dir", "EXTRACTOR_SERVICE_DIR")
+    )
+    # None: SQLite in the state folder; `postgresql://user:password@host/db`: shared by replicas.
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("database_url", "EXTRACTOR_DATABASE_URL")
+    )
+    database_wait: float = Field(
+        default=60.0, ge=0, description="seconds start-up waits for the database to accept connections"
     )
     max_body_bytes: int = Field(default=20_000_000, ge=1024, description="largest request body, in bytes")
     max_job_articles: int = Field(default=10_000, ge=1, description="articles one job may hold")
@@ -77,6 +84,10 @@ class ServiceSettings(BaseSettings):
         for entry in value:
             key_id(entry.get_secret_value())  # a malformed named entry is refused at start
         return value
+
+    def database(self) -> str | None:
+        """The service database's URL when it is not the state folder's SQLite file."""
+        return self.database_url.get_secret_value() if self.database_url else None
 
     def key_values(self) -> list[bytes]:
         """The accepted secrets, as bytes."""
