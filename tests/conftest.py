@@ -26,7 +26,7 @@ def ray_session():
 def postgres_server():
     """One throwaway PostgreSQL server for the session (Debian's package; `scripts/test` installs it)."""
     pytest.importorskip("psycopg", reason="needs the postgres extra")
-    from tests.support.postgres import PostgresServer, postgres_bin
+    from extractor.testing.postgres import PostgresServer, postgres_bin
 
     bindir = postgres_bin()
     if bindir is None:

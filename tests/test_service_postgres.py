@@ -21,7 +21,7 @@ from extractor.service.db import Database
 from extractor.service.db.migrations import LATEST
 from extractor.service.db.schema import articles, schema_migrations
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from tests.support.postgres import PostgresServer, postgres_bin
+from extractor.testing.postgres import PostgresServer, postgres_bin
 from tests.support.service_process import EXTRACTOR, ServiceProcess, free_port, service_env, wait_for_job
 
 SLOTS = 4
@@ -250,3 +250,23 @@ def test_migrate_from_moves_a_sqlite_state_folder_into_postgresql(postgres_serve
         with again.client() as client:  # a second copy adds nothing twice
             assert client.get(f"/v1/jobs/{finished}").json() == before
             assert len(client.get("/v1/jobs").json()["data"]) == 2
+
+
+def test_rate_limits_are_split_evenly_among_the_replicas(postgres_server, tmp_path, stopped):
+    # 4 requests a minute for 2 replicas: each may send 2 at once (a minute's allowance), then one
+    # every 30 s. Without the split each would send 4; without limits, all 40 at once.
+    with FaultServer(FaultConfig(latency=0.05)) as model:
+        env = service_env(
+            model.base_url, EXTRACTOR_DATABASE_URL=postgres_server.new_database(),
+            EXTRACTOR_SERVICE_CONCURRENCY=str(SLOTS), EXTRACTOR_SERVICE_RPM="4", EXTRACTOR_SERVICE_REPLICAS="2",
+        )  # fmt: skip
+        a = replica(tmp_path, "a", env).start()
+        b = replica(tmp_path, "b", env).start()
+        stopped += [a, b]
+        with a.client() as client:
+            job_id = client.post("/v1/jobs", json={"articles": records(40, "l")}).json()["id"]
+            wait_until(lambda: model.stats.requests >= 4)
+            time.sleep(2)  # not a timing assertion: a slower machine can only send fewer
+            assert model.stats.requests == 4
+            wait_until(lambda: client.get(f"/v1/jobs/{job_id}").json()["counts"]["done"] == 4)
+            assert model.stats.requests == 4

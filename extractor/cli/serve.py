@@ -53,6 +53,20 @@ def serve(
         Optional[str], typer.Option("--allowed-hosts", help="comma-separated Host names served (*.example.org)")
     ] = None,
     public_metrics: Annotated[bool, typer.Option("--public-metrics", help="serve /metrics without a key")] = False,
+    rpm: Annotated[
+        Optional[float],
+        typer.Option(
+            "--rpm", min=0.001, help="job articles' model requests/minute, all replicas (env EXTRACTOR_SERVICE_RPM)"
+        ),
+    ] = None,
+    tpm: Annotated[
+        Optional[float],
+        typer.Option("--tpm", min=1, help="job articles' tokens/minute, all replicas (env EXTRACTOR_SERVICE_TPM)"),
+    ] = None,
+    replicas: Annotated[
+        Optional[int],
+        typer.Option("--replicas", min=1, help="replicas sharing the database: --rpm/--tpm split among them (1)"),
+    ] = None,
     database_url: Annotated[
         Optional[str],
         typer.Option(
@@ -83,7 +97,7 @@ def serve(
         given = {
             "state_dir": state_dir, "workers": workers, "job_deadline": job_deadline,
             "retention_days": retention_days, "cors_origins": cors_origins, "allowed_hosts": allowed_hosts,
-            "public_metrics": public_metrics or None,
+            "public_metrics": public_metrics or None, "rpm": rpm, "tpm": tpm, "replicas": replicas,
         }  # fmt: skip
         service_overrides = {name: value for name, value in given.items() if value is not None}
         if database_url is not None:

@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 
 from .._version import __version__
 from ..errors import ConfigError, InputError
+from ..jobs.limiter import JobLimiter, split_limit
 from ..settings import Settings
 from .access_log import AccessLog, configure_access_log, log_event
 from .auth import is_loopback
@@ -136,7 +137,13 @@ def create_app(
     options = RunnerOptions(
         lease=service.claim_lease, backoff=service.requeue_backoff, backoff_max=service.requeue_backoff_max
     )
-    runner = JobRunner(db, engine, writer, options)
+    shares = service.replicas * processes
+    limiter = (
+        JobLimiter(split_limit(service.rpm, shares), split_limit(service.tpm, shares))
+        if service.rpm or service.tpm
+        else None
+    )
+    runner = JobRunner(db, engine, writer, options, limiter)
     jobs = JobService(
         db, engine, runner, max_articles=service.max_job_articles, max_pending=service.max_pending_articles,
         deadline=service.job_deadline,

@@ -62,6 +62,13 @@ class ServiceSettings(BaseSettings):
     )
     requeue_backoff: float = Field(default=10.0, gt=0, description="first wait before an article hit by an outage")
     requeue_backoff_max: float = Field(default=600.0, gt=0, description="longest wait between such tries")
+    rpm: float | None = Field(
+        default=None, gt=0, description="model requests a minute for job articles, all replicas together"
+    )
+    tpm: float | None = Field(default=None, gt=0, description="tokens a minute for job articles, all replicas together")
+    replicas: int = Field(
+        default=1, ge=1, description="replicas sharing the database: rpm and tpm are split among them"
+    )
     claim_lease: float = Field(default=60.0, gt=0, description="seconds a runner's claim on an article lasts unrenewed")
     retention_days: float = Field(default=30.0, ge=0, description="finished jobs are deleted after this; 0 keeps them")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="origins allowed by CORS")

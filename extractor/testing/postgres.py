@@ -1,4 +1,4 @@
-"""A real, throwaway PostgreSQL server for the tests: Debian's `postgresql` package, a cluster in a
+"""A real, throwaway PostgreSQL server for tests and benchmarks: Debian's `postgresql` package, a cluster in a
 temporary folder, a free port on 127.0.0.1, password authentication, fsync off (a test's data
 need not survive a power cut).
 
@@ -12,15 +12,21 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
-from tests.support.service_process import free_port
-
 USER = "extractor_test"
 PASSWORD = "pg-test-password-7d1e"  # a throwaway cluster's: never a real secret
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def postgres_bin() -> Path | None:
@@ -81,7 +87,7 @@ class PostgresServer:
         return f"postgresql://{USER}:{password}@127.0.0.1:{self.port}/{database}"
 
     def new_database(self) -> str:
-        """A fresh, empty database's URL."""
+        """A fresh, empty database's URL (needs the `postgres` extra)."""
         import psycopg
 
         name = f"t_{uuid.uuid4().hex[:12]}"
