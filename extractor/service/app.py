@@ -72,10 +72,11 @@ def prepare_state(settings: Settings, service: ServiceSettings, *, migrate_from:
     `migrate_from` (a state folder of a SQLite service) is copied in.
     """
     url = service.database()
+    patience = service.database_wait  # a server may still be starting; a local file is there or not
     if url is None:
         service.state_dir.mkdir(parents=True, exist_ok=True)
-        url = sqlite_url(service.state_dir / "service.db")
-    db = open_database(url, service.database_wait)
+        url, patience = sqlite_url(service.state_dir / "service.db"), 0.0
+    db = open_database(url, patience)
     try:
         _migrated(db)
         now = time.time()
