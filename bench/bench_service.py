@@ -63,7 +63,7 @@ def article(n: int) -> dict:
     return {"id": f"bench-{n}", "text": f"Report {n}.\n\n{SEED}"}
 
 
-def wait_http(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+def wait_http(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
