@@ -393,14 +393,19 @@ def test_env_example_documents_every_service_setting(monkeypatch, tmp_path):
 
     example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
     documented = set(
-        re.findall(r"^(EXTRACTOR_SERVICE_[A-Z_]+|EXTRACTOR_API_KEYS|EXTRACTOR_ADMIN_KEYS)=", example, re.MULTILINE)
+        re.findall(
+            r"^(EXTRACTOR_SERVICE_[A-Z_]+|EXTRACTOR_API_KEYS|EXTRACTOR_ADMIN_KEYS|EXTRACTOR_DATABASE_URL)=",
+            example,
+            re.MULTILINE,
+        )
     )
-    names = {"EXTRACTOR_API_KEYS", "EXTRACTOR_SERVICE_DIR"}
+    names = {"EXTRACTOR_API_KEYS", "EXTRACTOR_SERVICE_DIR", "EXTRACTOR_DATABASE_URL"}
     names |= {"EXTRACTOR_ADMIN_KEYS"}
     names |= {f"EXTRACTOR_SERVICE_{name.upper()}" for name in ServiceSettings.model_fields} - {
         "EXTRACTOR_SERVICE_API_KEYS",
         "EXTRACTOR_SERVICE_ADMIN_KEYS",
         "EXTRACTOR_SERVICE_STATE_DIR",
+        "EXTRACTOR_SERVICE_DATABASE_URL",
     }
     assert documented == names
     monkeypatch.chdir(tmp_path)
