@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_service.py                       # 3 runs: 500 requests at 32, a 2,000-article job
     .venv/bin/python bench/bench_service.py --runs 1 --n 200 --job-n 500
     .venv/bin/python bench/bench_service.py --workers 1 2         # compare worker counts
+    .venv/bin/python bench/bench_service.py --replicas 1 2        # 1 and 2 replicas on one PostgreSQL
 
 Every article is the seed article `seeds/000_dc08afd2001463f6.txt` (5.7 KB) under its own id,
 with a first line of its own (identical texts are answered from the first one, not asked again).
@@ -14,6 +15,11 @@ model slots, queue sizes), unless `--workers` says otherwise.
 - "job": one `POST /v1/jobs` of JOB_N articles, polled until finished; ideal = JOB_N × latency / C,
   the same C as the batch engine's.
 - "batch": `extractor batch --concurrency C` over the same JOB_N articles (job store and JSONL output).
+
+`--replicas R...`: R `extractor serve` processes (each with its default workers) share one
+database on a throwaway PostgreSQL server (Debian's package, `extractor.testing.postgres`),
+a fresh database per run; synchronous requests go to the replicas in turn (a round-robin
+load balancer), the job is posted to the first and every replica works on it.
 
 "of ideal" = ideal / wall. Service CPU is every service process's CPU time (user + system,
 workers included) per article. The load average when each run started is printed: the
@@ -37,6 +43,8 @@ from pathlib import Path
 
 import httpx
 
+from extractor.testing.postgres import PostgresServer, postgres_bin
+
 ROOT = Path(__file__).resolve().parent.parent
 EXTRACTOR = str(Path(sys.executable).parent / "extractor")
 KEY = "bench-key"
@@ -55,7 +63,7 @@ def article(n: int) -> dict:
     return {"id": f"bench-{n}", "text": f"Report {n}.\n\n{SEED}"}
 
 
-def wait_http(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+def wait_http(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -93,20 +101,19 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return cuts[49], cuts[94], cuts[98]
 
 
-async def run_sync(url: str, n: int, concurrency: int, first: int = 0) -> tuple[float, list[float], int]:
+async def run_sync(urls: list[str], n: int, concurrency: int, first: int = 0) -> tuple[float, list[float], int]:
+    """N requests at `concurrency`, sent to the `urls` in turn."""
     latencies: list[float] = []
     errors = 0
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(
-        base_url=url, headers={"Authorization": f"Bearer {KEY}"}, limits=limits, timeout=300
-    ) as client:
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}, limits=limits, timeout=300) as client:
 
         async def one(i: int) -> None:
             nonlocal errors
             async with gate:
                 started = time.perf_counter()
-                response = await client.post("/v1/extract", json=article(first + i))
+                response = await client.post(f"{urls[i % len(urls)]}/v1/extract", json=article(first + i))
                 latencies.append((time.perf_counter() - started) * 1000)
                 errors += response.status_code != 200
 
@@ -145,6 +152,14 @@ def run_batch(base_url: str, n: int, concurrency: int, workdir: Path) -> tuple[f
     return wall, cpu, int(summary.get("failed", 0))
 
 
+def start_postgres() -> PostgresServer:
+    """A throwaway PostgreSQL server (Debian's package) for the replicas."""
+    bindir = postgres_bin()
+    if bindir is None:
+        raise SystemExit("--replicas needs PostgreSQL: apt-get install postgresql")
+    return PostgresServer(bindir).start()
+
+
 def bench_env(base_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
     env.update(
@@ -171,35 +186,50 @@ class Row:
         return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
-def one_run(args: argparse.Namespace, workers: int | None, fault_url: str) -> list[Row]:
+def one_run(
+    args: argparse.Namespace, workers: int | None, fault_url: str, replicas: int = 1, database_url: str | None = None
+) -> list[Row]:
+    """The sync and job measures of one service (`replicas` processes on `database_url`, if given)."""
     rows = []
     with tempfile.TemporaryDirectory() as state:
         env = bench_env(fault_url)
         if workers is not None:
             env["EXTRACTOR_SERVICE_WORKERS"] = str(workers)
-        port = free_port()
-        command = [EXTRACTOR, "serve", "--port", str(port), "--state-dir", state]
-        service = subprocess.Popen(command, cwd=state, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
+        if database_url is not None:
+            env["EXTRACTOR_DATABASE_URL"] = database_url
+        services: list[subprocess.Popen] = []
+        urls: list[str] = []
         try:
-            wait_http(f"{url}/healthz", service)
-            asyncio.run(run_sync(url, 64, args.concurrency, first=1_000_000))  # warm up every worker
+            for index in range(replicas):
+                port = free_port()
+                command = [EXTRACTOR, "serve", "--port", str(port), "--state-dir", f"{state}/{index}"]
+                services.append(
+                    subprocess.Popen(command, cwd=state, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                )
+                urls.append(f"http://127.0.0.1:{port}")
+            for url, service in zip(urls, services, strict=True):
+                wait_http(f"{url}/healthz", service)
+            asyncio.run(run_sync(urls, 64 * replicas, args.concurrency, first=1_000_000))  # warm up every worker
             label = f"{workers or 'default'} workers"
-            cpu = tree_cpu(service.pid)
-            wall, latencies, errors = asyncio.run(run_sync(url, args.n, args.concurrency))
+            if database_url is not None:
+                label = f"{replicas} replica{'s' * (replicas > 1)} on PostgreSQL, {label} each"
+
+            def cpu_now() -> float:
+                return sum(tree_cpu(service.pid) for service in services)
+
+            cpu = cpu_now()
+            wall, latencies, errors = asyncio.run(run_sync(urls, args.n, args.concurrency))
             ideal = args.n * args.latency / args.concurrency
-            rows.append(
-                Row(f"sync /v1/extract ({label})", args.n, wall, ideal, latencies, errors, tree_cpu(service.pid) - cpu)
-            )
-            cpu = tree_cpu(service.pid)
-            wall, latencies, errors = run_job(url, args.job_n)
+            rows.append(Row(f"sync /v1/extract ({label})", args.n, wall, ideal, latencies, errors, cpu_now() - cpu))
+            cpu = cpu_now()
+            wall, latencies, errors = run_job(urls[0], args.job_n)
             ideal = args.job_n * args.latency / args.concurrency
-            rows.append(
-                Row(f"job /v1/jobs ({label})", args.job_n, wall, ideal, latencies, errors, tree_cpu(service.pid) - cpu)
-            )
+            rows.append(Row(f"job /v1/jobs ({label})", args.job_n, wall, ideal, latencies, errors, cpu_now() - cpu))
         finally:
-            service.terminate()
-            service.wait(60)
+            for service in services:
+                service.terminate()
+            for service in services:
+                service.wait(60)
     return rows
 
 
@@ -213,8 +243,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, nargs="*", default=[], help="worker counts to try (default: the service's)"
     )
+    parser.add_argument(
+        "--replicas", type=int, nargs="*", default=[], help="replica counts to try on one PostgreSQL database"
+    )
     parser.add_argument("--no-batch", action="store_true")
     args = parser.parse_args()
+    postgres = start_postgres() if args.replicas else None
 
     fault_port = free_port()
     fault = subprocess.Popen(
@@ -244,8 +278,13 @@ def main() -> None:
         for run in range(args.runs):
             load = os.getloadavg()
             print(f"| run {run + 1}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} | | | | | | | | | | |")
-            for workers in args.workers or [None]:
+            for workers in args.workers or ([] if args.replicas else [None]):
                 for row in one_run(args, workers, fault_url):
+                    print(row.cells(), flush=True)
+                    results.setdefault(row.mode, []).append(100 * row.ideal / row.wall)
+            for replicas in args.replicas:
+                assert postgres is not None
+                for row in one_run(args, None, fault_url, replicas, postgres.new_database()):
                     print(row.cells(), flush=True)
                     results.setdefault(row.mode, []).append(100 * row.ideal / row.wall)
             if not args.no_batch:
@@ -265,6 +304,8 @@ def main() -> None:
     finally:
         fault.terminate()
         fault.wait(10)
+        if postgres is not None:
+            postgres.close()
     print()
     for mode, shares in results.items():
         print(f"{mode}: {min(shares):.0f}-{max(shares):.0f}% of ideal over {len(shares)} runs")

@@ -27,6 +27,8 @@ EXTRA_OF_MODULE = {
     "extractor/engines/ray/": "ray",
     "extractor/ray.py": "ray",
     "extractor/local/": "local",
+    # The throwaway PostgreSQL server of the tests and benchmarks makes its databases with psycopg.
+    "extractor/testing/postgres.py": "postgres",
     # Loaded by pytest itself (a `pytest11` entry point), so pytest is there when it runs.
     "extractor/testing/pytest_plugin.py": "dev",
 }

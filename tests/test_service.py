@@ -39,12 +39,13 @@ def fault():
 
 
 @pytest.fixture(scope="module")
-def service(fault, tmp_path_factory):
+def service(fault, tmp_path_factory, module_database):
     env = service_env(
         fault.base_url,
         EXTRACTOR_SERVICE_MAX_BODY_BYTES="200000",
         EXTRACTOR_SERVICE_MAX_JOB_ARTICLES="60",
         EXTRACTOR_SERVICE_CONCURRENCY="4",
+        **module_database,
     )
     process = ServiceProcess(tmp_path_factory.mktemp("service"), env).start()
     yield process
@@ -392,14 +393,19 @@ def test_env_example_documents_every_service_setting(monkeypatch, tmp_path):
 
     example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
     documented = set(
-        re.findall(r"^(EXTRACTOR_SERVICE_[A-Z_]+|EXTRACTOR_API_KEYS|EXTRACTOR_ADMIN_KEYS)=", example, re.MULTILINE)
+        re.findall(
+            r"^(EXTRACTOR_SERVICE_[A-Z_]+|EXTRACTOR_API_KEYS|EXTRACTOR_ADMIN_KEYS|EXTRACTOR_DATABASE_URL)=",
+            example,
+            re.MULTILINE,
+        )
     )
-    names = {"EXTRACTOR_API_KEYS", "EXTRACTOR_SERVICE_DIR"}
+    names = {"EXTRACTOR_API_KEYS", "EXTRACTOR_SERVICE_DIR", "EXTRACTOR_DATABASE_URL"}
     names |= {"EXTRACTOR_ADMIN_KEYS"}
     names |= {f"EXTRACTOR_SERVICE_{name.upper()}" for name in ServiceSettings.model_fields} - {
         "EXTRACTOR_SERVICE_API_KEYS",
         "EXTRACTOR_SERVICE_ADMIN_KEYS",
         "EXTRACTOR_SERVICE_STATE_DIR",
+        "EXTRACTOR_SERVICE_DATABASE_URL",
     }
     assert documented == names
     monkeypatch.chdir(tmp_path)

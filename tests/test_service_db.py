@@ -1,5 +1,6 @@
-"""The service database on a real SQLite file: migrations, claims shared by several processes,
-leases, counters, and following a job's results from a cursor without reading anything twice."""
+"""The service database on a real SQLite file and a real PostgreSQL server: migrations, claims
+shared by several processes, leases, counters, and following a job's results from a cursor
+without reading anything twice."""
 
 from __future__ import annotations
 
@@ -31,8 +32,13 @@ def done(key: str) -> Outcome:
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(sqlite_url(tmp_path / "service.db"))
+def url(tmp_path, database) -> str:
+    return database.get("EXTRACTOR_DATABASE_URL") or sqlite_url(tmp_path / "service.db")
+
+
+@pytest.fixture
+def db(url):
+    database = Database(url)
     database.migrate()
     yield database
     database.close()
@@ -46,9 +52,9 @@ def test_migrations_are_versioned_and_applied_once(tmp_path, db):
         db.migrate()
 
 
-def test_claims_never_overlap_across_processes(tmp_path, db):
+def test_claims_never_overlap_across_processes(url, db):
     db.create_job(new_job("job_a", 300))
-    others = [Database(sqlite_url(tmp_path / "service.db")) for _ in range(3)]  # as other processes would
+    others = [Database(url) for _ in range(3)]  # as other processes would
     claimed: list[list[tuple[str, int]]] = [[] for _ in others]
 
     def take(index: int) -> None:

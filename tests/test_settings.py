@@ -96,6 +96,7 @@ def test_env_example_documents_every_setting_and_loads_as_is(monkeypatch, tmp_pa
     documented = {name for name in documented if not name.startswith("EXTRACTOR_SERVICE_")} - {
         "EXTRACTOR_API_KEYS",
         "EXTRACTOR_ADMIN_KEYS",
+        "EXTRACTOR_DATABASE_URL",
     }
     expected = {f"EXTRACTOR_{name.upper()}" for name in Settings.model_fields} - {
         "EXTRACTOR_API_KEY",

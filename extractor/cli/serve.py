@@ -53,6 +53,32 @@ def serve(
         Optional[str], typer.Option("--allowed-hosts", help="comma-separated Host names served (*.example.org)")
     ] = None,
     public_metrics: Annotated[bool, typer.Option("--public-metrics", help="serve /metrics without a key")] = False,
+    rpm: Annotated[
+        Optional[float],
+        typer.Option(
+            "--rpm", min=0.001, help="job articles' model requests/minute, all replicas (env EXTRACTOR_SERVICE_RPM)"
+        ),
+    ] = None,
+    tpm: Annotated[
+        Optional[float],
+        typer.Option("--tpm", min=1, help="job articles' tokens/minute, all replicas (env EXTRACTOR_SERVICE_TPM)"),
+    ] = None,
+    replicas: Annotated[
+        Optional[int],
+        typer.Option("--replicas", min=1, help="replicas sharing the database: --rpm/--tpm split among them (1)"),
+    ] = None,
+    database_url: Annotated[
+        Optional[str],
+        typer.Option(
+            "--database-url",
+            help="postgresql://user:password@host/db: jobs in PostgreSQL, shared by replicas (env EXTRACTOR_DATABASE_URL)",
+            show_default=False,
+        ),
+    ] = None,
+    migrate_from: Annotated[
+        Optional[Path],
+        typer.Option("--migrate-from", help="copy a SQLite service's state folder into the PostgreSQL database first"),
+    ] = None,
     overrides: dict[str, Any] | None = None,
 ) -> None:
     """Serve the extractor as an HTTP API: /v1/extract, /v1/jobs, /metrics, a jobs page at /."""
@@ -71,10 +97,15 @@ def serve(
         given = {
             "state_dir": state_dir, "workers": workers, "job_deadline": job_deadline,
             "retention_days": retention_days, "cors_origins": cors_origins, "allowed_hosts": allowed_hosts,
-            "public_metrics": public_metrics or None,
+            "public_metrics": public_metrics or None, "rpm": rpm, "tpm": tpm, "replicas": replicas,
         }  # fmt: skip
         service_overrides = {name: value for name, value in given.items() if value is not None}
+        if database_url is not None:
+            # Through the environment, as workers read it: never in their options, never logged.
+            os.environ["EXTRACTOR_DATABASE_URL"] = database_url
         settings, service = _settings(overrides or {}, service_overrides)
+        if migrate_from is not None and service.database() is None:
+            raise InputError("--migrate-from needs a PostgreSQL database: --database-url or EXTRACTOR_DATABASE_URL")
         if not service.api_keys and not service.admin_keys and not is_loopback(host):
             raise ConfigError(
                 f"refusing to listen on {host} without API keys: set EXTRACTOR_API_KEYS, or listen on 127.0.0.1"
@@ -82,7 +113,7 @@ def serve(
         options: dict[str, Any] = {
             "host": host, "port": port, "access_log": False, "timeout_graceful_shutdown": service.shutdown_timeout,
         }  # fmt: skip
-        prepare_state(settings, service)
+        prepare_state(settings, service, migrate_from=migrate_from)
         if service.workers == 1:
             tune_process()
             uvicorn.run(create_app(settings, service, prepared=True), **options)

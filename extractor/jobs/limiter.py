@@ -41,6 +41,11 @@ class RateLimit:
             amount -= part
 
 
+def split_limit(limit: float | None, parts: int) -> float | None:
+    """One part's share of a limit split evenly (a Ray actor's, a service replica's)."""
+    return None if limit is None else limit / parts
+
+
 @dataclass
 class Reservation:
     requests: int

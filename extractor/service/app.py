@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,11 +17,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from .._version import __version__
+from ..errors import ConfigError, InputError
+from ..jobs.limiter import JobLimiter, split_limit
 from ..settings import Settings
 from .access_log import AccessLog, configure_access_log, log_event
 from .auth import is_loopback
-from .db import Database, WriteBehind, import_state
+from .db import Database, SchemaTooNew, WriteBehind, import_state
 from .db.engine import sqlite_url
+from .db.startup import open_database
+from .db.transfer import copy_database
 from .idempotency import ANSWER_SECONDS
 from .job_service import JobService
 from .jobs import Engine
@@ -40,25 +45,64 @@ logger = logging.getLogger("extractor.service")
 
 
 def database_of(service: ServiceSettings) -> Database:
+    """The service database: `EXTRACTOR_DATABASE_URL` (PostgreSQL), else SQLite in the state folder."""
     service.state_dir.mkdir(parents=True, exist_ok=True)
-    return Database(sqlite_url(service.state_dir / "service.db"))
+    return Database(service.database() or sqlite_url(service.state_dir / "service.db"))
 
 
-def prepare_state(settings: Settings, service: ServiceSettings) -> None:
-    """Before any process serves: the schema up to date, earlier state folders imported, and the
-    claims a killed run left released (SQLite: this host's processes are the only runners)."""
-    db = database_of(service)
+def _migrated(db: Database) -> None:
     try:
         db.migrate()
+    except SchemaTooNew as error:
+        raise ConfigError(str(error)) from None
+
+
+def _import_folders(settings: Settings, service: ServiceSettings, db: Database, state_dir: Path, now: float) -> None:
+    imported = import_state(db, state_dir, deadline=service.job_deadline, max_bytes=settings.max_input_bytes, now=now)
+    if imported.jobs or imported.broken:
+        log_event("state_imported", jobs=imported.jobs, broken=imported.broken)
+
+
+def prepare_state(settings: Settings, service: ServiceSettings, *, migrate_from: Path | None = None) -> None:
+    """Before any process serves: the database reached (waiting for it a bounded time), its schema
+    up to date, earlier state imported, and the claims a killed run left released.
+
+    SQLite: this host's processes are the only runners, so every claim left is released.
+    PostgreSQL: other replicas hold claims of their own; only expired ones are released, and
+    `migrate_from` (a state folder of a SQLite service) is copied in.
+    """
+    url = service.database()
+    patience = service.database_wait  # a server may still be starting; a local file is there or not
+    if url is None:
+        service.state_dir.mkdir(parents=True, exist_ok=True)
+        url, patience = sqlite_url(service.state_dir / "service.db"), 0.0
+    db = open_database(url, patience)
+    try:
+        _migrated(db)
         now = time.time()
-        imported = import_state(
-            db, service.state_dir, deadline=service.job_deadline, max_bytes=settings.max_input_bytes, now=now
-        )
-        if imported.jobs or imported.broken:
-            log_event("state_imported", jobs=imported.jobs, broken=imported.broken)
-        db.release_expired_claims(now, all_of_them=True)
+        if db.dialect == "sqlite":
+            _import_folders(settings, service, db, service.state_dir, now)
+            db.release_expired_claims(now, all_of_them=True)
+            return
+        if migrate_from is not None:
+            _migrate_from(settings, service, db, migrate_from, now)
+        db.release_expired_claims(now)
     finally:
         db.close()
+
+
+def _migrate_from(settings: Settings, service: ServiceSettings, target: Database, state_dir: Path, now: float) -> None:
+    """A SQLite service's state folder (its database and any older job folders) into `target`."""
+    if not (state_dir / "service.db").is_file() and not (state_dir / "jobs").is_dir():
+        raise InputError(f"--migrate-from {state_dir}: no service state there (no service.db, no jobs/)")
+    source = Database(sqlite_url(state_dir / "service.db"))
+    try:
+        _migrated(source)
+        _import_folders(settings, service, source, state_dir, now)
+        copied = copy_database(source, target)
+    finally:
+        source.close()
+    log_event("state_migrated", source=str(state_dir), **copied.rows)
 
 
 def tune_process() -> None:
@@ -87,14 +131,20 @@ def create_app(
     gate = ExtractionGate(slots, service.max_waiting, service.retry_after, metrics.in_flight)
     engine = Engine(settings, gate, metrics)
     db = database_of(service)
-    db.migrate()
+    _migrated(db)
     followers = Followers()
     writer = WriteBehind(db, followers.notify)
     engine.writer = writer
     options = RunnerOptions(
         lease=service.claim_lease, backoff=service.requeue_backoff, backoff_max=service.requeue_backoff_max
     )
-    runner = JobRunner(db, engine, writer, options)
+    shares = service.replicas * processes
+    limiter = (
+        JobLimiter(split_limit(service.rpm, shares), split_limit(service.tpm, shares))
+        if service.rpm or service.tpm
+        else None
+    )
+    runner = JobRunner(db, engine, writer, options, limiter)
     jobs = JobService(
         db, engine, runner, max_articles=service.max_job_articles, max_pending=service.max_pending_articles,
         deadline=service.job_deadline,

@@ -5,7 +5,9 @@ room (`capacity`: the model slots plus a few prepared ahead), runs each with `ru
 records the outcome through `ArticleRecorder`, the unit's `OutcomeStore` on the database
 (written behind, in batches). A heartbeat renews the claims of the articles it is working on,
 so a process that dies leaves them to the others once their lease runs out; at start-up the
-claims of a previous run on this host are released at once (SQLite: one host).
+claims of a previous run on this host are released at once (SQLite: one host; with
+PostgreSQL other replicas' claims are left to expire). The job articles' rate limits are
+this process's share (`limiter`): the service's split evenly among replicas and workers.
 
 An article that failed because the model server could not be reached, was overloaded (429)
 or failed (5xx, timeouts) after its retries goes back to the queue with an exponential
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 
 from ..errors import Cause, JobStopped
 from ..input.sources import SourcedArticle, SourceItem
+from ..jobs.limiter import JobLimiter
 from ..jobs.outcome import Adopt, Origin, Outcome, Status, copy_header
 from ..jobs.unit import Work, run_unit
 from ..model_call.gate import prepared_ahead
@@ -94,8 +97,12 @@ class ArticleRecorder:
 class JobRunner:
     """This process's runner of job articles."""
 
-    def __init__(self, db: Database, engine: Engine, writer: WriteBehind, options: RunnerOptions) -> None:
+    def __init__(
+        self, db: Database, engine: Engine, writer: WriteBehind, options: RunnerOptions,
+        limiter: JobLimiter | None = None,
+    ) -> None:  # fmt: skip
         self.db = db
+        self.limiter = limiter  # this process's share of the job articles' rate limits
         self.engine = engine
         self.writer = writer
         self.options = options
@@ -204,7 +211,7 @@ class JobRunner:
         recorder = ArticleRecorder(claim, self.worker, self.writer, self.options, earlier)
         try:
             extractor = GatedExtractor(self.engine, grounding_mode(claim.grounding), source="job")
-            work = Work(extractor, recorder, stopping=lambda: claim.job_id in self._cancelled)
+            work = Work(extractor, recorder, limiter=self.limiter, stopping=lambda: claim.job_id in self._cancelled)
             outcome = await run_unit(item, work)
             if outcome is None:
                 self.writer.submit(Released(claim.job_id, claim.seq, self.worker))

@@ -2,7 +2,7 @@
 
 Same precedence: arguments > environment > `.env`. The keys are `EXTRACTOR_API_KEYS` and
 `EXTRACTOR_ADMIN_KEYS` (entries `name:secret` or a bare `secret`, see `auth.py`), the state
-folder `EXTRACTOR_SERVICE_DIR`, every other setting `EXTRACTOR_SERVICE_<NAME>` (so that, say,
+folder `EXTRACTOR_SERVICE_DIR`, the database `EXTRACTOR_DATABASE_URL`, every other setting `EXTRACTOR_SERVICE_<NAME>` (so that, say,
 the service's concurrency is never mistaken for a batch setting).
 """
 
@@ -39,6 +39,13 @@ class ServiceSettings(BaseSettings):
     state_dir: Path = Field(
         default=Path("extractor-service"), validation_alias=AliasChoices("state_dir", "EXTRACTOR_SERVICE_DIR")
     )
+    # None: SQLite in the state folder; `postgresql://user:password@host/db`: shared by replicas.
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("database_url", "EXTRACTOR_DATABASE_URL")
+    )
+    database_wait: float = Field(
+        default=60.0, ge=0, description="seconds start-up waits for the database to accept connections"
+    )
     max_body_bytes: int = Field(default=20_000_000, ge=1024, description="largest request body, in bytes")
     max_job_articles: int = Field(default=10_000, ge=1, description="articles one job may hold")
     max_text_chars: int = Field(default=50_000, ge=1, description="longest article text a request takes, in characters")
@@ -55,6 +62,13 @@ class ServiceSettings(BaseSettings):
     )
     requeue_backoff: float = Field(default=10.0, gt=0, description="first wait before an article hit by an outage")
     requeue_backoff_max: float = Field(default=600.0, gt=0, description="longest wait between such tries")
+    rpm: float | None = Field(
+        default=None, gt=0, description="model requests a minute for job articles, all replicas together"
+    )
+    tpm: float | None = Field(default=None, gt=0, description="tokens a minute for job articles, all replicas together")
+    replicas: int = Field(
+        default=1, ge=1, description="replicas sharing the database: rpm and tpm are split among them"
+    )
     claim_lease: float = Field(default=60.0, gt=0, description="seconds a runner's claim on an article lasts unrenewed")
     retention_days: float = Field(default=30.0, ge=0, description="finished jobs are deleted after this; 0 keeps them")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="origins allowed by CORS")
@@ -77,6 +91,10 @@ class ServiceSettings(BaseSettings):
         for entry in value:
             key_id(entry.get_secret_value())  # a malformed named entry is refused at start
         return value
+
+    def database(self) -> str | None:
+        """The service database's URL when it is not the state folder's SQLite file."""
+        return self.database_url.get_secret_value() if self.database_url else None
 
     def key_values(self) -> list[bytes]:
         """The accepted secrets, as bytes."""

@@ -46,9 +46,12 @@ def service_env(base_url: str, **settings: str) -> dict[str, str]:
 class ServiceProcess:
     """`extractor serve` in a subprocess; stderr (the JSON access log) goes to a file."""
 
-    def __init__(self, workdir: Path, env: dict[str, str], state_dir: Path | None = None) -> None:
+    def __init__(
+        self, workdir: Path, env: dict[str, str], state_dir: Path | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.workdir = workdir
         self.env = env
+        self.args = args  # more options of `extractor serve`
         self.state_dir = state_dir or workdir / "state"
         self.log = workdir / "service.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -64,10 +67,10 @@ class ServiceProcess:
 
     def start(self) -> ServiceProcess:
         self.port = free_port()
-        command = [EXTRACTOR, "serve", "--port", str(self.port), "--state-dir", str(self.state_dir)]
+        command = [EXTRACTOR, "serve", "--port", str(self.port), "--state-dir", str(self.state_dir), *self.args]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=self.workdir, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"extractor serve exited: {self.log.read_text()[-2000:]}")

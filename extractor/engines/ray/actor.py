@@ -25,7 +25,7 @@ from collections.abc import Collection
 from typing import Any, cast
 
 from ...input.sources import SourcedArticle, SourceItem
-from ...jobs.limiter import JobLimiter
+from ...jobs.limiter import JobLimiter, split_limit
 from ...jobs.outcome import ROW_COLUMNS, Adopt, Origin, Outcome, Status, copy_header
 from ...jobs.unit import NoStore, Work, run_unit
 from ...model_call.gate import RequestGate, prepared_ahead, use_gate
@@ -36,11 +36,6 @@ CALLS_PER_ACTOR = 8
 # An actor mostly waits on the model server; half a CPU each leaves room for Ray Data's own
 # read tasks, so `--workers` equal to the core count does not starve them.
 ACTOR_CPUS = 0.5
-
-
-def split_limit(limit: float | None, workers: int) -> float | None:
-    """One actor's share of a job-wide rate limit."""
-    return None if limit is None else limit / workers
 
 
 class KnownTexts(NoStore):

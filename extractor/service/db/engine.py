@@ -3,8 +3,12 @@
 SQLite (the embedded default, a file in the state directory): WAL, synchronous=NORMAL (a
 killed process loses nothing committed; only an OS crash can lose the last transactions),
 a busy timeout so that several processes share it, and writes that take the write lock at
-BEGIN (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading a read lock. Another
-database URL (PostgreSQL) uses its own transactions as they are.
+BEGIN (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading a read lock.
+
+PostgreSQL (`postgresql://...`, any number of replicas): psycopg 3 from the `postgres` extra,
+READ COMMITTED transactions as the server gives them, connections checked before use (a
+server that restarted costs one reconnect, not a failed request) and a connect timeout, so
+that a server gone away is an error in seconds, not a hang.
 """
 
 from __future__ import annotations
@@ -15,18 +19,40 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 
 BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_S = 5
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def driver_url(url: str) -> str:
+    """The URL SQLAlchemy opens: `postgresql://` and `postgres://` mean psycopg 3."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in POSTGRES_SCHEMES:
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be logged or printed: never its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(an unreadable database URL)"
+
+
 def make_engine(url: str) -> Engine:
-    """The engine for a database URL (`sqlite:///PATH`, or what SQLAlchemy accepts)."""
+    """The engine for a database URL (`sqlite:///PATH`, `postgresql://...`)."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            driver_url(url), pool_pre_ping=True, pool_size=10, max_overflow=10, pool_recycle=1800,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "extractor-serve"},
+        )  # fmt: skip
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")

@@ -8,7 +8,8 @@ one runs the steps after its version, each in the transaction that records it. A
 `schema.py` therefore comes with a step here that brings an existing database to it.
 
 Every process of the service calls `migrate`: the first takes the write lock (SQLite's
-`BEGIN IMMEDIATE`; PostgreSQL will take an advisory lock) and the others find the work done.
+`BEGIN IMMEDIATE`; PostgreSQL's transaction-scoped advisory lock `MIGRATION_LOCK`, so that
+replicas starting together wait for one another) and the others find the work done.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, func, inspect, select, text
 
 from .engine import transaction
 from .schema import metadata, schema_migrations
@@ -36,6 +37,7 @@ def _initial(connection: Connection) -> None:
 
 STEPS: tuple[Step, ...] = (Step(1, "jobs, articles, idempotency keys, usage", _initial),)
 LATEST = STEPS[-1].version
+MIGRATION_LOCK = 0x65787472  # "extr": the advisory lock key of schema changes
 
 
 class SchemaTooNew(Exception):
@@ -51,6 +53,8 @@ def current_version(connection: Connection) -> int:
 def migrate(engine: Engine) -> int:
     """Bring the database to the latest schema; the version it was at before."""
     with transaction(engine, write=True) as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         found = current_version(connection)
         if found > LATEST:
             raise SchemaTooNew(f"the service database is at schema version {found}; this service knows up to {LATEST}")

@@ -399,7 +399,8 @@ class Database:
         """Articles whose runner stopped renewing its claim (it died) go back to the queue.
 
         `all_of_them`: every running article, at start-up, when this host's processes (none
-        running yet) are the database's only runners, as with SQLite.
+        running yet) are the database's only runners, as with SQLite; never with PostgreSQL,
+        where other replicas hold claims of their own.
         """
         running = articles.c.status == "running"
         with self._write() as connection:
@@ -409,7 +410,9 @@ class Database:
                 )
             ).all()
             for row in stale:
-                self._give_back(connection, row.job_id, row.seq, None, now, None)
+                # Guarded again: with several replicas the owner may have ended it meanwhile.
+                guard = running if all_of_them else and_(running, articles.c.claim_expires < now)
+                self._give_back(connection, row.job_id, row.seq, None, now, guard)
         return len(stale)
 
     def cancelled_among(self, job_ids: Iterable[str]) -> set[str]:
@@ -458,9 +461,15 @@ class Database:
                 _add(per_article, (write.job_id, write.seq), amounts)
                 _add(per_job, write.job_id, amounts)
             _add(per_owner, (write.owner, "job" if write.job_id else "request"), [int(write.request), *amounts])
+        # Rows are locked in one order (job, then article) by every replica's batches: two
+        # batches ending articles of the same jobs wait for each other instead of deadlocking.
+        ordered = sorted(writes, key=lambda write: (write.job_id or "", write.seq or 0))
+        per_article = dict(sorted(per_article.items()))
+        per_job = dict(sorted(per_job.items()))
+        per_owner = dict(sorted(per_owner.items()))
         with self._write() as connection:
             self._spent(connection, per_article, per_job, per_owner, now)
-            for write in writes:
+            for write in ordered:
                 if isinstance(write, Finished):
                     self._finished(connection, write, now)
                 elif isinstance(write, Released):

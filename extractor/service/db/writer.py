@@ -5,7 +5,11 @@ a database write there would block every request. Writes are queued instead and 
 applies whatever has queued up in one transaction (group commit), then tells the loop which
 jobs changed, so that result followers wake. A process killed before a write was applied
 leaves the article claimed; its lease expires and it is run again: an outcome is recorded
-once, never half.
+once, never half. A database that cannot be reached (a PostgreSQL server restarting, a
+network cut; SQLite is a local file, it has no such outage) keeps the batch: it is tried again, with a growing pause, until the database
+answers, so calls already made are counted and outcomes already paid for are not lost (an
+article whose claim expired meanwhile was handed to another runner: its late outcome is
+not recorded, the other runner's is).
 """
 
 from __future__ import annotations
@@ -14,13 +18,19 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .repository import Database
 from .rows import Write
 
 BATCH = 500
+RETRY_PAUSE = 0.5  # first pause before a batch is tried again on an unreachable database
+RETRY_PAUSE_MAX = 5.0
+CLOSING_PATIENCE = 30.0  # seconds a closing writer still tries an unreachable database
 logger = logging.getLogger("extractor.service")
 
 
@@ -32,6 +42,7 @@ class WriteBehind:
         self.on_applied = on_applied
         self._queue: queue.SimpleQueue[Write | Future[None] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="extractor-db-writer", daemon=True)
+        self._closing_at: float | None = None
         self._thread.start()
         self.failures = 0
 
@@ -45,8 +56,9 @@ class WriteBehind:
         await asyncio.wrap_future(done)
 
     def close(self) -> None:
+        self._closing_at = time.monotonic()
         self._queue.put(None)
-        self._thread.join(30)
+        self._thread.join(CLOSING_PATIENCE + 5)
 
     def _run(self) -> None:
         while True:
@@ -76,13 +88,33 @@ class WriteBehind:
                 return
 
     def _apply(self, batch: list[Write]) -> None:
-        try:
-            touched = self.db.apply(batch)
-        except Exception:
-            # The database failed (a full disk, say): these articles stay claimed, their lease
-            # expires and they run again. Nothing half-written is left.
-            self.failures += 1
-            logger.exception("could not record %d outcomes", len(batch))
-            return
+        pause = RETRY_PAUSE
+        while True:
+            try:
+                touched = self.db.apply(batch)
+                break
+            except Exception as error:
+                if self.db.dialect == "postgresql" and unreachable(error) and not self._given_up():
+                    self.failures += 1
+                    logger.warning("the service database cannot be reached; %d outcomes wait", len(batch))
+                    time.sleep(pause)
+                    pause = min(pause * 2, RETRY_PAUSE_MAX)
+                    continue
+                # The database refused the batch (a full disk, say): these articles stay claimed,
+                # their lease expires and they run again. Nothing half-written is left.
+                self.failures += 1
+                logger.exception("could not record %d outcomes", len(batch))
+                return
         if touched:
             self.on_applied(touched)
+
+    def _given_up(self) -> bool:
+        return self._closing_at is not None and time.monotonic() - self._closing_at > CLOSING_PATIENCE
+
+
+def unreachable(error: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (or chose this transaction
+    as a deadlock's victim): the same writes may succeed when tried again."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError)
