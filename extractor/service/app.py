@@ -27,6 +27,7 @@ from .jobs import Engine
 from .limits import ExtractionGate
 from .metrics import Metrics
 from .openapi import finish
+from .page import page
 from .problems import install_handlers
 from .readiness import ModelServerProbe
 from .reading import Followers, Reader
@@ -137,6 +138,8 @@ def create_app(
         version=__version__,
         description="Grounded extraction of military exercises, aircraft and political statements.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     keys = service.keys()
     app.state.service = service
@@ -145,6 +148,7 @@ def create_app(
     install_handlers(app)
     app.include_router(api)
     app.include_router(ops)
+    app.include_router(page)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
