@@ -53,6 +53,9 @@ def serve(
         Optional[str], typer.Option("--allowed-hosts", help="comma-separated Host names served (*.example.org)")
     ] = None,
     public_metrics: Annotated[bool, typer.Option("--public-metrics", help="serve /metrics without a key")] = False,
+    allow_private: Annotated[
+        bool, typer.Option("--allow-private", help="job URLs may name loopback and private addresses")
+    ] = False,
     overrides: dict[str, Any] | None = None,
 ) -> None:
     """Serve the extractor as an HTTP API: /v1/extract, /v1/jobs, /metrics, a jobs page at /."""
@@ -71,7 +74,7 @@ def serve(
         given = {
             "state_dir": state_dir, "workers": workers, "job_deadline": job_deadline,
             "retention_days": retention_days, "cors_origins": cors_origins, "allowed_hosts": allowed_hosts,
-            "public_metrics": public_metrics or None,
+            "public_metrics": public_metrics or None, "fetch_allow_private": allow_private or None,
         }  # fmt: skip
         service_overrides = {name: value for name, value in given.items() if value is not None}
         settings, service = _settings(overrides or {}, service_overrides)

@@ -21,6 +21,7 @@ from .access_log import AccessLog, configure_access_log, log_event
 from .auth import is_loopback
 from .db import Database, WriteBehind, import_state
 from .db.engine import sqlite_url
+from .fetching import JobFetcher
 from .idempotency import ANSWER_SECONDS
 from .job_service import JobService
 from .jobs import Engine
@@ -95,7 +96,10 @@ def create_app(
     options = RunnerOptions(
         lease=service.claim_lease, backoff=service.requeue_backoff, backoff_max=service.requeue_backoff_max
     )
-    runner = JobRunner(db, engine, writer, options)
+    fetcher = JobFetcher(
+        service.state_dir, allow_private=service.fetch_allow_private, max_bytes=settings.max_input_bytes
+    )
+    runner = JobRunner(db, engine, writer, options, fetcher)
     jobs = JobService(
         db, engine, runner, max_articles=service.max_job_articles, max_pending=service.max_pending_articles,
         deadline=service.job_deadline,

@@ -297,7 +297,7 @@ async def job_review(
     more = len(rows) > limit
     rows = rows[:limit]
     if format == "json":
-        data = await asyncio.to_thread(review_items, rows)
+        data = await asyncio.to_thread(review_items, rows, state.service.state_dir)
         page = {
             "object": "list",
             "data": data,
@@ -307,7 +307,7 @@ async def job_review(
         }
         return JSONResponse(page)
     next_url = _next_link(request, rows[-1].key) if more else None
-    return HTMLResponse(await asyncio.to_thread(review_page, rows, next_url))
+    return HTMLResponse(await asyncio.to_thread(review_page, rows, next_url, state.service.state_dir))
 
 
 @api.get("/usage", responses=problems(401))
