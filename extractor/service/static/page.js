@@ -12,6 +12,10 @@ let view = {name: null, timer: null, observer: null};
 
 class NeedKey extends Error {}
 
+// crypto.randomUUID exists only on https and localhost; getRandomValues everywhere.
+const idempotencyKey = () => 'page-' + Array.from(crypto.getRandomValues(new Uint8Array(16)),
+  b => b.toString(16).padStart(2, '0')).join('');
+
 async function api(path, options = {}) {
   const headers = Object.assign({}, options.headers || {});
   if (key) headers.Authorization = 'Bearer ' + key;
@@ -151,7 +155,7 @@ $('jobform').addEventListener('submit', async event => {
     const response = await api('/v1/jobs' + (grounding ? `?grounding=${grounding}` : ''), {
       method: 'POST', body,
       // a retried click sends the same request: the service answers with the same job
-      headers: {'Content-Type': type, 'Idempotency-Key': 'page-' + crypto.randomUUID()},
+      headers: {'Content-Type': type, 'Idempotency-Key': idempotencyKey()},
     });
     const job = await response.json();
     $('jobform').reset();
@@ -162,26 +166,29 @@ $('jobform').addEventListener('submit', async event => {
 // -- one job: progress, failures, results (a page at a time, as the reader scrolls) -----------
 
 function highlighted(text, result) {
+  // Offsets count code points (Python's str), not UTF-16 units: slice an array of code points.
+  const chars = Array.from(text), slice = (a, b) => chars.slice(a, b).join('');
   const spans = [];
   for (const [field, kind] of Object.entries(ITEM_KINDS)) {
     (result[field] || []).forEach((item, index) => (item.evidence || []).forEach(evidence => {
       let start = evidence.start, end = evidence.end;
       if (start == null || end == null) {
-        start = text.indexOf(evidence.quote);
-        end = start < 0 ? -1 : start + evidence.quote.length;
+        const at = text.indexOf(evidence.quote);
+        start = at < 0 ? -1 : Array.from(text.slice(0, at)).length;
+        end = at < 0 ? -1 : start + Array.from(evidence.quote).length;
       }
-      if (start >= 0 && end > start && end <= text.length) spans.push({start, end, field, label: `${field}[${index}]`});
+      if (start >= 0 && end > start && end <= chars.length) spans.push({start, end, field, label: `${field}[${index}]`});
     }));
   }
   spans.sort((a, b) => a.start - b.start || b.end - a.end);
   let html = '', at = 0;
   for (const span of spans) {
     if (span.start < at) continue;  // overlapping evidence: the first span is marked
-    html += esc(text.slice(at, span.start)) +
-      `<mark class="t-${span.field}" data-item="${esc(span.label)}">${esc(text.slice(span.start, span.end))}</mark>`;
+    html += esc(slice(at, span.start)) +
+      `<mark class="t-${span.field}" data-item="${esc(span.label)}">${esc(slice(span.start, span.end))}</mark>`;
     at = span.end;
   }
-  return html + esc(text.slice(at));
+  return html + esc(slice(at, chars.length));
 }
 
 function itemLine(field, item) {
@@ -303,7 +310,7 @@ function showJob(jobId) {
   };
   $('retry').onclick = async () => {
     try {
-      await api(`${path}/retry`, {method: 'POST', headers: {'Idempotency-Key': 'page-' + crypto.randomUUID()}});
+      await api(`${path}/retry`, {method: 'POST', headers: {'Idempotency-Key': idempotencyKey()}});
       clearInterval(view.timer);
       view.timer = setInterval(poll, 1000);
       poll();
