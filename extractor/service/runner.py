@@ -10,6 +10,9 @@ claims of a previous run on this host are released at once (SQLite: one host).
 An article that failed because the model server could not be reached, was overloaded (429)
 or failed (5xx, timeouts) after its retries goes back to the queue with an exponential
 backoff, until the job's deadline; an article still not done then fails as `expired`.
+
+An article given as a URL is fetched and read when it is taken (`fetching.JobFetcher`); a
+page that cannot be fetched is that article's failure, cause `fetch`.
 """
 
 from __future__ import annotations
@@ -180,7 +183,8 @@ class JobRunner:
 
     async def _start(self, claims: list[Claim]) -> None:
         loop = asyncio.get_running_loop()
-        urls = [claim for claim in claims if url_of(json.loads(claim.record)) is not None]
+        # URL articles (`{"url": ...}` without text) are fetched first, each in its own task.
+        urls = [claim for claim in claims if '"url"' in claim.record and url_of(json.loads(claim.record)) is not None]
         for claim in urls:
             self.active[(claim.job_id, claim.seq)] = loop.create_task(self._run(claim, None, None))
         items = [
