@@ -139,6 +139,7 @@ def test_service_jobs_fail_bad_lines_alone(tmp_path):
             provider="openai", base_url=server.base_url, api_key="sk-x", fixtures_mode="off", _env_file=None
         )
         service = ServiceSettings(state_dir=tmp_path / "state", _env_file=None)
+        # a keyless service serves loopback Host names only (TestClient's default is "testserver")
         with TestClient(create_app(settings, service), base_url="http://127.0.0.1") as api:
             as_ndjson = api.post("/v1/jobs", content=ndjson, headers={"content-type": "application/x-ndjson"})
             body = json.dumps({"articles": [GOOD[0], surrogate_record]}).encode()  # escaped, as clients send it

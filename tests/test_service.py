@@ -363,17 +363,6 @@ def test_job_review_page_runs_in_a_browser(api, tmp_path):
     assert re.search(r'<li class="item t-aircraft active" data-item="r0-a0"', dom.stdout)  # its script ran
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="needs chromium on PATH")
-def test_index_page_lists_jobs_in_a_browser(api, service, tmp_path):
-    job = api.post("/v1/jobs", json={"articles": records(3, "page")}).json()
-    wait_for_job(api, job["id"])
-    dom = _dump_dom(f"{service.url}/#key={API_KEY}", tmp_path)
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    assert re.search(rf'<tr data-job="{job["id"]}" data-status="completed">', dom.stdout)
-    assert "3 / 3" in dom.stdout
-
-
 def test_service_settings_precedence(monkeypatch, tmp_path):
     from extractor.service.settings import ServiceSettings
 

@@ -79,6 +79,9 @@ def serve(
         Optional[Path],
         typer.Option("--migrate-from", help="copy a SQLite service's state folder into the PostgreSQL database first"),
     ] = None,
+    allow_private: Annotated[
+        bool, typer.Option("--allow-private", help="job URLs may name loopback and private addresses")
+    ] = False,
     overrides: dict[str, Any] | None = None,
 ) -> None:
     """Serve the extractor as an HTTP API: /v1/extract, /v1/jobs, /metrics, a jobs page at /."""
@@ -98,6 +101,7 @@ def serve(
             "state_dir": state_dir, "workers": workers, "job_deadline": job_deadline,
             "retention_days": retention_days, "cors_origins": cors_origins, "allowed_hosts": allowed_hosts,
             "public_metrics": public_metrics or None, "rpm": rpm, "tpm": tpm, "replicas": replicas,
+            "fetch_allow_private": allow_private or None,
         }  # fmt: skip
         service_overrides = {name: value for name, value in given.items() if value is not None}
         if database_url is not None:

@@ -26,12 +26,14 @@ from .db import Database, SchemaTooNew, WriteBehind, import_state
 from .db.engine import sqlite_url
 from .db.startup import open_database
 from .db.transfer import copy_database
+from .fetching import JobFetcher
 from .idempotency import ANSWER_SECONDS
 from .job_service import JobService
 from .jobs import Engine
 from .limits import ExtractionGate
 from .metrics import Metrics
 from .openapi import finish
+from .page import page
 from .problems import install_handlers
 from .readiness import ModelServerProbe
 from .reading import Followers, Reader
@@ -144,7 +146,10 @@ def create_app(
         if service.rpm or service.tpm
         else None
     )
-    runner = JobRunner(db, engine, writer, options, limiter)
+    fetcher = JobFetcher(
+        service.state_dir, allow_private=service.fetch_allow_private, max_bytes=settings.max_input_bytes
+    )
+    runner = JobRunner(db, engine, writer, options, fetcher, limiter)
     jobs = JobService(
         db, engine, runner, max_articles=service.max_job_articles, max_pending=service.max_pending_articles,
         deadline=service.job_deadline,
@@ -187,6 +192,8 @@ def create_app(
         version=__version__,
         description="Grounded extraction of military exercises, aircraft and political statements.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     keys = service.keys()
     app.state.service = service
@@ -195,6 +202,7 @@ def create_app(
     install_handlers(app)
     app.include_router(api)
     app.include_router(ops)
+    app.include_router(page)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

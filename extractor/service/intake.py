@@ -14,9 +14,12 @@ from typing import Any
 
 from ..errors import InputError
 from ..input.article import ArticleInput, article_from_record
+from ..input.html import clean_url
 from ..input.reading import check_unicode, parse_json
 from ..input.sources import InputFailure, SourcedArticle, SourceItem
+from ..input.web import url_id
 from .db.rows import NewArticle
+from .fetching import url_of
 from .models import JobRequest
 
 INVALID = "__invalid__"  # marks an input line that was not JSON, with the reason
@@ -71,7 +74,8 @@ def new_articles(lines: list[str], max_bytes: int) -> list[NewArticle]:
     """The stored lines as a job's articles, each with its key, as a batch job registers them.
 
     An unreadable record is an article failed for its input; an id given twice is one article
-    when the text is the same, and the second one fails when it is not.
+    when the text is the same, and the second one fails when it is not. A record naming a URL
+    (`{"url": ...}` without `text`) is stored as it is and fetched when a runner takes it.
     """
     found: list[NewArticle] = []
     seen: dict[str, str] = {}
@@ -82,6 +86,18 @@ def new_articles(lines: list[str], max_bytes: int) -> list[NewArticle]:
         article: ArticleInput | None = None
         if isinstance(record, dict) and INVALID in record:
             failure = f"{where}: {record[INVALID]}"
+        elif (url := url_of(record)) is not None:
+            given_id = record.get("id")
+            key = given_id.strip() if isinstance(given_id, str) and given_id.strip() else url_id(url)
+            same = f"url:{clean_url(url)}"
+            if key in seen:
+                if seen[key] == same:
+                    continue
+                failure = f"{where}: id {key!r} already used by another article"
+            else:
+                seen[key] = same
+                found.append(NewArticle(len(found), key, line))
+                continue
         else:
             try:
                 article = article_from_record(record, where=where, max_bytes=max_bytes)

@@ -43,6 +43,10 @@ class ArticleRecord(BaseModel):
 class JobRequest(BaseModel):
     """A job as JSON; `application/x-ndjson` (one article a line) is accepted too.
 
+    An article is `{"text", "id"?, "title"?, "url"?, "published"?}`, or `{"url", "id"?,
+    "title"?, "published"?}` without text: the service fetches the page and reads its main
+    text and metadata (a URL that cannot be fetched fails alone, reason `fetch`).
+
     Articles are taken as they are: one that is not a valid article fails alone, with its
     reason, instead of failing the whole request.
     """

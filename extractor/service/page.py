@@ -1,71 +1,103 @@
-"""The page at `/`: jobs and their progress, self-contained (no asset from the internet).
+"""The page at `/` (and `/jobs/{id}`, a job's shareable address) and the API documentation
+at `/docs` and `/redoc`, every asset served by this process (nothing from the internet).
 
-The page itself is public and holds no data: it asks for the API key (or reads it from the
-URL fragment `#key=...`, which browsers never send to the server), keeps it in
-sessionStorage and calls `/v1` with it.
+The page is public and holds no data: it asks for the API key, keeps it in the tab's
+sessionStorage (never in a URL) and calls `/v1` with it. Swagger UI and ReDoc come from the
+`fastapi-offline` package, which ships their bundles.
 """
 
 from __future__ import annotations
 
-CSS = """
-body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;width:100%}th,td{padding:.35em .6em;border-bottom:1px solid #ddd;text-align:left}
-.bar{background:#eee;width:12em;height:.8em;border-radius:.4em;overflow:hidden;display:inline-block}
-.bar i{display:block;height:100%;background:#3a7}.bar i.f{background:#c44;float:left}
-#error{color:#b00}code{background:#f4f4f4;padding:0 .3em}
-"""
+from importlib import resources
+from pathlib import Path
+from typing import Literal
 
-JS = """
-const keyFrom = () => {
-  const m = location.hash.match(/key=([^&]+)/);
-  if (m) { sessionStorage.setItem('extractor-key', decodeURIComponent(m[1])); history.replaceState(null, '', location.pathname); }
-  return sessionStorage.getItem('extractor-key') || '';
-};
-let key = keyFrom();
-const headers = () => key ? {Authorization: 'Bearer ' + key} : {};
-const esc = s => String(s ?? '').replace(/[&<>"]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
-async function openAuthed(path, type) {
-  const r = await fetch(path, {headers: headers()});
-  const blob = new Blob([await r.text()], {type});
-  location.href = URL.createObjectURL(blob);
-}
-function row(j) {
-  const c = j.counts, t = Math.max(c.total, 1);
-  const done = 100 * c.done / t, failed = 100 * c.failed / t;
-  return `<tr data-job="${esc(j.id)}" data-status="${esc(j.status)}"><td><code>${esc(j.id)}</code></td>` +
-    `<td class="status">${esc(j.status)}</td>` +
-    `<td><span class="bar"><i class="f" style="width:${failed}%"></i><i style="width:${done}%"></i></span> ` +
-    `<span class="progress">${c.done + c.failed} / ${c.total}</span> (${c.failed} failed)</td>` +
-    `<td>${esc(j.created_at)}</td>` +
-    `<td><a href="#" onclick="openAuthed('/v1/jobs/${esc(j.id)}/review','text/html');return false">review</a> ` +
-    `<a href="#" onclick="openAuthed('/v1/jobs/${esc(j.id)}/results','text/plain');return false">results</a></td></tr>`;
-}
-async function refresh() {
-  const err = document.getElementById('error');
-  try {
-    const r = await fetch('/v1/jobs', {headers: headers()});
-    if (r.status === 401) { err.textContent = 'Enter an API key.'; return; }
-    const data = await r.json();
-    err.textContent = '';
-    document.getElementById('jobs').innerHTML = data.data.map(row).join('') ||
-      '<tr><td colspan="5">No jobs yet.</td></tr>';
-  } catch (e) { err.textContent = 'Cannot reach the service: ' + e; }
-}
-document.getElementById('keyform').addEventListener('submit', ev => {
-  ev.preventDefault();
-  key = document.getElementById('key').value.trim();
-  sessionStorage.setItem('extractor-key', key);
-  refresh();
-});
-refresh();
-setInterval(refresh, 2000);
-"""
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
-INDEX_HTML = (
-    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>extractor service</title>'
-    f"<style>{CSS}</style></head><body><h1>extractor: jobs</h1>"
-    '<form id="keyform"><label>API key <input id="key" type="password" autocomplete="off"></label> '
-    '<button>Use</button></form><p id="error"></p>'
-    "<table><thead><tr><th>job</th><th>status</th><th>progress</th><th>created</th><th></th></tr></thead>"
-    f'<tbody id="jobs"></tbody></table><script>{JS}</script></body></html>\n'
-)
+from .problems import ApiError
+
+page = APIRouter(include_in_schema=False)
+STATIC = Path(str(resources.files("extractor.service") / "static"))
+# What the page's own folder serves: nothing else in it, and no path from the request.
+PAGE_ASSETS = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
+DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "redoc.standalone.js": "text/javascript; charset=utf-8",
+    "favicon.png": "image/png",
+}
+# The assets change only with the installed version: a browser may keep them an hour.
+CACHE = {"Cache-Control": "public, max-age=3600"}
+# The documentation pages load from this server only: ReDoc's bundle links its logo from a
+# CDN, which the browser is told not to fetch.
+DOCS_POLICY = {"Content-Security-Policy": "img-src 'self' data:; font-src 'self' data:; connect-src 'self'"}
+
+
+def docs_assets() -> Path:
+    """The folder of the Swagger UI and ReDoc bundles shipped by `fastapi-offline`."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+def index_html() -> str:
+    return (STATIC / "index.html").read_text(encoding="utf-8")
+
+
+@page.get("/", response_class=HTMLResponse)
+@page.get("/jobs/{job_id}", response_class=HTMLResponse)
+async def index() -> HTMLResponse:
+    """The page: submit articles, follow jobs, read their results (it asks for the key and calls /v1)."""
+    return HTMLResponse(index_html(), headers={"Cache-Control": "no-cache"})
+
+
+@page.get("/static/{name}")
+async def page_asset(name: str) -> Response:
+    if name not in PAGE_ASSETS:
+        raise ApiError(404, "not_found", f"no asset {name}")
+    return FileResponse(STATIC / name, media_type=PAGE_ASSETS[name], headers=CACHE)
+
+
+@page.get("/docs/assets/{name}")
+async def docs_asset(name: str) -> Response:
+    if name not in DOCS_ASSETS:
+        raise ApiError(404, "not_found", f"no asset {name}")
+    return FileResponse(docs_assets() / name, media_type=DOCS_ASSETS[name], headers=CACHE)
+
+
+def _docs(request: Request, kind: Literal["swagger", "redoc"]) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    openapi_url, title = f"{root}/openapi.json", str(request.app.title)
+    if kind == "swagger":
+        answer = get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{title} - Swagger UI",
+            swagger_js_url=f"{root}/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/docs/assets/swagger-ui.css",
+            swagger_favicon_url=f"{root}/docs/assets/favicon.png",
+        )
+    else:
+        answer = get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{title} - ReDoc",
+            redoc_js_url=f"{root}/docs/assets/redoc.standalone.js",
+            redoc_favicon_url=f"{root}/docs/assets/favicon.png",
+            with_google_fonts=False,
+        )
+    answer.headers.update(DOCS_POLICY)
+    return answer
+
+
+@page.get("/docs", response_class=HTMLResponse)
+async def swagger_ui(request: Request) -> HTMLResponse:
+    return _docs(request, "swagger")
+
+
+@page.get("/redoc", response_class=HTMLResponse)
+async def redoc(request: Request) -> HTMLResponse:
+    return _docs(request, "redoc")
+
+
+__all__ = ["page"]

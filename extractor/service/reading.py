@@ -14,11 +14,13 @@ import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 from ..input.article import article_from_record
 from ..review.render import render_batch
 from .db import ArticleRow, Database, JobRow
+from .fetching import fetched_text, url_of
 
 PAGE = 500
 
@@ -127,20 +129,27 @@ def failure_line(row: ArticleRow) -> bytes:
     return json.dumps(failure, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
-def article_text(row: ArticleRow) -> str | None:
+def article_text(row: ArticleRow, state_dir: Path) -> str | None:
+    """The text the article's evidence points into: its record's, or the one fetched from its URL."""
     try:
-        return article_from_record(json.loads(row.record), where=row.key).text
+        record = json.loads(row.record)
+        if url_of(record) is not None:
+            return fetched_text(state_dir, row.sha256)
+        return article_from_record(record, where=row.key).text
     except Exception:
         return None
 
 
-def review_items(rows: list[ArticleRow]) -> list[dict[str, Any]]:
-    return [{"id": row.key, "result": json.loads(row.result or "null"), "text": article_text(row)} for row in rows]
+def review_items(rows: list[ArticleRow], state_dir: Path) -> list[dict[str, Any]]:
+    return [
+        {"id": row.key, "result": json.loads(row.result or "null"), "text": article_text(row, state_dir)}
+        for row in rows
+    ]
 
 
-def review_page(rows: list[ArticleRow], next_url: str | None) -> str:
+def review_page(rows: list[ArticleRow], next_url: str | None, state_dir: Path) -> str:
     """A page of the review: the results with their evidence highlighted, and a link to the next page."""
-    page = render_batch([(json.loads(row.result or "{}"), article_text(row)) for row in rows])
+    page = render_batch([(json.loads(row.result or "{}"), article_text(row, state_dir)) for row in rows])
     if next_url is None:
         return page
     link = f'<p class="next-page"><a rel="next" href="{next_url}">next page</a></p>'

@@ -28,10 +28,12 @@ from .models import (
     Readiness,
 )
 from .openapi import NDJSON, body_of, problems
-from .page import INDEX_HTML
 from .problems import ApiError, summary, validation_errors
 from .reading import failure_line, result_line, review_items, review_page
 from .state import ServiceState
+
+# NDJSON is UTF-8 (RFC 8259); saying so keeps a browser from reading it as Latin-1.
+NDJSON_UTF8 = f"{NDJSON}; charset=utf-8"
 
 Grounding = Annotated[
     Literal["strict", "flag", "off"] | None, Query(description="strict | flag | off (default: the server's setting)")
@@ -220,13 +222,13 @@ async def _ndjson(
             for row in rows:
                 yield line(row)
 
-        return StreamingResponse(page(), media_type=NDJSON, headers=headers)
+        return StreamingResponse(page(), media_type=NDJSON_UTF8, headers=headers)
 
     async def lines() -> AsyncIterator[bytes]:
         async for row in state.reader.stream(job, statuses, after=start, limit=limit, follow=follow):
             yield line(row)
 
-    return StreamingResponse(lines(), media_type=NDJSON)
+    return StreamingResponse(lines(), media_type=NDJSON_UTF8)
 
 
 @api.get(
@@ -295,7 +297,7 @@ async def job_review(
     more = len(rows) > limit
     rows = rows[:limit]
     if format == "json":
-        data = await asyncio.to_thread(review_items, rows)
+        data = await asyncio.to_thread(review_items, rows, state.service.state_dir)
         page = {
             "object": "list",
             "data": data,
@@ -305,7 +307,7 @@ async def job_review(
         }
         return JSONResponse(page)
     next_url = _next_link(request, rows[-1].key) if more else None
-    return HTMLResponse(await asyncio.to_thread(review_page, rows, next_url))
+    return HTMLResponse(await asyncio.to_thread(review_page, rows, next_url, state.service.state_dir))
 
 
 @api.get("/usage", responses=problems(401))
@@ -350,12 +352,6 @@ async def metrics(request: Request) -> Response:
             raise ApiError(401, "unauthorized", "missing or unknown API key", {"WWW-Authenticate": "Bearer"})
     body = await state.render_metrics()
     return Response(body, media_type=state.metrics.content_type)
-
-
-@ops.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def index() -> HTMLResponse:
-    """A page listing the jobs and their progress (it asks for the key and calls /v1)."""
-    return HTMLResponse(INDEX_HTML)
 
 
 __all__ = ["api", "ops"]

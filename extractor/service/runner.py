@@ -12,11 +12,15 @@ this process's share (`limiter`): the service's split evenly among replicas and 
 An article that failed because the model server could not be reached, was overloaded (429)
 or failed (5xx, timeouts) after its retries goes back to the queue with an exponential
 backoff, until the job's deadline; an article still not done then fails as `expired`.
+
+An article given as a URL is fetched and read when it is taken (`fetching.JobFetcher`); a
+page that cannot be fetched is that article's failure, cause `fetch`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -34,6 +38,7 @@ from ..schemas import Usage
 from .access_log import log_event
 from .db import Claim, Database, Finished, Released, Spent, WriteBehind
 from .db.repository import EXPIRED_MESSAGE
+from .fetching import JobFetcher, url_of
 from .intake import article_item
 from .jobs import Engine, GatedExtractor, grounding_mode
 
@@ -98,10 +103,11 @@ class JobRunner:
     """This process's runner of job articles."""
 
     def __init__(
-        self, db: Database, engine: Engine, writer: WriteBehind, options: RunnerOptions,
+        self, db: Database, engine: Engine, writer: WriteBehind, options: RunnerOptions, fetcher: JobFetcher,
         limiter: JobLimiter | None = None,
     ) -> None:  # fmt: skip
         self.db = db
+        self.fetcher = fetcher
         self.limiter = limiter  # this process's share of the job articles' rate limits
         self.engine = engine
         self.writer = writer
@@ -140,6 +146,7 @@ class JobRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.fetcher.aclose()
         await self.writer.flush()
 
     # -- the loop ----------------------------------------------------------------------------
@@ -180,11 +187,17 @@ class JobRunner:
         await asyncio.to_thread(self.db.release_expired_claims, now)
 
     async def _start(self, claims: list[Claim]) -> None:
+        loop = asyncio.get_running_loop()
+        # URL articles (`{"url": ...}` without text) are fetched first, each in its own task.
+        urls = [claim for claim in claims if '"url"' in claim.record and url_of(json.loads(claim.record)) is not None]
+        for claim in urls:
+            self.active[(claim.job_id, claim.seq)] = loop.create_task(self._run(claim, None, None))
         items = [
-            (claim, article_item(claim.seq, claim.record, self.engine.settings.max_input_bytes)) for claim in claims
+            (claim, article_item(claim.seq, claim.record, self.engine.settings.max_input_bytes))
+            for claim in claims
+            if claim not in urls
         ]
         earlier = await asyncio.to_thread(self._earlier, items)
-        loop = asyncio.get_running_loop()
         for claim, item in items:
             task = loop.create_task(self._run(claim, item, earlier.get((claim.job_id, claim.seq))))
             self.active[(claim.job_id, claim.seq)] = task
@@ -207,9 +220,15 @@ class JobRunner:
             )  # fmt: skip
         return found
 
-    async def _run(self, claim: Claim, item: SourceItem, earlier: Outcome | None) -> None:
-        recorder = ArticleRecorder(claim, self.worker, self.writer, self.options, earlier)
+    async def _run(self, claim: Claim, item: SourceItem | None, earlier: Outcome | None) -> None:
+        """Run a claimed article; `item` None: a URL article, whose page is fetched and read first
+        (a page that cannot be is the article's failure, cause `fetch`)."""
         try:
+            if item is None:
+                item = await self.fetcher.item(f"article {claim.seq + 1}", claim.record)
+                found = await asyncio.to_thread(self._earlier, [(claim, item)])
+                earlier = found.get((claim.job_id, claim.seq))
+            recorder = ArticleRecorder(claim, self.worker, self.writer, self.options, earlier)
             extractor = GatedExtractor(self.engine, grounding_mode(claim.grounding), source="job")
             work = Work(extractor, recorder, limiter=self.limiter, stopping=lambda: claim.job_id in self._cancelled)
             outcome = await run_unit(item, work)

@@ -77,6 +77,9 @@ class ServiceSettings(BaseSettings):
     )
     public_metrics: bool = Field(default=False, description="serve /metrics without a key")
     readiness_ttl: float = Field(default=5.0, ge=0, description="seconds a model server probe is trusted")
+    fetch_allow_private: bool = Field(
+        default=False, description="job URLs may name loopback, private and link-local addresses"
+    )
 
     @field_validator("api_keys", "admin_keys", "cors_origins", "allowed_hosts", mode="before")
     @classmethod

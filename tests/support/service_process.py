@@ -70,7 +70,7 @@ class ServiceProcess:
         command = [EXTRACTOR, "serve", "--port", str(self.port), "--state-dir", str(self.state_dir), *self.args]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=self.workdir, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # generous: importing the service takes long on a loaded machine
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"extractor serve exited: {self.log.read_text()[-2000:]}")
@@ -86,7 +86,7 @@ class ServiceProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
 
-    def terminate(self, timeout: float = 30) -> int:
+    def terminate(self, timeout: float = 120) -> int:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)

@@ -23,7 +23,6 @@ from typing import Any
 
 from ...errors import InputError
 from ...jobs.store import open_reader
-from ..intake import new_articles, read_stored
 from .repository import Database
 from .rows import NewJob
 
@@ -73,6 +72,8 @@ def _store_rows(folder: Path) -> dict[str, Any]:
 
 def import_folder(db: Database, folder: Path, *, deadline: float, max_bytes: int, now: float) -> bool:
     """Import one job folder; False when it is broken (then recorded as such)."""
+    from ..intake import new_articles, read_stored  # intake stores db rows: imported once db is
+
     job_id = folder.name
     try:
         meta = _read_meta(folder)

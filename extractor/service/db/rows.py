@@ -112,6 +112,7 @@ class ArticleRow:
     attempts: int
     tries: int
     outcome_seq: int | None
+    sha256: str | None = None  # of the text extracted (a fetched page's: how the review finds it)
 
 
 @dataclass(frozen=True)
