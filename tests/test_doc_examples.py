@@ -61,7 +61,16 @@ def _workdir(tmp_path: Path) -> Path:
     return workdir
 
 
-@pytest.mark.parametrize("page", [page for page in PAGES if any(not b.skip_reason for b in _blocks(page))])
+def _runnable(page: str) -> tuple[str, ...]:
+    return tuple(block.code for block in _blocks(page) if block.skip_reason is None)
+
+
+# Pages whose runnable examples are the same (the README's quick start is the getting-started
+# page's) run once, under the first of them.
+RUN_ONCE = {_runnable(page): page for page in reversed(PAGES) if _runnable(page)}
+
+
+@pytest.mark.parametrize("page", sorted(RUN_ONCE.values(), key=PAGES.index))
 def test_the_examples_of_a_page_run(page, tmp_path):
     workdir = _workdir(tmp_path)
     script = page_script(_blocks(page), python=str(workdir / ".venv" / "bin" / "python"), port=_free_port())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,27 @@ def test_the_api_reference_comes_from_the_docstrings(site):
 def test_the_changelog_page_is_the_changelog_file(site):
     page = (site / "changelog" / "index.html").read_text(encoding="utf-8")
     assert "Keep a Changelog" in page and "Unreleased" in page
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="needs chromium on PATH")
+def test_a_built_page_renders_in_chromium_with_its_bundled_script(site, tmp_path):
+    page = site / "getting-started" / "index.html"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    dom = subprocess.run(
+        [CHROMIUM, *flags, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000", "--dump-dom"]
+        + [page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "Quick start: the HTTP service" in dom.stdout
+    # The theme's script, loaded from the site's own assets, ran: it marks the page and adds
+    # a copy button to each example.
+    assert 'class="js-focus-visible js"' in dom.stdout
+    assert dom.stdout.count("md-code__button") >= 5
