@@ -89,9 +89,9 @@ class Extractor:
 
     Bring your own client:
 
-    - `http_transport`: an httpx or httpx2 transport answers instead of the provider's server
-      (sync calls need a `BaseTransport`, async ones an `AsyncBaseTransport`; `MockTransport`
-      is both). httpx ones are adapted to the httpx2 the openai SDK speaks. Retries, metering
+    - `http_transport`: an httpx or httpx2 transport answers instead of the provider's server.
+      `extract` needs a sync one (`BaseTransport`); `aextract`, `abatch` and `batch` (which
+      runs the async engine) an async one (`AsyncBaseTransport`); `MockTransport` is both. httpx ones are adapted to the httpx2 the openai SDK speaks. Retries, metering
       (`meta.usage`, `meta.attempts`) and record/replay still wrap it; the extractor never
       closes it.
     - `client` / `async_client`: your own `openai.OpenAI` / `openai.AsyncOpenAI`, wrapped with

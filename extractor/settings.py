@@ -23,7 +23,7 @@ LOCAL_MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1"
 
 
 class Settings(BaseSettings):
-    """Every knob of an extraction; see the README's configuration table for what each does.
+    """Every knob of an extraction; docs/configuration.md says what each does.
 
     Unknown names are a `TypeError` here (a misspelt `temprature=` must not pass unnoticed);
     unknown `EXTRACTOR_*` variables in the environment or `.env` are ignored.

@@ -106,6 +106,17 @@ async def test_a_sync_only_httpx_transport_refuses_async_calls_by_name():
     await ex.aclose()
 
 
+def test_batch_runs_async_calls_so_a_sync_only_transport_is_refused_for_it_with_a_true_hint():
+    class SyncOnly(httpx.BaseTransport):
+        def handle_request(self, request):
+            return httpx.Response(200, json=tool_call_completion(VALID))
+
+    with Extractor(http_transport=SyncOnly(), **FAST_RETRIES) as ex:
+        [outcome] = ex.batch([SEED_TEXT])
+    assert outcome.status == "failed" and outcome.cause == Cause.CONFIG
+    assert "sync-only" in (outcome.error or "") and "use extract (" in (outcome.error or "")
+
+
 def test_something_that_is_no_transport_is_refused_at_once():
     with pytest.raises(ConfigError, match="httpx or httpx2 transport"):
         Extractor(http_transport=object(), **FAST_RETRIES)  # type: ignore[arg-type]

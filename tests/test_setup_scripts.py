@@ -48,7 +48,7 @@ def test_full_setup_installs_every_extra_and_serves_light_runs_afterwards(tmp_pa
     repo, log = _checkout(tmp_path)
     assert _setup(repo).returncode == 0
     calls = log.read_text().splitlines()
-    assert "-m pip --disable-pip-version-check install -e .[local,dev,service,ray,news,postgres]" in calls
+    assert "-m pip --disable-pip-version-check install -e .[local,dev,service,ray,news,postgres,docs]" in calls
     assert _setup(repo, "--light").returncode == 0
     assert log.read_text().splitlines() == calls
 

@@ -20,7 +20,7 @@ FORMATS = ("jsonl", "csv")
 def _cyclic_gc_paused() -> Iterator[None]:
     """Reading and merging build hundreds of thousands of small acyclic objects: freed by
     reference counting, they only make the cyclic collector rescan the heap again and again
-    (a third of a large run's CPU). The command is short-lived; collection resumes after."""
+    (bench/README.md has what that cost). The command is short-lived; collection resumes after."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

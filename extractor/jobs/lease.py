@@ -3,10 +3,16 @@ a small SQLite file beside it), each kept alive by a heartbeat.
 
 A run takes the lease before it touches any row and keeps it until it closes the store. A
 second run on the same store refuses at once, naming the holder. A lease whose holder is
-gone is taken over: on the same host when its pid no longer exists, on any host when its
-heartbeat is older than `LEASE_TIMEOUT` seconds (a holder beats every `HEARTBEAT_SECONDS`).
-Every write transaction checks the lease is still ours, so a run that lost it (suspended
-past the timeout, say) stops instead of writing beside the new holder.
+gone is taken over: at once when its pid no longer exists on this host, and whatever its pid
+when its heartbeat is older than `LEASE_TIMEOUT` seconds (a holder beats every
+`HEARTBEAT_SECONDS`). Every write transaction checks the lease is still ours, so a run that
+lost it (suspended past the timeout, say) stops instead of writing beside the new holder.
+
+Every run of a store is on one host: SQLite in WAL mode shares its index through memory
+mapped by the processes of one machine, so a store on a network filesystem used from several
+hosts is not supported. The lease records the host so that its pid can be checked (a lease
+recorded under another host name, a renamed machine say, waits for its heartbeat to age)
+and so that the refusal names where the holder runs.
 """
 
 from __future__ import annotations

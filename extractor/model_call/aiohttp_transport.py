@@ -1,8 +1,8 @@
 """The async HTTP transport under the SDK: aiohttp, as the openai SDK's `aiohttp` extra ships it.
 
-aiohttp parses HTTP in C; httpcore's pure-Python pool and parser cost about a fifth of a
-batch's CPU at concurrency 32, and every microsecond spent on the event loop delays the
-other requests in flight. The SDK's own transport (`openai._vendor.httpx_aiohttp`) speaks
+aiohttp parses HTTP in C where httpcore's pool and parser are pure Python, and every
+microsecond spent on the event loop delays the other requests in flight (the difference is
+measured in bench/README.md). The SDK's own transport (`openai._vendor.httpx_aiohttp`) speaks
 httpx2's transport interface; this module evens out where it differs from httpx:
 - an aiohttp session belongs to the event loop it was made in: ours is made on the first
   request, inside the running loop;

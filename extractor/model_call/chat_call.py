@@ -1,8 +1,8 @@
 """The chat-completions call instructor makes on the clients we open, minus the SDK's transform.
 
 openai's `chat.completions.create` sends every request through `maybe_transform`, a recursive
-walk of the typed-dict parameters (aliases, dates, file uploads) that cost about 15 % of a
-batch's CPU here. What instructor sends is JSON already (messages, the tool schema, numbers), so
+walk of the typed-dict parameters (aliases, dates, file uploads) on every request (its share
+of a batch's CPU is in bench/README.md). What instructor sends is JSON already (messages, the tool schema, numbers), so
 for it the walk changes nothing: we post the same body with the same request options.
 `tests/test_chat_call.py` checks that both paths send the same JSON body and headers.
 

@@ -372,9 +372,9 @@ class ModelClients:
             if self._given is not None:
                 self._sync = wrap_client(self._given, self.settings, self.provider, strict=self.strict_schema)
             elif self._given_async is not None:
-                raise ConfigError("this extractor has only an async_client: use aextract or abatch")
+                raise ConfigError("this extractor has only an async_client: use aextract, abatch or batch")
             elif self._transport is not None and not isinstance(self._transport, httpx2.BaseTransport):
-                raise ConfigError("http_transport is async-only: use aextract or abatch")
+                raise ConfigError("http_transport is async-only: use aextract, abatch or batch")
             else:
                 self._opened, self._sync = self._open_wrapped(is_async=False)
                 self._sync_layers = len(self.layers)
@@ -391,9 +391,13 @@ class ModelClients:
             if self._given_async is not None:
                 self._async = wrap_client(self._given_async, self.settings, self.provider, strict=self.strict_schema)
             elif self._given is not None:
-                raise ConfigError("this extractor has only a sync client: use extract or batch")
+                raise ConfigError(
+                    "this extractor has only a sync client: use extract (batch runs async calls: give async_client too)"
+                )
             elif self._transport is not None and not isinstance(self._transport, httpx2.AsyncBaseTransport):
-                raise ConfigError("http_transport is sync-only: use extract or batch")
+                raise ConfigError(
+                    "http_transport is sync-only: use extract (batch runs async calls: give a transport with both)"
+                )
             else:
                 self._opened_async, self._async = self._open_wrapped(is_async=True)
                 self._async_layers = len(self.layers)

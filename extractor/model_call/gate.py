@@ -12,8 +12,8 @@ variable, as they find their meter.
 
 One event loop serves every article, first come first served: a stretch of CPU delays every
 wake-up queued behind it. Two yields put ready requests first: after an answer frees its
-slot (the transport) and before an answer is grounded and normalized (the pipeline). With
-them, concurrency 32 at 200 ms went from 77-84 % to 86-92 % of ideal (bench/README.md).
+slot (the transport) and before an answer is grounded and normalized (the pipeline); what
+they gained is measured in bench/README.md.
 """
 
 from __future__ import annotations

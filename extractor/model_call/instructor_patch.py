@@ -2,8 +2,8 @@
 
 instructor calls `reject_async_validators(response_model)` on every `create`: it walks the
 model's whole class tree (every base's attributes, every field annotation) to refuse models
-with instructor's async validators, about 6 ms of CPU an article for our draft model. The
-answer depends only on the class, so a class that passed once passes again: we remember it
+with instructor's async validators, a walk whose cost grows with the model (what it costs
+for the draft model is in bench/README.md). The answer depends only on the class, so a class that passed once passes again: we remember it
 (weakly, so dynamically built models can still be collected). A model that fails is never
 remembered and fails every time, as before; non-class response models (unions, generics)
 are always walked.
