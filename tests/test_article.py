@@ -10,7 +10,8 @@ import json
 import pytest
 
 from extractor import InputError
-from extractor.input.article import html_to_text, load_article, make_article, split_paragraphs
+from extractor.input.article import load_article, make_article, split_paragraphs
+from extractor.input.tags import html_to_text
 from tests.support.paths import GOLD, SEEDS  # noqa: E402
 
 

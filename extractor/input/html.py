@@ -30,7 +30,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from .article import html_to_text
+from .tags import html_to_text
 
 # Query parameters that say how a reader arrived, not which page it is.
 TRACKING_PARAMS = frozenset(
