@@ -19,7 +19,7 @@ from ..output.files import write_atomically
 from ..schemas import Actor
 from .models import DeploymentEvent, Event, EventBase, ExerciseEvent, StatementEvent
 
-_EVENT: TypeAdapter[EventBase] = TypeAdapter(Event)  # type: ignore[arg-type]  # an Annotated union
+_EVENT: TypeAdapter[EventBase] = TypeAdapter(Event)  # type: ignore[arg-type, unused-ignore]  # an Annotated union (older pydantic stubs)
 CSV_COLUMNS = (
     "id",
     "type",
