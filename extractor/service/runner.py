@@ -230,7 +230,10 @@ class JobRunner:
                 earlier = found.get((claim.job_id, claim.seq))
             recorder = ArticleRecorder(claim, self.worker, self.writer, self.options, earlier)
             extractor = GatedExtractor(self.engine, grounding_mode(claim.grounding), source="job")
-            work = Work(extractor, recorder, limiter=self.limiter, stopping=lambda: claim.job_id in self._cancelled)
+            work = Work(
+                extractor, recorder, limiter=self.limiter, stopping=lambda: claim.job_id in self._cancelled,
+                triage=claim.triage,
+            )  # fmt: skip
             outcome = await run_unit(item, work)
             if outcome is None:
                 self.writer.submit(Released(claim.job_id, claim.seq, self.worker))
