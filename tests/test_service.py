@@ -317,6 +317,8 @@ def test_a_triage_job_sends_only_the_articles_with_candidates(api, fault):
     assert fault.stats.requests == requests_before
     assert job["triage"] is True and job["status"] == "completed" and job["usage"]["model_calls"] == 0
     assert job["counts"]["skipped"] == job["counts"]["total"] == len(off_topic)
+    refused = api.post("/v1/jobs", json={"articles": off_topic, "triage": "yes"})
+    assert refused.status_code == 422 and error_of(refused)["code"] == "invalid_input"
 
 
 def test_without_triage_every_article_is_sent(api, fault):

@@ -54,7 +54,7 @@ class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     articles: Annotated[list[Any], Field(min_length=1)]
-    triage: bool = Field(
+    triage: Annotated[bool, Strict()] = Field(
         default=False,
         description="skip, without a model call, the articles in which the rules find no candidate of any type"
         " (as the `triage` query parameter, which an NDJSON body uses)",
@@ -86,7 +86,7 @@ class JobUsage(BaseModel):
 class JobObject(JobAccepted):
     owner: str = Field(description="the key id of the key that created it")
     grounding: Literal["strict", "flag", "off"] | None
-    triage: bool = Field(description="articles the rules find nothing in are skipped, never sent")
+    triage: Annotated[bool, Strict()] = Field(description="articles the rules find nothing in are skipped, never sent")
     usage: JobUsage
     estimated_cost_usd: float | None
     created_at: int = Field(description="Unix seconds")
