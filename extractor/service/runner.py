@@ -13,6 +13,9 @@ An article that failed because the model server could not be reached, was overlo
 or failed (5xx, timeouts) after its retries goes back to the queue with an exponential
 backoff, until the job's deadline; an article still not done then fails as `expired`.
 
+An article of a triage job runs with `Work(triage=True)`: one the rules find nothing in ends
+`skipped` before the limiter or the model is asked.
+
 An article given as a URL is fetched and read when it is taken (`fetching.JobFetcher`); a
 page that cannot be fetched is that article's failure, cause `fetch`.
 """
