@@ -150,8 +150,14 @@ def test_service_jobs_fail_bad_lines_alone(tmp_path):
                 [json.loads(line) for line in api.get(f"/v1/jobs/{job['id']}/failures").text.splitlines()]
                 for job in jobs
             ]
-    assert jobs[0]["counts"] == {"total": 2 + len(BAD_LINES), "done": 2, "failed": len(BAD_LINES), "pending": 0}
-    assert jobs[1]["counts"] == {"total": 2, "done": 1, "failed": 1, "pending": 0}
+    assert jobs[0]["counts"] == {
+        "total": 2 + len(BAD_LINES),
+        "done": 2,
+        "failed": len(BAD_LINES),
+        "skipped": 0,
+        "pending": 0,
+    }
+    assert jobs[1]["counts"] == {"total": 2, "done": 1, "failed": 1, "skipped": 0, "pending": 0}
     messages = [failure["message"] for failure in failures[0]]
     for number, (_, fragment) in enumerate(BAD_LINES, start=2):
         assert any(m.startswith(f"article {number}: ") and fragment in m for m in messages), (number, messages)

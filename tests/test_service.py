@@ -253,7 +253,7 @@ def test_a_50_article_job_gives_results_and_failures(api, fault):
     assert accepted["counts"]["total"] == 50  # stored before the answer: every article counted
     job = wait_for_job(api, accepted["id"])
     assert job["status"] == "completed_with_failures"
-    assert job["counts"] == {"total": 50, "done": 46, "failed": 4, "pending": 0}
+    assert job["counts"] == {"total": 50, "done": 46, "failed": 4, "skipped": 0, "pending": 0}
     assert job["usage"]["total_tokens"] > 0 and job["estimated_cost_usd"] > 0
     assert job["finished_at"] and job["created_at"]
     results = api.get(f"/v1/jobs/{accepted['id']}/results")
@@ -275,7 +275,61 @@ def test_json_and_ndjson_jobs_agree(api):
     body = "\n".join(json.dumps(r) for r in [*records(3, "fmt"), 42]).encode()
     as_ndjson = api.post("/v1/jobs", content=body, headers={"content-type": "application/x-ndjson"}).json()
     first, second = (wait_for_job(api, job["id"]) for job in (as_json, as_ndjson))
-    assert first["counts"] == second["counts"] == {"total": 4, "done": 3, "failed": 1, "pending": 0}
+    assert first["counts"] == second["counts"] == {"total": 4, "done": 3, "failed": 1, "skipped": 0, "pending": 0}
+
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def triage_articles(tag: str) -> tuple[dict, list[dict]]:
+    """The seed article (on topic) and the off-topic stories, each text marked with `tag` so that
+    no other test's identical text is copied instead of sent."""
+    seed = next((REPOSITORY / "seeds").glob("*.txt"))
+    on_topic = {"id": f"{tag}-seed", "text": f"{seed.read_text(encoding='utf-8')}\n\n({tag})"}
+    off_topic = [
+        {"id": f"{tag}-{path.stem}", "text": f"{path.read_text(encoding='utf-8')}\n\n({tag})"}
+        for path in sorted((REPOSITORY / "tests/data/offtopic").glob("*.txt"))
+    ]
+    return on_topic, off_topic
+
+
+def test_a_triage_job_sends_only_the_articles_with_candidates(api, fault):
+    on_topic, off_topic = triage_articles("triaged")
+    requests_before = fault.stats.requests
+    response = api.post("/v1/jobs", json={"articles": [on_topic, *off_topic], "triage": True})
+    assert response.status_code == 202, response.text
+    n = 1 + len(off_topic)
+    assert response.json()["counts"] == {"total": n, "done": 0, "failed": 0, "skipped": 0, "pending": n}
+    job = wait_for_job(api, response.json()["id"])
+    assert fault.stats.requests - requests_before == 1  # the model saw the on-topic article alone
+    assert job["triage"] is True and job["status"] == "completed"
+    assert job["counts"] == {"total": n, "done": 1, "failed": 0, "skipped": len(off_topic), "pending": 0}
+    assert job["usage"]["model_calls"] == 1
+    results = api.get(f"/v1/jobs/{job['id']}/results").text.splitlines()
+    assert [ArticleExtraction.model_validate_json(line).article.id for line in results] == [on_topic["id"]]
+    assert api.get(f"/v1/jobs/{job['id']}/failures").text == ""
+
+    # The query parameter (what an NDJSON body uses); a job of skipped articles alone is completed.
+    body = "\n".join(json.dumps({**record, "id": f"q-{record['id']}"}) for record in off_topic).encode()
+    requests_before = fault.stats.requests
+    response = api.post("/v1/jobs?triage=true", content=body, headers={"content-type": "application/x-ndjson"})
+    job = wait_for_job(api, response.json()["id"])
+    assert fault.stats.requests == requests_before
+    assert job["triage"] is True and job["status"] == "completed" and job["usage"]["model_calls"] == 0
+    assert job["counts"]["skipped"] == job["counts"]["total"] == len(off_topic)
+    refused = api.post("/v1/jobs", json={"articles": off_topic, "triage": "yes"})
+    assert refused.status_code == 422 and error_of(refused)["code"] == "invalid_input"
+
+
+def test_without_triage_every_article_is_sent(api, fault):
+    on_topic, off_topic = triage_articles("untriaged")
+    requests_before = fault.stats.requests
+    job_id = api.post("/v1/jobs", json={"articles": [on_topic, *off_topic]}).json()["id"]
+    job = wait_for_job(api, job_id)
+    n = 1 + len(off_topic)
+    assert fault.stats.requests - requests_before == n
+    assert job["triage"] is False and job["status"] == "completed"
+    assert job["counts"] == {"total": n, "done": n, "failed": 0, "skipped": 0, "pending": 0}
 
 
 def test_review_page_and_index_are_self_contained(api):
@@ -495,7 +549,7 @@ def test_job_text_survives_storage_byte_for_byte(api):
     records_ = [{"id": "odd-separators", "text": text}]
     job = api.post("/v1/jobs", json={"articles": records_}).json()
     done = wait_for_job(api, job["id"])
-    assert done["counts"] == {"total": 1, "done": 1, "failed": 0, "pending": 0}
+    assert done["counts"] == {"total": 1, "done": 1, "failed": 0, "skipped": 0, "pending": 0}
     result = json.loads(api.get(f"/v1/jobs/{job['id']}/results").text)
     assert result["article"]["sha256"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
 

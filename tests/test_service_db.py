@@ -5,6 +5,7 @@ without reading anything twice."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
@@ -13,10 +14,12 @@ import pytest
 
 pytest.importorskip("sqlalchemy", reason="needs the service extra")
 
-from extractor.jobs.outcome import Outcome, Status
+from sqlalchemy import text
+
+from extractor.jobs.outcome import SKIP_REASON, Origin, Outcome, Status
 from extractor.service.db import Database, Finished, JobRow, NewArticle, NewJob, SchemaTooNew, WriteBehind
 from extractor.service.db.engine import sqlite_url, transaction
-from extractor.service.db.migrations import LATEST
+from extractor.service.db.migrations import LATEST, migrate
 from extractor.service.db.schema import schema_migrations
 from extractor.service.reading import Followers, Reader
 
@@ -95,6 +98,48 @@ def test_the_deadline_expires_articles_instead_of_handing_them_out(db):
     job = db.get_job("job_c")
     assert (job.status, job.failed, job.expired) == ("expired", 2, 2)
     assert {row.cause for row in db.outcomes("job_c", statuses=("failed",))} == {"expired"}
+
+
+def skipped(key: str) -> Outcome:
+    return Outcome(key=key, status=Status.SKIPPED, origin=Origin.TRIAGED, message=SKIP_REASON)
+
+
+def test_skipped_articles_end_the_job_counted_apart_from_failures(db):
+    db.create_job(dataclasses.replace(new_job("job_t", 3), triage=True))
+    claims = db.claim("w", 10, time.time(), 60)
+    assert [claim.triage for claim in claims] == [True] * 3  # the runner runs them with triage
+    db.apply([Finished("job_t", 0, "w", done("a0")), Finished("job_t", 1, "w", skipped("a1"))])
+    job = db.get_job("job_t")
+    assert (job.triage, job.done, job.skipped, job.failed, job.pending, job.status) == (True, 1, 1, 0, 1, "running")
+    assert db.queued_articles() == 1
+    db.apply([Finished("job_t", 2, "w", skipped("a2"))])
+    job = db.get_job("job_t")
+    assert (job.done, job.skipped, job.failed, job.pending, job.status) == (1, 2, 0, 0, "completed")
+    assert db.outcomes("job_t", statuses=("failed",)) == []
+    assert [row.key for row in db.outcomes("job_t", statuses=("skipped",))] == ["a1", "a2"]
+    db.create_job(new_job("job_u", 1))
+    assert db.claim("w", 10, time.time(), 60)[0].triage is False  # the default
+
+
+def test_a_version_1_database_upgrades_and_keeps_its_jobs(url, db):
+    db.create_job(new_job("job_old", 2))
+    (first, _) = db.claim("w", 10, time.time(), 60)
+    db.apply([Finished(first.job_id, first.seq, "w", done(first.key))])
+    # Back to schema version 1: the jobs table as it was before triage.
+    with transaction(db.engine, write=True) as connection:
+        for column in ("triage", "skipped"):
+            connection.execute(text(f"ALTER TABLE jobs DROP COLUMN {column}"))
+        connection.execute(schema_migrations.delete().where(schema_migrations.c.version > 1))
+        assert {"triage", "skipped"}.isdisjoint(connection.execute(text("SELECT * FROM jobs")).keys())
+    assert migrate(db.engine) == 1
+    with transaction(db.engine, write=False) as connection:
+        assert connection.execute(text("SELECT max(version) FROM schema_migrations")).scalar_one() == LATEST
+    job = db.get_job("job_old")
+    assert (job.triage, job.skipped, job.done, job.pending, job.status) == (False, 0, 1, 1, "running")
+    db.apply([Finished("job_old", 1, "w", done("a1"))])
+    assert db.get_job("job_old").status == "completed"
+    db.create_job(dataclasses.replace(new_job("job_new", 1), triage=True))
+    assert db.get_job("job_new").triage is True
 
 
 async def test_following_reads_each_outcome_once_and_wakes_when_one_is_recorded(db):

@@ -134,7 +134,10 @@ def test_kill9_then_restart_ends_every_article_exactly_once(slow, service):
         job = wait_for_job(client, job_id)
         lines = client.get(f"/v1/jobs/{job_id}/results").text.splitlines()
     ids = [json.loads(line)["article"]["id"] for line in lines]
-    assert job["counts"] == {"total": n, "done": n, "failed": 0, "pending": 0} and job["status"] == "completed"
+    assert (
+        job["counts"] == {"total": n, "done": n, "failed": 0, "skipped": 0, "pending": 0}
+        and job["status"] == "completed"
+    )
     assert sorted(ids) == sorted(record["id"] for record in records(n, "durable"))
     # what was done before the kill is not sent again; only what was in flight may be
     resent = slow.stats.requests - sent_before_kill - (n - finished_at_kill)

@@ -312,7 +312,13 @@ def test_earlier_state_is_imported_and_a_broken_record_does_not_stop_the_start(s
             "broken: job.json cannot be read"
         )
         job = wait_for_job(root, good)
-        assert job["status"] == "completed" and job["counts"] == {"total": 3, "done": 3, "failed": 0, "pending": 0}
+        assert job["status"] == "completed" and job["counts"] == {
+            "total": 3,
+            "done": 3,
+            "failed": 0,
+            "skipped": 0,
+            "pending": 0,
+        }
         ids = sorted(
             json.loads(line)["article"]["id"] for line in root.get(f"/v1/jobs/{good}/results").text.splitlines()
         )
@@ -348,7 +354,13 @@ def test_outage_articles_are_requeued_with_backoff_then_expire_then_retry_on_req
         with service.client() as client:
             job_id = client.post("/v1/jobs", json={"articles": records(2, "down")}).json()["id"]
             job = wait_for_job(client, job_id)
-            assert job["status"] == "expired" and job["counts"] == {"total": 2, "done": 0, "failed": 2, "pending": 0}
+            assert job["status"] == "expired" and job["counts"] == {
+                "total": 2,
+                "done": 0,
+                "failed": 2,
+                "skipped": 0,
+                "pending": 0,
+            }
             failures = [json.loads(line) for line in client.get(f"/v1/jobs/{job_id}/failures").text.splitlines()]
             assert {failure["reason"] for failure in failures} == {"expired"}
             assert all("last error" in failure["message"] and failure["tries"] >= 1 for failure in failures)
@@ -365,11 +377,11 @@ def test_retry_requeues_a_finished_job_s_failed_articles(start):
             model.config.rate_invalid = 0.0  # the model answers well now
             retried = client.post(f"/v1/jobs/{job_id}/retry")
             assert retried.status_code == 200 and retried.json()["status"] in ("queued", "running")
-            assert retried.json()["counts"] == {"total": 3, "done": 0, "failed": 1, "pending": 2}
+            assert retried.json()["counts"] == {"total": 3, "done": 0, "failed": 1, "skipped": 0, "pending": 2}
             job = wait_for_job(client, job_id)
             # the article whose input is bad is not retried: it would fail the same way
             assert job["status"] == "completed_with_failures"
-            assert job["counts"] == {"total": 3, "done": 2, "failed": 1, "pending": 0}
+            assert job["counts"] == {"total": 3, "done": 2, "failed": 1, "skipped": 0, "pending": 0}
             assert len(client.get(f"/v1/jobs/{job_id}/results").text.splitlines()) == 2
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -128,6 +129,22 @@ def test_a_pasted_article_shows_its_results_with_the_evidence_highlighted(tab, a
     assert "nations’".encode() in raw and "â€" not in raw.decode("utf-8")
     assert raw == api.get(f"/v1/jobs/{job_id}/results").content
     assert json.loads(raw.splitlines()[0])["article"]["title"] == "Steadfast Noon"
+
+
+def test_the_triage_box_skips_an_article_with_nothing_to_extract(tab, api, fault):
+    off_topic = (Path(__file__).parent / "data/offtopic/weather-typhoon.txt").read_text(encoding="utf-8")
+    page = tab.open("/")
+    tab.use_key()
+    page.fill("#text", f"{off_topic}\n\n(page triage)")
+    page.check("#triage")
+    requests_before = fault.stats.requests
+    page.click("#submitjob")
+    job_id = _job_id(page)
+    page.wait_for_selector('#job[data-status="completed"]')
+    assert page.locator("#progress").inner_text() == "1 / 1 (0 done, 0 failed, 1 skipped, 0 pending)"
+    job = api.get(f"/v1/jobs/{job_id}").json()
+    assert job["triage"] is True and job["counts"]["skipped"] == 1
+    assert fault.stats.requests == requests_before  # never sent
 
 
 def test_results_and_failures_are_served_as_utf_8(api):

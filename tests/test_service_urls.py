@@ -53,10 +53,10 @@ def test_a_job_of_urls_and_texts_fetches_each_url_and_fails_only_the_bad_one(sit
             page, gone = site.url("/asia/b52?utm_source=feed"), site.url("/gone")
             articles = [{"url": page}, {"id": "missing", "url": gone}, {"id": "t1", "text": ARTICLE}]
             job = client.post("/v1/jobs", json={"articles": articles}).json()
-            assert job["counts"] == {"total": 3, "done": 0, "failed": 0, "pending": 3}
+            assert job["counts"] == {"total": 3, "done": 0, "failed": 0, "skipped": 0, "pending": 3}
             job = wait_for_job(client, job["id"])
             assert job["status"] == "completed_with_failures"
-            assert job["counts"] == {"total": 3, "done": 2, "failed": 1, "pending": 0}
+            assert job["counts"] == {"total": 3, "done": 2, "failed": 1, "skipped": 0, "pending": 0}
             failures = [json.loads(line) for line in client.get(f"/v1/jobs/{job['id']}/failures").text.splitlines()]
             assert [(f["id"], f["reason"]) for f in failures] == [("missing", Cause.FETCH)]
             assert "404" in failures[0]["message"] and gone in failures[0]["message"]

@@ -39,8 +39,9 @@ def records_from_ndjson(body: bytes) -> list[str]:
     return lines
 
 
-def records_from_json(body: bytes) -> list[str]:
-    """The stored lines of a `{"articles": [...]}` body; a body that is not JSON is an `InputError`.
+def records_from_json(body: bytes) -> tuple[list[str], bool]:
+    """The stored lines of a `{"articles": [...], "triage"?}` body, and whether it asks for triage;
+    a body that is not JSON is an `InputError`.
 
     Parsed here rather than by pydantic's JSON parser, which refuses a whole body for one
     article holding a lone surrogate; the body's shape is still checked by `JobRequest`
@@ -50,7 +51,8 @@ def records_from_json(body: bytes) -> list[str]:
         document = parse_json(body, check_text=False)  # each article is checked alone
     except InputError as exc:
         raise InputError(f"request body: {exc}") from None
-    return records_from_list(JobRequest.model_validate(document).articles)
+    request = JobRequest.model_validate(document)
+    return records_from_list(request.articles), request.triage
 
 
 def records_from_list(articles: list[Any]) -> list[str]:

@@ -48,7 +48,13 @@ class JobService:
     # -- creating ----------------------------------------------------------------------------
 
     async def create(
-        self, caller: Caller, lines: list[str], grounding: GroundingMode | None, answer: IdempotencyRow | None
+        self,
+        caller: Caller,
+        lines: list[str],
+        grounding: GroundingMode | None,
+        answer: IdempotencyRow | None,
+        *,
+        triage: bool = False,
     ) -> JobRow | IdempotencyRow:
         """Store the job's articles, then let the runner know: all before the 202.
 
@@ -67,7 +73,7 @@ class JobService:
         articles = await asyncio.to_thread(new_articles, lines, self.engine.settings.max_input_bytes)
         job = NewJob(
             job_id, caller.key_id, grounding, now, now + self.deadline, articles,
-            idempotency_key=None if answer is None else answer.key,
+            idempotency_key=None if answer is None else answer.key, triage=triage,
         )  # fmt: skip
         if answer is not None:
             accepted = {"id": job_id, "object": "job", "status": "queued", "counts": _counts_of(articles)}
@@ -115,7 +121,14 @@ class JobService:
             "status": job.status,
             "owner": job.owner,
             "grounding": job.grounding,
-            "counts": {"total": job.total, "done": job.done, "failed": job.failed, "pending": job.pending},
+            "triage": job.triage,
+            "counts": {
+                "total": job.total,
+                "done": job.done,
+                "failed": job.failed,
+                "skipped": job.skipped,
+                "pending": job.pending,
+            },  # fmt: skip
             "usage": {"model_calls": job.calls, **job.usage.model_dump()},
             "estimated_cost_usd": None if cost is None else round(cost, 6),
             "created_at": _seconds(job.created_at),
@@ -175,4 +188,4 @@ class JobService:
 
 def _counts_of(articles: list[Any]) -> dict[str, int]:
     failed = sum(article.failure is not None for article in articles)
-    return {"total": len(articles), "done": 0, "failed": failed, "pending": len(articles) - failed}
+    return {"total": len(articles), "done": 0, "failed": failed, "skipped": 0, "pending": len(articles) - failed}

@@ -54,13 +54,19 @@ class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     articles: Annotated[list[Any], Field(min_length=1)]
+    triage: Annotated[bool, Strict()] = Field(
+        default=False,
+        description="skip, without a model call, the articles in which the rules find no candidate of any type"
+        " (as the `triage` query parameter, which an NDJSON body uses)",
+    )
 
 
 class Counts(BaseModel):
     total: int
     done: int
     failed: int
-    pending: int
+    skipped: int = Field(description="left out by triage: no candidate found, never sent to the model")
+    pending: int = Field(description="total - done - failed - skipped")
 
 
 class JobAccepted(BaseModel):
@@ -80,6 +86,7 @@ class JobUsage(BaseModel):
 class JobObject(JobAccepted):
     owner: str = Field(description="the key id of the key that created it")
     grounding: Literal["strict", "flag", "off"] | None
+    triage: Annotated[bool, Strict()] = Field(description="articles the rules find nothing in are skipped, never sent")
     usage: JobUsage
     estimated_cost_usd: float | None
     created_at: int = Field(description="Unix seconds")

@@ -40,6 +40,10 @@ Grounding = Annotated[
 ]
 After = Annotated[str | None, Query(max_length=512, description="the id of the last item of the previous page")]
 PageLimit = Annotated[int, Query(ge=1, le=100, description="items per page")]
+Triage = Annotated[
+    bool,
+    Query(description="skip, without a model call, articles in which the rules find no candidate of any type"),
+]
 StreamLimit = Annotated[int | None, Query(ge=1, le=10_000, description="at most this many lines (default: all)")]
 
 api = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
@@ -127,8 +131,14 @@ async def extract(request: Request, caller: CallerDep, grounding: Grounding = No
     openapi_extra=body_of(JobRequest, ndjson=True),
     responses=problems(401, 409, 413, 415, 422, 429, 503),
 )
-async def create_job(request: Request, caller: CallerDep, grounding: Grounding = None) -> Response:
-    """Queue many articles (JSON `{"articles": [...]}` or NDJSON); answers once they are stored."""
+async def create_job(
+    request: Request, caller: CallerDep, grounding: Grounding = None, triage: Triage = False
+) -> Response:
+    """Queue many articles (JSON `{"articles": [...]}` or NDJSON); answers once they are stored.
+
+    With triage (`?triage=true`, or `"triage": true` in a JSON body) an article in which the
+    rules find no candidate is skipped: never sent, counted in `counts.skipped`, no result.
+    """
     state = _state(request)
     media_type = _media_type(request, ("application/json", NDJSON))
     body = await read_body(request, state.service.max_body_bytes)
@@ -140,11 +150,12 @@ async def create_job(request: Request, caller: CallerDep, grounding: Grounding =
         lines = records_from_ndjson(body)
     else:
         try:
-            lines = records_from_json(body)
+            lines, asked = records_from_json(body)
+            triage = triage or asked
         except ValidationError as error:
             raise _invalid(error) from None
     answer = None if key is None else pending_answer(caller, key, print_)
-    stored = await state.jobs.create(caller, lines, grounding, answer)
+    stored = await state.jobs.create(caller, lines, grounding, answer, triage=triage)
     if not isinstance(stored, JobRow):
         return replay(stored, print_)
     request.state.job_id = stored.id

@@ -13,6 +13,9 @@ An article that failed because the model server could not be reached, was overlo
 or failed (5xx, timeouts) after its retries goes back to the queue with an exponential
 backoff, until the job's deadline; an article still not done then fails as `expired`.
 
+An article of a triage job runs with `Work(triage=True)`: one the rules find nothing in ends
+`skipped` before the limiter or the model is asked.
+
 An article given as a URL is fetched and read when it is taken (`fetching.JobFetcher`); a
 page that cannot be fetched is that article's failure, cause `fetch`.
 """
@@ -230,7 +233,10 @@ class JobRunner:
                 earlier = found.get((claim.job_id, claim.seq))
             recorder = ArticleRecorder(claim, self.worker, self.writer, self.options, earlier)
             extractor = GatedExtractor(self.engine, grounding_mode(claim.grounding), source="job")
-            work = Work(extractor, recorder, limiter=self.limiter, stopping=lambda: claim.job_id in self._cancelled)
+            work = Work(
+                extractor, recorder, limiter=self.limiter, stopping=lambda: claim.job_id in self._cancelled,
+                triage=claim.triage,
+            )  # fmt: skip
             outcome = await run_unit(item, work)
             if outcome is None:
                 self.writer.submit(Released(claim.job_id, claim.seq, self.worker))

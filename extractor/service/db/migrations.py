@@ -17,11 +17,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, inspect, select, text
+from sqlalchemy import Column, Connection, Engine, func, inspect, select, text
+from sqlalchemy.schema import CreateColumn
 
 from .engine import transaction
-from .schema import metadata, schema_migrations
+from .schema import jobs, metadata, schema_migrations
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,22 @@ def _initial(connection: Connection) -> None:
     metadata.create_all(connection)
 
 
-STEPS: tuple[Step, ...] = (Step(1, "jobs, articles, idempotency keys, usage", _initial),)
+def _add_column(connection: Connection, column: Column[Any]) -> None:
+    """`ALTER TABLE ... ADD COLUMN` for a column of `schema.py`, spelt by the database's dialect
+    (its server default fills the rows already there)."""
+    spec = CreateColumn(column).compile(dialect=connection.dialect)
+    connection.execute(text(f"ALTER TABLE {column.table.name} ADD COLUMN {spec}"))
+
+
+def _triage(connection: Connection) -> None:
+    _add_column(connection, jobs.c.triage)
+    _add_column(connection, jobs.c.skipped)
+
+
+STEPS: tuple[Step, ...] = (
+    Step(1, "jobs, articles, idempotency keys, usage", _initial),
+    Step(2, "jobs: triage and their skipped articles", _triage),
+)
 LATEST = STEPS[-1].version
 MIGRATION_LOCK = 0x65787472  # "extr": the advisory lock key of schema changes
 

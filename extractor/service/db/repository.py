@@ -48,7 +48,7 @@ def final_status(job: dict[str, Any]) -> str | None:
     """A job's status once nothing of it is left to run; None while something is."""
     if job["cancel_requested"]:
         return "cancelled"
-    if job["done"] + job["failed"] < job["total"]:
+    if job["done"] + job["failed"] + job["skipped"] < job["total"]:
         return None
     if job["expired"]:
         return "expired"
@@ -94,10 +94,10 @@ class Database:
     def _job_rows(self, job: NewJob) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The job's row and its articles' rows, as a new job stores them."""
         row = {
-            "id": job.id, "owner": job.owner, "grounding": job.grounding, "total": len(job.articles),
-            "done": 0, "failed": 0, "expired": 0, "outcome_seq": 0, "calls": 0, "prompt_tokens": 0,
-            "completion_tokens": 0, "total_tokens": 0, "created_at": job.created_at, "started_at": None,
-            "finished_at": None, "deadline_at": job.deadline_at, "cancel_requested": job.status == "cancelled",
+            "id": job.id, "owner": job.owner, "grounding": job.grounding, "triage": job.triage,
+            "total": len(job.articles), "done": 0, "failed": 0, "expired": 0, "skipped": 0, "outcome_seq": 0,
+            "calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "created_at": job.created_at,
+            "started_at": None, "finished_at": None, "deadline_at": job.deadline_at, "cancel_requested": job.status == "cancelled",
             "idempotency_key": job.idempotency_key, "error": job.error,
         }  # fmt: skip
         article_rows = []
@@ -123,10 +123,10 @@ class Database:
     def _count(row: dict[str, Any], article_rows: list[dict[str, Any]], status: str | None) -> None:
         """The job row's counters and status from its articles' rows (outcome numbers given in order)."""
         for entry in article_rows:
-            if entry["status"] in ("done", "failed"):
+            if entry["status"] in ("done", "failed", "skipped"):
                 row["outcome_seq"] += 1
                 entry["outcome_seq"] = row["outcome_seq"]
-                row["done" if entry["status"] == "done" else "failed"] += 1
+                row[entry["status"]] += 1
                 row["expired"] += entry.get("cause") == str(Cause.EXPIRED)
             elif status == "cancelled":
                 entry["status"] = "cancelled"
@@ -234,7 +234,7 @@ class Database:
         """Articles of jobs not finished yet still to do: the jobs' share of the queue."""
         with self._read() as connection:
             left = connection.execute(
-                select(func.coalesce(func.sum(jobs.c.total - jobs.c.done - jobs.c.failed), 0)).where(
+                select(func.coalesce(func.sum(jobs.c.total - jobs.c.done - jobs.c.failed - jobs.c.skipped), 0)).where(
                     jobs.c.status.in_(("queued", "running", "cancelling"))
                 )
             ).scalar_one()
@@ -361,9 +361,12 @@ class Database:
                     .where(jobs.c.id.in_(job_ids), jobs.c.status == "queued")
                     .values(status="running", started_at=now)
                 )
-                grounding = dict(
-                    connection.execute(select(jobs.c.id, jobs.c.grounding).where(jobs.c.id.in_(job_ids))).all()
-                )
+                options = {
+                    row.id: (row.grounding, row.triage)
+                    for row in connection.execute(
+                        select(jobs.c.id, jobs.c.grounding, jobs.c.triage).where(jobs.c.id.in_(job_ids))
+                    )
+                }
             for job_id in {row.job_id for row in rows if row.deadline_at <= now}:
                 self._settle(connection, job_id, now)
         return [
@@ -373,9 +376,10 @@ class Database:
                 row.key,
                 row.owner,
                 row.record,
-                grounding.get(row.job_id),
+                options[row.job_id][0],
                 row.deadline_at,
                 row.tries,
+                bool(options[row.job_id][1]),
             )
             for row in live
         ]
@@ -546,19 +550,20 @@ class Database:
                 self._settle(connection, write.job_id, now)
             return
         done = outcome.status is Status.DONE
+        failed = outcome.status is Status.FAILED
         changed = connection.execute(
             update(articles)
             .where(mine)
             .values(
-                status="done" if done else "failed", result=outcome.line if done else None,
+                status=str(outcome.status), result=outcome.line if done else None,
                 origin=str(outcome.origin), reused_from=outcome.reused_from, reuse_key=outcome.reuse_key,
                 sha256=outcome.sha256, attempts=outcome.attempts, latency_ms=outcome.latency_ms,
                 claimed_by=None, claim_expires=None, updated_at=now,
-                **(dict.fromkeys(error) if done else error),
+                **(error if failed else {**dict.fromkeys(error), "message": outcome.message}),
             )
         ).rowcount  # fmt: skip
         if changed:  # else the claim was lost (this runner was presumed dead): its outcome is not ours to record
-            self._count_end(connection, write.job_id, write.seq, done=done, expired=outcome.cause is Cause.EXPIRED)
+            self._count_end(connection, write.job_id, write.seq, outcome.status, expired=outcome.cause is Cause.EXPIRED)
             self._settle(connection, write.job_id, now)
 
     def _released(self, connection: Connection, write: Released, now: float) -> None:
@@ -597,17 +602,18 @@ class Database:
                 http_status=None, message=message, claimed_by=None, claim_expires=None, updated_at=now,
             )
         )  # fmt: skip
-        self._count_end(connection, job_id, seq, done=False, expired=expired)
+        self._count_end(connection, job_id, seq, Status.FAILED, expired=expired)
 
-    def _count_end(self, connection: Connection, job_id: str, seq: int, *, done: bool, expired: bool) -> None:
+    def _count_end(self, connection: Connection, job_id: str, seq: int, status: Status, *, expired: bool) -> None:
         """One more article of the job ended: its counters, and the article's place in the outcome order."""
         outcome_seq: int = connection.execute(
             update(jobs)
             .where(jobs.c.id == job_id)
             .values(
                 outcome_seq=jobs.c.outcome_seq + 1,
-                done=jobs.c.done + int(done),
-                failed=jobs.c.failed + int(not done),
+                done=jobs.c.done + int(status is Status.DONE),
+                failed=jobs.c.failed + int(status is Status.FAILED),
+                skipped=jobs.c.skipped + int(status is Status.SKIPPED),
                 expired=jobs.c.expired + int(expired),
             )
             .returning(jobs.c.outcome_seq)

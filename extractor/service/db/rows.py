@@ -27,10 +27,12 @@ class JobRow:
     owner: str
     status: str
     grounding: str | None
+    triage: bool
     total: int
     done: int
     failed: int
     expired: int
+    skipped: int
     outcome_seq: int
     calls: int
     prompt_tokens: int
@@ -46,7 +48,7 @@ class JobRow:
 
     @property
     def pending(self) -> int:
-        return self.total - self.done - self.failed
+        return self.total - self.done - self.failed - self.skipped
 
     @property
     def finished(self) -> bool:
@@ -81,6 +83,7 @@ class NewJob:
     idempotency_key: str | None = None
     error: str | None = None
     status: str | None = None  # forced (a broken job imported as failed); else from the articles
+    triage: bool = False  # articles the rules find nothing in are skipped, never sent
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class Claim:
     grounding: str | None
     deadline_at: float
     tries: int
+    triage: bool = False
 
 
 @dataclass(frozen=True)

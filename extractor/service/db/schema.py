@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -32,10 +33,13 @@ jobs = Table(
     Column("owner", String(64), nullable=False),  # the key id of the caller that created it, never a key
     Column("status", String(32), nullable=False),
     Column("grounding", String(16)),
+    # Articles the rules find nothing in are skipped, never sent (schema version 2).
+    Column("triage", Boolean, nullable=False, default=False, server_default=false()),
     Column("total", Integer, nullable=False, default=0),
     Column("done", Integer, nullable=False, default=0),
     Column("failed", Integer, nullable=False, default=0),
     Column("expired", Integer, nullable=False, default=0),  # failed articles whose cause is `expired`
+    Column("skipped", Integer, nullable=False, default=0, server_default="0"),  # left out by triage
     # Bumped for every article that ends: the cursor `results?follow=true` reads after.
     Column("outcome_seq", BigInteger, nullable=False, default=0),
     Column("calls", BigInteger, nullable=False, default=0),  # live model calls, each counted as it ended
@@ -65,7 +69,7 @@ articles = Table(
     Column("record", Text, nullable=False),  # the input line as stored, JSON
     Column("sha256", String(64)),
     Column("reuse_key", String(128)),
-    # pending | running | done | failed | cancelled
+    # pending | running | done | failed | skipped | cancelled
     Column("status", String(16), nullable=False),
     Column("next_attempt_at", Float, nullable=False),
     Column("deadline_at", Float, nullable=False),  # the job's, here so a claim needs no join

@@ -77,7 +77,8 @@ $('forget').addEventListener('click', () => { key = ''; sessionStorage.removeIte
 function progressBar(bar, counts) {
   const total = Math.max(counts.total, 1);
   bar.querySelector('i.f').style.width = `${100 * counts.failed / total}%`;
-  bar.querySelector('i.d').style.width = `${100 * counts.done / total}%`;
+  // skipped articles are finished too: they fill the bar with the done ones
+  bar.querySelector('i.d').style.width = `${100 * (counts.done + counts.skipped) / total}%`;
 }
 
 function jobRow(job) {
@@ -88,7 +89,8 @@ function jobRow(job) {
   row.innerHTML = `<td><a href="${esc(link)}" data-nav><code>${esc(job.id)}</code></a></td>` +
     `<td class="status">${esc(job.status)}</td>` +
     `<td><span class="bar"><i class="f"></i><i class="d"></i></span> ` +
-    `<span class="progress">${c.done + c.failed} / ${c.total}</span> (${c.failed} failed)</td>` +
+    `<span class="progress">${c.done + c.failed + c.skipped} / ${c.total}</span> (${c.failed} failed` +
+    `${c.skipped ? `, ${c.skipped} skipped` : ''})</td>` +
     `<td>${esc(new Date(job.created_at * 1000).toLocaleString())}</td>`;
   progressBar(row.querySelector('.bar'), c);
   return row;
@@ -151,8 +153,10 @@ $('jobform').addEventListener('submit', async event => {
   button.disabled = true;
   try {
     const {body, type} = await jobBody();
-    const grounding = $('grounding').value;
-    const response = await api('/v1/jobs' + (grounding ? `?grounding=${grounding}` : ''), {
+    const query = new URLSearchParams();
+    if ($('grounding').value) query.set('grounding', $('grounding').value);
+    if ($('triage').checked) query.set('triage', 'true');
+    const response = await api('/v1/jobs' + (String(query) ? `?${query}` : ''), {
       method: 'POST', body,
       // a retried click sends the same request: the service answers with the same job
       headers: {'Content-Type': type, 'Idempotency-Key': idempotencyKey()},
@@ -293,7 +297,8 @@ function showJob(jobId) {
       const c = job.counts;
       $('jobstatus').textContent = job.status;
       $('job').dataset.status = job.status;
-      $('progress').textContent = `${c.done + c.failed} / ${c.total} (${c.done} done, ${c.failed} failed, ${c.pending} pending)`;
+      $('progress').textContent = `${c.done + c.failed + c.skipped} / ${c.total} (${c.done} done, ${c.failed} failed, ` +
+        `${c.skipped} skipped, ${c.pending} pending)`;
       progressBar($('job').querySelector('.bar'), c);
       $('joberror').textContent = job.error || '';
       const finished = FINISHED.includes(job.status);
