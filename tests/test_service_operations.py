@@ -176,7 +176,8 @@ def test_delete_removes_a_finished_job_and_retention_removes_old_ones(start, tmp
     with slow:
         service = start(tmp_path / "state", base_url=slow.base_url, EXTRACTOR_SERVICE_CONCURRENCY="1")
         with service.client() as client:
-            running = client.post("/v1/jobs", json={"articles": records(5, "del")}).json()["id"]
+            # 40 articles one at a time at 0.5 s: still running when the cancel comes, even on a loaded machine
+            running = client.post("/v1/jobs", json={"articles": records(40, "del")}).json()["id"]
             refused = client.delete(f"/v1/jobs/{running}")
             assert refused.status_code == 409 and refused.json()["code"] == "job_not_finished"
             assert client.post(f"/v1/jobs/{running}/retry").status_code == 409
