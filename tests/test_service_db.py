@@ -179,3 +179,31 @@ async def test_following_reads_each_outcome_once_and_wakes_when_one_is_recorded(
     cursors = [after for after, _ in pages]
     assert cursors == sorted(cursors)  # always onwards from where it was
     assert sum(count for _, count in pages) == n  # every outcome read exactly once
+
+
+async def test_the_writer_outlives_a_failing_wake_up_and_flush_is_bounded(db):
+    """A follower wake-up that raises once used to end the writer thread, and every later flush
+    (the one in the service's shutdown too) waited for ever."""
+    db.create_job(new_job("job_w", 2))
+    woken: list[set[str]] = []
+
+    def wake(job_ids: set[str]) -> None:
+        woken.append(job_ids)
+        if len(woken) == 1:
+            raise RuntimeError("event loop is closed")
+
+    writer = WriteBehind(db, wake)
+    claims = await asyncio.to_thread(db.claim, "w", 2, time.time(), 60)
+    for claim in claims:
+        writer.submit(Finished(claim.job_id, claim.seq, "w", done(claim.key)))
+        assert await writer.flush(timeout=60) is True
+    assert woken == [{"job_w"}, {"job_w"}]
+    assert db.get_job("job_w").status == "completed"
+    # a writer stuck applying a batch: flush says so in time instead of waiting with it
+    stuck = threading.Event()
+    apply = db.apply
+    db.apply = lambda batch: stuck.wait(60) and apply(batch)  # type: ignore[method-assign]
+    writer.submit(Finished("job_w", 0, "w", done("a0")))
+    assert await writer.flush(timeout=0.5) is False
+    stuck.set()
+    writer.close()

@@ -120,7 +120,7 @@ def serve(
         prepare_state(settings, service, migrate_from=migrate_from)
         if service.workers == 1:
             tune_process()
-            uvicorn.run(create_app(settings, service, prepared=True), **options)
+            uvicorn.run(create_app(settings, service, prepared=True, owns_process=True), **options)
             return
         metrics_dir = service.state_dir / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -19,6 +19,7 @@ from ..schemas import ArticleExtraction, Usage
 
 if TYPE_CHECKING:
     from ..input.article import ArticleInput
+    from ..input.sources import SourcedArticle
 
 
 class Status(StrEnum):
@@ -90,6 +91,11 @@ class Outcome:
         if self.cause is not None and not isinstance(self.cause, Cause):
             self.cause, status = read_cause(self.cause)
             self.http_status = self.http_status or status
+
+    @classmethod
+    def of(cls, item: SourcedArticle, status: Status, **fields: Any) -> Outcome:
+        """The outcome of the job's article `item`: its key, place and text hash, and `fields`."""
+        return cls(key=item.key, status=status, where=item.where, sha256=item.article.sha256, **fields)
 
     # -- the Python API's view (extractor.BatchOutcome) -------------------------------------
 

@@ -305,15 +305,8 @@ class JobStore(StoreReader):
             return None
         source_key, result_json = row
         line = adopt(ArticleExtraction.model_validate_json(result_json), item.article).model_dump_json()
-        outcome = Outcome(
-            key=item.key,
-            status=Status.DONE,
-            where=item.where,
-            line=line,
-            origin=Origin.REUSED,
-            sha256=item.article.sha256,
-            reuse_key=reuse_key,
-            reused_from=source_key,
+        outcome = Outcome.of(
+            item, Status.DONE, line=line, origin=Origin.REUSED, reuse_key=reuse_key, reused_from=source_key
         )
         self.record(outcome)
         return outcome

@@ -191,12 +191,10 @@ async def run_unit(item: SourceItem, work: Work) -> Outcome | None:
             outcome.exception = error
     else:
         meta = result.meta
-        outcome = Outcome(
-            key=key,
-            status=Status.DONE,
-            where=item.where,
+        outcome = Outcome.of(
+            item,
+            Status.DONE,
             line=result.model_dump_json(),
-            sha256=item.article.sha256,
             reuse_key=reuse_key,
             attempts=meta.attempts,
             usage=meta.usage,
@@ -227,15 +225,7 @@ def input_failure(item: InputFailure) -> Outcome:
 def skipped(item: SourcedArticle, *, triage_key: str | None) -> Outcome:
     """The outcome of an article triage left out: nothing was sent. Its key is triage's, so a
     store keeps it skipped only while triage would decide the same."""
-    return Outcome(
-        key=item.key,
-        status=Status.SKIPPED,
-        where=item.where,
-        origin=Origin.TRIAGED,
-        sha256=item.article.sha256,
-        reuse_key=triage_key,
-        message=SKIP_REASON,
-    )
+    return Outcome.of(item, Status.SKIPPED, origin=Origin.TRIAGED, reuse_key=triage_key, message=SKIP_REASON)
 
 
 def failure(
@@ -243,11 +233,9 @@ def failure(
 ) -> Outcome:
     """A failed extraction's outcome: its cause, one-line message, and what it spent."""
     cause, message = describe_failure(error)
-    return Outcome(
-        key=item.key,
-        status=Status.FAILED,
-        where=item.where,
-        sha256=item.article.sha256,
+    return Outcome.of(
+        item,
+        Status.FAILED,
         reuse_key=reuse_key,
         error_class=type(error).__name__,
         cause=cause,

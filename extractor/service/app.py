@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 import time
@@ -41,6 +40,7 @@ from .routes import api, ops
 from .runner import JobRunner, RunnerOptions
 from .settings import ServiceSettings
 from .state import ServiceState
+from .stopping import watchdog, within
 
 SWEEP_SECONDS = 3600.0
 logger = logging.getLogger("extractor.service")
@@ -116,12 +116,14 @@ def tune_process() -> None:
 
 def create_app(
     settings: Settings | None = None, service: ServiceSettings | None = None, *, processes: int = 1,
-    prepared: bool = False,
+    prepared: bool = False, owns_process: bool = False,
 ) -> FastAPI:  # fmt: skip
     """The service for these extraction and service settings (defaults: environment, `.env`).
 
     `processes`: how many processes share the settings' concurrency (uvicorn workers);
-    `prepared`: the state was already prepared (`prepare_state`) by the parent process.
+    `prepared`: the state was already prepared (`prepare_state`) by the parent process;
+    `owns_process`: the app is all its process does (`extractor serve`): a shutdown that
+    overruns `stopping.LIMIT` ends the process (an app embedded elsewhere is never ended).
     """
     settings = settings or Settings()
     service = service or ServiceSettings()
@@ -179,12 +181,14 @@ def create_app(
         finally:
             # Shutdown: uvicorn has stopped accepting and let in-flight requests finish;
             # articles in process go back to the queue for the next start.
+            # Every step is bounded (`stopping`): a deploy's SIGTERM must end the process.
+            if owns_process:
+                watchdog()
             sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            await within("retention", [sweeper])
             await runner.stop()
-            await asyncio.to_thread(writer.close)
-            await engine.aclose()
+            await within("the database writer", [asyncio.to_thread(writer.close)])
+            await within("closing the model client", [engine.aclose()])
             db.close()
 
     app = FastAPI(

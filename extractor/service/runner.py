@@ -44,6 +44,7 @@ from .db.repository import EXPIRED_MESSAGE
 from .fetching import JobFetcher, url_of
 from .intake import article_item
 from .jobs import Engine, GatedExtractor, grounding_mode
+from .stopping import PATIENCE, within
 
 logger = logging.getLogger("extractor.service")
 
@@ -140,17 +141,21 @@ class JobRunner:
             if owner_job == job_id:
                 task.cancel()
 
-    async def stop(self) -> None:
-        """Stop claiming; articles in process go back to the queue for the next start."""
+    async def stop(self, patience: float = PATIENCE) -> None:
+        """Stop claiming; articles in process go back to the queue for the next start.
+
+        Each step waits at most `patience` seconds: an article that does not stop in time keeps
+        its claim, which expires with its lease."""
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await within("claiming", [self._task], patience)
         tasks = list(self.active.values())
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await self.fetcher.aclose()
-        await self.writer.flush()
+        await within(f"stopping {len(tasks)} articles", tasks, patience)
+        await within("closing the page fetcher", [self.fetcher.aclose()], patience)
+        if not await self.writer.flush(patience):
+            log_event("shutdown_step_slow", step="recording outcomes", seconds=patience)
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -217,10 +222,9 @@ class JobRunner:
                 continue
             source_key, line = earlier
             result = self.engine.copy_result(line, item.article)
-            found[(claim.job_id, claim.seq)] = Outcome(
-                key=item.key, status=Status.DONE, where=item.where, line=result, origin=Origin.REUSED,
-                sha256=item.article.sha256, reuse_key=reuse_key, reused_from=source_key,
-            )  # fmt: skip
+            found[(claim.job_id, claim.seq)] = Outcome.of(
+                item, Status.DONE, line=result, origin=Origin.REUSED, reuse_key=reuse_key, reused_from=source_key
+            )
         return found
 
     async def _run(self, claim: Claim, item: SourceItem | None, earlier: Outcome | None) -> None:

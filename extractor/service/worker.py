@@ -45,5 +45,5 @@ def app() -> Any:
     options = json.loads(os.environ[WORKER_ENV])
     return create_app(
         Settings(**options["settings"]), ServiceSettings(**options["service"]), processes=options["processes"],
-        prepared=True,
+        prepared=True, owns_process=True,
     )  # fmt: skip

@@ -48,12 +48,10 @@ class KnownTexts(NoStore):
     def earlier(self, item: SourcedArticle, reuse_key: str, adopt: Adopt = copy_header) -> Outcome | None:
         if item.article.sha256 not in self.known:
             return None
-        return Outcome(
-            key=item.key,
-            status=Status.DONE,
-            where=item.where,
+        return Outcome.of(
+            item,
+            Status.DONE,
             origin=Origin.RESUMED,
-            sha256=item.article.sha256,
             reuse_key=reuse_key,
             article_header=item.article.header().model_dump_json(),
         )

@@ -276,14 +276,7 @@ class OutputStore(NoStore):
         if reuse_key != self.reuse_key or item.article.sha256 not in self.finished:
             return None
         return self.resolve(
-            Outcome(
-                key=item.key,
-                status=Status.DONE,
-                where=item.where,
-                origin=Origin.RESUMED,
-                sha256=item.article.sha256,
-                article_header=item.article.header().model_dump_json(),
-            )
+            Outcome.of(item, Status.DONE, origin=Origin.RESUMED, article_header=item.article.header().model_dump_json())
         )
 
     def resolve(self, outcome: Outcome) -> Outcome:

@@ -49,11 +49,15 @@ class WriteBehind:
     def submit(self, write: Write) -> None:
         self._queue.put(write)
 
-    async def flush(self) -> None:
-        """Every write submitted so far is applied (or failed and was logged)."""
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Every write submitted so far is applied (or failed and was logged); False if that
+        took longer than `timeout` seconds (the writes still go on in the thread)."""
         done: Future[None] = Future()
+        if not self._thread.is_alive():
+            return False
         self._queue.put(done)
-        await asyncio.wrap_future(done)
+        finished, _ = await asyncio.wait({asyncio.wrap_future(done)}, timeout=timeout)
+        return bool(finished)
 
     def close(self) -> None:
         self._closing_at = time.monotonic()
@@ -80,10 +84,15 @@ class WriteBehind:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            if batch:
-                self._apply(batch)
-            for waiter in waiters:
-                waiter.set_result(None)
+            try:
+                if batch:
+                    self._apply(batch)
+            except Exception:  # a bug here must not end the thread: every later flush would hang
+                self.failures += 1
+                logger.exception("the writer failed on %d outcomes", len(batch))
+            finally:
+                for waiter in waiters:
+                    waiter.set_result(None)
             if stop:
                 return
 
@@ -106,7 +115,10 @@ class WriteBehind:
                 logger.exception("could not record %d outcomes", len(batch))
                 return
         if touched:
-            self.on_applied(touched)
+            try:
+                self.on_applied(touched)
+            except Exception:  # the writes are applied; a follower not woken polls again
+                logger.exception("could not wake the followers of %d jobs", len(touched))
 
     def _given_up(self) -> bool:
         return self._closing_at is not None and time.monotonic() - self._closing_at > CLOSING_PATIENCE
