@@ -40,7 +40,7 @@ from ..model_call.gate import prepared_ahead
 from ..schemas import Usage
 from .access_log import log_event
 from .db import Claim, Database, Finished, Released, Spent, WriteBehind
-from .db.repository import EXPIRED_MESSAGE
+from .db.recording import EXPIRED_MESSAGE
 from .fetching import JobFetcher, url_of
 from .intake import article_item
 from .jobs import Engine, GatedExtractor, grounding_mode
