@@ -332,6 +332,27 @@ def test_without_triage_every_article_is_sent(api, fault):
     assert job["counts"] == {"total": n, "done": n, "failed": 0, "skipped": 0, "pending": 0}
 
 
+def test_a_text_done_before_for_the_same_key_is_copied_not_sent(api, service, fault):
+    """Looked up for a whole claimed batch at once: every repeated text is found, under its new id,
+    and only for the key that had it done (another key's identical text is sent)."""
+    first = records(6, "again")
+    wait_for_job(api, api.post("/v1/jobs", json={"articles": first}).json()["id"])
+    renamed = [{**record, "id": f"re-{record['id']}"} for record in first]
+    new = records(1, "fresh")
+    sent = fault.stats.requests
+    job_id = api.post("/v1/jobs", json={"articles": [*renamed, *new]}).json()["id"]
+    assert wait_for_job(api, job_id)["counts"]["done"] == 7
+    assert fault.stats.requests - sent == 1  # only the new text went to the model
+    lines = [json.loads(line) for line in api.get(f"/v1/jobs/{job_id}/results").text.splitlines()]
+    copied = {line["article"]["id"]: line for line in lines if line["article"]["id"].startswith("re-")}
+    assert sorted(copied) == sorted(record["id"] for record in renamed)
+    with service.client(key="other-key") as other:
+        sent = fault.stats.requests
+        theirs = other.post("/v1/jobs", json={"articles": first[:2]}).json()["id"]
+        assert wait_for_job(other, theirs)["counts"]["done"] == 2
+        assert fault.stats.requests - sent == 2
+
+
 def test_review_page_and_index_are_self_contained(api):
     job = api.post("/v1/jobs", json={"articles": records(2, "rev")}).json()
     wait_for_job(api, job["id"])

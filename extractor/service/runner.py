@@ -211,13 +211,17 @@ class JobRunner:
             self.active[(claim.job_id, claim.seq)] = task
 
     def _earlier(self, items: list[tuple[Claim, SourceItem]]) -> dict[tuple[str, int], Outcome]:
-        """Results of identical texts extracted before for the same owner: copied, not asked again."""
+        """Results of identical texts extracted before for the same owner: copied, not asked again
+        (looked up in one read for the claimed batch)."""
+        wanted = [
+            (claim, item, self.engine.extractor(grounding_mode(claim.grounding)).reuse_key)
+            for claim, item in items
+            if isinstance(item, SourcedArticle)
+        ]
+        known = self.db.find_earlier((claim.owner, item.article.sha256, reuse_key) for claim, item, reuse_key in wanted)
         found: dict[tuple[str, int], Outcome] = {}
-        for claim, item in items:
-            if not isinstance(item, SourcedArticle):
-                continue
-            reuse_key = self.engine.extractor(grounding_mode(claim.grounding)).reuse_key
-            earlier = self.db.find_earlier(claim.owner, item.article.sha256, reuse_key)
+        for claim, item, reuse_key in wanted:
+            earlier = known.get((claim.owner, item.article.sha256, reuse_key))
             if earlier is None:
                 continue
             source_key, line = earlier

@@ -7,6 +7,7 @@ running for one runner until a lease time, which its heartbeat extends.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlalchemy import and_, bindparam, select, update
 from .recording import RecordingMixin
 from .rows import Claim
 from .schema import articles, jobs
+
+Earlier = tuple[str, str, str]  # (owner, sha256, reuse_key): a text done before for the same owner
 
 
 class ClaimsMixin(RecordingMixin):
@@ -126,15 +129,22 @@ class ClaimsMixin(RecordingMixin):
                 connection.execute(select(jobs.c.id).where(jobs.c.id.in_(ids), jobs.c.cancel_requested)).scalars()
             )
 
-    def find_earlier(self, owner: str, sha256: str, reuse_key: str) -> tuple[str, str] | None:
-        """(key, result) of an identical text this owner already had extracted with the same reuse key."""
+    def find_earlier(self, wanted: Iterable[Earlier]) -> dict[Earlier, tuple[str, str]]:
+        """(key, result) of an identical text each owner already had extracted with the same reuse
+        key, for every (owner, sha256, reuse_key) that has one: one query per owner and reuse key."""
+        groups: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for owner, sha256, reuse_key in wanted:
+            groups[(owner, reuse_key)].add(sha256)
+        found: dict[Earlier, tuple[str, str]] = {}
         with self._read() as connection:
-            found = connection.execute(
-                select(articles.c.key, articles.c.result)
-                .where(
-                    articles.c.owner == owner, articles.c.sha256 == sha256, articles.c.reuse_key == reuse_key,
-                    articles.c.status == "done",
-                )
-                .limit(1)
-            ).first()  # fmt: skip
-        return (found.key, found.result) if found is not None and found.result is not None else None
+            for (owner, reuse_key), hashes in groups.items():
+                rows = connection.execute(
+                    select(articles.c.sha256, articles.c.key, articles.c.result).where(
+                        articles.c.owner == owner, articles.c.reuse_key == reuse_key,
+                        articles.c.sha256.in_(sorted(hashes)), articles.c.status == "done",
+                        articles.c.result.is_not(None),
+                    )
+                )  # fmt: skip
+                for row in rows:
+                    found.setdefault((owner, row.sha256, reuse_key), (row.key, row.result))
+        return found
