@@ -142,9 +142,11 @@ def test_killed_driver_then_rerun_extracts_no_article_twice(ray_session, tmp_pat
             "--engine", "ray", "--address", ray_session, "--workers", "2", "-c", "8",
         ]  # fmt: skip
         process = subprocess.Popen(command, env=env, cwd=ROOT)
-        deadline = time.monotonic() + 120
+        # A bound for a broken run only: on a loaded machine Ray's actors take long to start.
+        deadline = time.monotonic() + 900
         while count_lines(out) < n // 4 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert process.poll() is None, f"the first run ended by itself, status {process.returncode}"
         process.send_signal(signal.SIGKILL)
         process.wait()
         before_kill = [json.loads(line)["article"]["id"] for line in out.read_text().splitlines() if line.endswith("}")]

@@ -138,7 +138,8 @@ class _GuardedBackend(httpcore2.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore2.AsyncNetworkStream:
         try:
-            addresses = await asyncio.wait_for(self.policy.resolve(host, port), self.resolve_timeout)
+            async with asyncio.timeout(self.resolve_timeout):  # wait_for may drop a cancellation (3.11)
+                addresses = await self.policy.resolve(host, port)
         except TimeoutError:
             raise httpcore2.ConnectTimeout(f"resolving {host} timed out") from None
         error: Exception | None = None
@@ -262,7 +263,8 @@ class Fetcher:
             async for attempt in retrying:
                 with attempt:
                     try:
-                        return await asyncio.wait_for(self._follow(url, accept, robots=robots), s.deadline)
+                        async with asyncio.timeout(s.deadline):  # wait_for may drop a cancellation (3.11)
+                            return await self._follow(url, accept, robots=robots)
                     except TimeoutError:
                         raise _Retryable(f"no complete answer within {s.deadline:g} s") from None
                     except httpx2.TimeoutException as exc:

@@ -105,7 +105,8 @@ class Reader:
                 if not running:
                     return
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), self.poll)
+                    async with asyncio.timeout(self.poll):  # not wait_for: see JobRunner._loop
+                        await changed.wait()
 
     async def _finished(self, job_id: str) -> bool:
         job = await asyncio.to_thread(self.db.get_job, job_id)

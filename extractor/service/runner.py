@@ -23,6 +23,7 @@ page that cannot be fetched is that article's failure, cause `fetch`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -123,6 +124,7 @@ class JobRunner:
         self._cancelled: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False  # the loop's own exit, should a cancellation be lost in a library
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="job-runner")
@@ -144,11 +146,14 @@ class JobRunner:
     async def stop(self, patience: float = PATIENCE) -> None:
         """Stop claiming; articles in process go back to the queue for the next start.
 
-        Each step waits at most `patience` seconds: an article that does not stop in time keeps
-        its claim, which expires with its lease."""
-        if self._task is not None:
+        The loop is asked to end, not cancelled: cancelled during a claim, it would leave the
+        articles just claimed running for no one until their lease ran out. Each step waits at
+        most `patience` seconds: an article that does not stop in time keeps its claim, which
+        expires with its lease."""
+        self._stopping = True
+        self.wake()
+        if self._task is not None and not await within("claiming", [self._task], patience):
             self._task.cancel()
-            await within("claiming", [self._task], patience)
         tasks = list(self.active.values())
         for task in tasks:
             task.cancel()
@@ -162,7 +167,7 @@ class JobRunner:
     async def _loop(self) -> None:
         beat_every = min(self.options.lease / 3, 5.0)
         last_beat = 0.0
-        while True:
+        while not self._stopping:
             try:
                 now = time.time()
                 if now - last_beat >= beat_every:
@@ -173,6 +178,8 @@ class JobRunner:
                 if free >= max(1, self.capacity // 8) or (free > 0 and not self.active):
                     claims = await asyncio.to_thread(self.db.claim, self.worker, free, now, self.options.lease)
                     if claims:
+                        # Started even when stopping meanwhile: `stop` then cancels them, and a
+                        # cancelled article goes back to the queue at once.
                         await self._start(claims)
                         continue
             except asyncio.CancelledError:
@@ -180,10 +187,13 @@ class JobRunner:
             except Exception as error:  # the database failed: say so, try again after a pause
                 log_event("runner_error", error=f"{type(error).__name__}: {str(error).splitlines()[0]}")
             self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.options.poll)
-            except TimeoutError:
-                pass
+            if self._stopping:
+                return
+            # Not `asyncio.wait_for`: on Python 3.11 it returns, dropping the cancellation, when
+            # the event is set in the same turn as `stop` cancels the loop, which then ran on.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.options.poll):
+                    await self._wake.wait()
 
     async def _heartbeat(self, now: float) -> None:
         claimed = list(self.active)
