@@ -136,7 +136,9 @@ def test_killed_driver_then_rerun_extracts_no_article_twice(ray_session, tmp_pat
     # 500s and no transport retries: a request is one attempt at one article, and failed
     # articles are recorded (with their reason) rather than retried within the run.
     with CountingServer(FaultConfig(latency=0.05, rate_500=0.05)) as server:
-        env = {**env_for(server), "EXTRACTOR_TRANSPORT_RETRIES": "0"}
+        # A generous request timeout: on a loaded machine a 0.5 s one makes failures of its own,
+        # and every failure here must be an injected 500.
+        env = {**env_for(server), "EXTRACTOR_TRANSPORT_RETRIES": "0", "EXTRACTOR_REQUEST_TIMEOUT": "60"}
         command = [
             str(Path(sys.executable).parent / "extractor"), "batch", str(inputs), "--out", str(out), "--quiet",
             "--engine", "ray", "--address", ray_session, "--workers", "2", "-c", "8",
