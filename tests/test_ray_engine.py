@@ -195,7 +195,8 @@ def test_summary_matches_the_asyncio_engine_and_parquet_round_trips(ray_session,
     inputs = [str(write_jsonl(tmp_path / "in.jsonl", records(24))), str(tmp_path / "bad.jsonl")]
     Path(inputs[1]).write_text('{"id": "x", "text": "cut off\n', encoding="utf-8")
     with FaultServer(FaultConfig(latency=0.002, rate_500=0.3, seed=3)) as server:
-        settings = settings_for(server, transport_retries=0)
+        # every failure must be an injected 500: no request timeout a loaded machine could reach
+        settings = settings_for(server, transport_retries=0, request_timeout=60)
         extractor = Extractor(settings=settings)
         local = Summary(model=extractor.model)
         for outcome in local_batch(extractor, iter_sources(inputs), concurrency=4):
