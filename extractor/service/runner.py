@@ -124,7 +124,7 @@ class JobRunner:
         self._cancelled: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._stopping = False  # the loop's own exit, should a cancellation be lost in a library
+        self._stopping = False  # how `stop` ends the loop: a cancel mid-claim would strand the claim
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="job-runner")
