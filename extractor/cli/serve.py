@@ -114,8 +114,12 @@ def serve(
             raise ConfigError(
                 f"refusing to listen on {host} without API keys: set EXTRACTOR_API_KEYS, or listen on 127.0.0.1"
             )
+        # A keep-alive longer than clients' own idle limits (httpx 5 s, a load balancer's 60 s):
+        # with uvicorn's 5 s, a client reusing a connection just as it closed got "Server
+        # disconnected" on a POST it cannot safely resend.
         options: dict[str, Any] = {
             "host": host, "port": port, "access_log": False, "timeout_graceful_shutdown": service.shutdown_timeout,
+            "timeout_keep_alive": service.keep_alive,
         }  # fmt: skip
         prepare_state(settings, service, migrate_from=migrate_from)
         if service.workers == 1:

@@ -56,6 +56,11 @@ class ServiceSettings(BaseSettings):
     max_pending_articles: int = Field(default=100_000, ge=1, description="job articles queued before 429")
     retry_after: int = Field(default=2, ge=1, description="seconds a 429 asks the client to wait")
     shutdown_timeout: float = Field(default=30.0, gt=0, description="seconds in-flight requests get at SIGTERM")
+    keep_alive: float = Field(
+        default=75.0,
+        gt=0,
+        description="seconds an idle client connection stays open; longer than clients' own idle limits",
+    )
     workers: int = Field(default=2, ge=1, le=64, description="service processes sharing the port and the database")
     job_deadline: float = Field(
         default=86400.0, gt=0, description="seconds a job's articles may wait out outages before they expire"
