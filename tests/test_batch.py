@@ -15,7 +15,7 @@ from extractor.jobs.summary import Summary, estimated_cost, percentile
 from extractor.output.export import export_csv, export_jsonl
 from extractor.schemas import Usage
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from tests.support.batch import ALL_FAULTS, RECORDS, collect, make_extractor, records
+from tests.support.batch import ALL_FAULTS, RECORDS, SHORT_TIMEOUT, collect, make_extractor, records
 
 logging.getLogger("instructor").disabled = True
 
@@ -23,7 +23,8 @@ logging.getLogger("instructor").disabled = True
 async def test_every_fault_each_article_done_or_failed_once(tmp_path):
     store_path = tmp_path / "job.db"
     with FaultServer(FaultConfig(latency=0.002, **ALL_FAULTS)) as server:
-        outcomes = await collect(make_extractor(server), records(300), concurrency=16, store=store_path)
+        extractor = make_extractor(server, request_timeout=SHORT_TIMEOUT)  # the hangs time out at once
+        outcomes = await collect(extractor, records(300), concurrency=16, store=store_path)
         assert server.stats.max_in_flight <= 16
         assert sum(server.stats.outcomes[f] for f in ("429", "500", "hang", "drop", "malformed", "invalid")) > 0
     keys = Counter(outcome.key for outcome in outcomes)

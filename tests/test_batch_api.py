@@ -19,22 +19,13 @@ from extractor.jobs.summary import Summary
 from extractor.replay.tools.check import check_fixtures
 from extractor.schemas import Usage
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from tests.support.batch import make_extractor as make_live_extractor
-from tests.support.batch import records
+from tests.support.batch import SHORT_TIMEOUT, make_extractor, records
 
 FAST = BatchApiOptions(poll_initial=0.02, poll_max=0.1)
-# These tests count requests at the server: a request that timed out while this process was
-# busy (a garbage collection of its large heap can take a second on a loaded machine) would be
-# retried and counted twice. Tests of slow replies set their own, short timeout.
-PATIENT = 60.0
 
 
 def batch_config(**overrides) -> FaultConfig:
     return FaultConfig(**{"batch_seconds": 0.2, **overrides})
-
-
-def make_extractor(server: FaultServer, **overrides):
-    return make_live_extractor(server, **{"request_timeout": PATIENT, **overrides})
 
 
 async def run_job(extractor, store_path: Path, articles, options: BatchApiOptions = FAST, **job_options):
@@ -430,7 +421,7 @@ def made_at(server: FaultServer) -> tuple[int, int]:
 )
 async def test_an_upload_or_create_left_in_doubt_is_found_not_repeated(tmp_path, fault):
     with FaultServer(batch_config(**fault)) as server:
-        extractor = make_extractor(server, request_timeout=0.5)
+        extractor = make_extractor(server, request_timeout=SHORT_TIMEOUT)
         outcomes, report = await run_job(extractor, tmp_path / "job.db", records(5))
         made = made_at(server)
         calls = server.stats.batch_calls

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from extractor.testing.faultserver import FaultConfig, FaultServer
-from tests.support.batch import batch_command, env_for, jsonl_ids, records, store_state, write_jsonl
+from tests.support.batch import SHORT_TIMEOUT, batch_command, env_for, jsonl_ids, records, store_state, write_jsonl
 from tests.support.paths import ROOT
 
 N = 40
@@ -21,11 +21,6 @@ N = 40
 
 def via_batch_api(inputs: Path, out: Path, *extra: str) -> list[str]:
     return batch_command(inputs, out, "--via", "batch-api", "--poll-interval", "0.05", *extra)
-
-
-def patient_env(server: FaultServer) -> dict[str, str]:
-    """For tests that count chat requests: none times out (and is sent again) while this busy process pauses."""
-    return {**env_for(server), "EXTRACTOR_REQUEST_TIMEOUT": "60"}
 
 
 def run_batch_api(env: dict[str, str], inputs: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -139,11 +134,11 @@ def test_an_expired_jobs_summary_prices_each_token_where_it_ran_once(tmp_path):
 
 @pytest.mark.parametrize("fault", [{"create_delay": 0.6}, {"upload_delay": 0.6}, {"create_status": 500}])
 def test_a_create_left_in_doubt_makes_one_batch_from_the_command_line(tmp_path, fault):
-    """EXTRACTOR_REQUEST_TIMEOUT is 0.5 s here: a reply held back 0.6 s after acting times out."""
+    """A 0.5 s request timeout: a reply held back 0.6 s after acting times out."""
     inputs = write_jsonl(tmp_path / "in.jsonl", records(10))
     out = tmp_path / "out.jsonl"
     with FaultServer(FaultConfig(batch_seconds=0.2, **fault)) as server:
-        result = run_batch_api(env_for(server), inputs, out)
+        result = run_batch_api(env_for(server, request_timeout=SHORT_TIMEOUT), inputs, out)
         batches = dict(server.batches.batches)
         uploads = [f for f in server.batches.files.values() if f["purpose"] == "batch"]
     assert result.returncode == 0, result.stderr
@@ -155,7 +150,7 @@ def test_a_torn_output_line_fails_one_article_clearly_and_a_rerun_completes(tmp_
     inputs = write_jsonl(tmp_path / "in.jsonl", records(5))
     out = tmp_path / "out.jsonl"
     with FaultServer(FaultConfig(batch_seconds=0.2, batch_junk="torn")) as server:
-        env = patient_env(server)
+        env = env_for(server)
         first = run_batch_api(env, inputs, out, "--no-live-fallback")
         assert server.stats.requests == 0
         failed = [key for key, status in store_state(Path(f"{out}.db")).items() if status == "failed"]
@@ -179,7 +174,7 @@ def test_cancel_then_next_run_finishes_live(tmp_path):
     out = tmp_path / "out.jsonl"
     # An hour-long batch: nothing is answered by the time of the cancel, however slow the machine.
     with FaultServer(FaultConfig(batch_seconds=3600.0)) as server:
-        env = patient_env(server)
+        env = env_for(server)
         kill_when(server, via_batch_api(inputs, out), env, "poll")
         cancelled = run_batch_api(env, inputs, out, "--cancel")
         assert cancelled.returncode == 0, cancelled.stderr

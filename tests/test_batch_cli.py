@@ -16,6 +16,7 @@ from extractor.model_call.gate import prepared_ahead
 from extractor.testing.faultserver import FaultConfig, FaultServer
 from tests.support.batch import (
     ALL_FAULTS,
+    SHORT_TIMEOUT,
     batch_command,
     count_lines,
     env_for,
@@ -70,7 +71,7 @@ def test_cli_batch_with_every_fault_then_export(tmp_path):
         extra.write("{broken json\n")
     out, summary_path = tmp_path / "out.jsonl", tmp_path / "summary.json"
     with FaultServer(FaultConfig(latency=0.002, **ALL_FAULTS)) as server:
-        env = env_for(server)
+        env = env_for(server, request_timeout=SHORT_TIMEOUT)  # the hangs time out at once
         result = subprocess.run(
             [*batch_command(inputs, out, "-c", "8", "--json-summary", str(summary_path)), "--rpm", "100000"],
             env=env,

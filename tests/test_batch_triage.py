@@ -260,7 +260,7 @@ async def test_the_batch_api_never_puts_a_skipped_article_in_a_request_file(tmp_
     with FaultServer() as server:
         with JobStore(tmp_path / "job.db") as store:
             run = BatchApiRun(
-                BatchJob(make_extractor(server, request_timeout=60), store, triage=True),
+                BatchJob(make_extractor(server), store, triage=True),
                 BatchApiOptions(poll_initial=0.02, poll_max=0.1),
                 on_status=None,
             )

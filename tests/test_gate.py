@@ -95,8 +95,7 @@ async def test_time_spent_waiting_for_a_slot_is_not_an_articles_latency():
     from extractor.input.sources import as_source_items
 
     with FaultServer(FaultConfig(latency=0.2)) as server:
-        # No request timeout a loaded machine could reach: a retry is not what this is about.
-        extractor = make_extractor(server, request_timeout=60)
+        extractor = make_extractor(server)
         elapsed_ms: list[float] = []
         extract_article = extractor.aextract_article
 

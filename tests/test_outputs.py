@@ -51,7 +51,7 @@ def test_two_runs_on_one_output_with_different_stores_one_refuses(tmp_path):
     inputs = write_jsonl(tmp_path / "in.jsonl", records(6))
     out = tmp_path / "out.jsonl"
     with HeldServer() as server:
-        env = {**env_for(server), "EXTRACTOR_REQUEST_TIMEOUT": "300"}
+        env = env_for(server, request_timeout=300)
         first = subprocess.Popen(
             batch_command(inputs, out, "--db", str(tmp_path / "one.db")), env=env, cwd=ROOT, stderr=subprocess.PIPE
         )
@@ -175,7 +175,7 @@ def test_calls_of_a_killed_run_are_counted_in_the_next_runs_tokens_and_cost(tmp_
     inputs = write_jsonl(tmp_path / "in.jsonl", records(n))
     out, summary_path = tmp_path / "out.jsonl", tmp_path / "summary.json"
     with ReaskHeld() as server:
-        env = {**env_for(server), "EXTRACTOR_REQUEST_TIMEOUT": "300", "EXTRACTOR_MODEL": "gpt-4o-mini"}
+        env = {**env_for(server, request_timeout=300), "EXTRACTOR_MODEL": "gpt-4o-mini"}
         killed = subprocess.Popen(batch_command(inputs, out, "-c", str(n)), env=env, cwd=ROOT)
         # Every article's first answer arrived (paid) and its re-ask is held: kill the run now.
         wait_until(lambda: server.held == n or killed.poll() is not None, what="every re-ask held")

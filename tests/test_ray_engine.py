@@ -19,7 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.batch import ALL_FAULTS, count_lines, env_for, jsonl_ids, records, write_jsonl  # noqa: E402
+from tests.support.batch import (  # noqa: E402
+    ALL_FAULTS,
+    PATIENT_TIMEOUT,
+    SHORT_TIMEOUT,
+    count_lines,
+    env_for,
+    jsonl_ids,
+    records,
+    write_jsonl,
+)
 
 pytest.importorskip("ray")
 
@@ -37,7 +46,7 @@ from tests.support.paths import ROOT  # noqa: E402
 
 logging.getLogger("instructor").disabled = True
 
-FAST = dict(request_timeout=0.5, transport_retries=2, backoff_initial=0.005, backoff_max=0.02, max_reasks=1)
+FAST = dict(request_timeout=PATIENT_TIMEOUT, transport_retries=2, backoff_initial=0.005, backoff_max=0.02, max_reasks=1)
 
 
 def settings_for(server: FaultServer, **overrides) -> Settings:
@@ -72,7 +81,8 @@ def test_extract_dataset_each_of_200_faulty_articles_once_with_reasons(ray_sessi
 
     with FaultServer(FaultConfig(latency=0.005, **ALL_FAULTS)) as server:
         dataset = ray.data.from_items(records(200))
-        rows = extract_dataset(dataset, settings=settings_for(server), workers=2, concurrency=16).take_all()
+        settings = settings_for(server, request_timeout=SHORT_TIMEOUT)  # the hangs time out at once
+        rows = extract_dataset(dataset, settings=settings, workers=2, concurrency=16).take_all()
         injected = sum(server.stats.outcomes[fault] for fault in ("429", "500", "hang", "drop", "malformed", "invalid"))
     assert injected > 0
     keys = Counter(row["key"] for row in rows)
@@ -116,7 +126,7 @@ def test_a_slow_article_holds_one_slot_not_its_whole_batch(ray_session):
     for index in (0, 4):  # one slow article in each of the first two batches of 4
         rows[index] = dict(rows[index], text="SLOW " + rows[index]["text"])
     with SlowArticlesServer(slow=3.0) as server:
-        settings = settings_for(server, request_timeout=30)
+        settings = settings_for(server)
         dataset = extract_dataset(ray.data.from_items(rows), settings=settings, workers=1, concurrency=4)
         outcomes = dataset.take_all()
         windows = server.slow_windows
@@ -136,9 +146,8 @@ def test_killed_driver_then_rerun_extracts_no_article_twice(ray_session, tmp_pat
     # 500s and no transport retries: a request is one attempt at one article, and failed
     # articles are recorded (with their reason) rather than retried within the run.
     with CountingServer(FaultConfig(latency=0.05, rate_500=0.05)) as server:
-        # A generous request timeout: on a loaded machine a 0.5 s one makes failures of its own,
-        # and every failure here must be an injected 500.
-        env = {**env_for(server), "EXTRACTOR_TRANSPORT_RETRIES": "0", "EXTRACTOR_REQUEST_TIMEOUT": "60"}
+        # The patient request timeout: every failure here must be an injected 500.
+        env = {**env_for(server), "EXTRACTOR_TRANSPORT_RETRIES": "0"}
         command = [
             str(Path(sys.executable).parent / "extractor"), "batch", str(inputs), "--out", str(out), "--quiet",
             "--engine", "ray", "--address", ray_session, "--workers", "2", "-c", "8",
@@ -195,8 +204,8 @@ def test_summary_matches_the_asyncio_engine_and_parquet_round_trips(ray_session,
     inputs = [str(write_jsonl(tmp_path / "in.jsonl", records(24))), str(tmp_path / "bad.jsonl")]
     Path(inputs[1]).write_text('{"id": "x", "text": "cut off\n', encoding="utf-8")
     with FaultServer(FaultConfig(latency=0.002, rate_500=0.3, seed=3)) as server:
-        # every failure must be an injected 500: no request timeout a loaded machine could reach
-        settings = settings_for(server, transport_retries=0, request_timeout=60)
+        # every failure must be an injected 500 (the patient request timeout is not reached)
+        settings = settings_for(server, transport_retries=0)
         extractor = Extractor(settings=settings)
         local = Summary(model=extractor.model)
         for outcome in local_batch(extractor, iter_sources(inputs), concurrency=4):

@@ -36,6 +36,13 @@ ALL_FAULTS = dict(
     rate_invalid=0.04,
 )
 """Every fault the fault server injects, each a few percent of requests."""
+PATIENT_TIMEOUT = 60.0
+"""The default request timeout: tests count requests at the server, and a request that timed out
+while this busy process paused (a garbage collection can take a second on a loaded machine) would
+be sent again and counted twice."""
+SHORT_TIMEOUT = 0.5
+"""For tests of hung or held-back replies (ALL_FAULTS's hangs, a create answered 0.6 s late), which
+must time out at once; they assert what a retry cannot change."""
 
 
 def records(n: int) -> list[dict]:
@@ -49,13 +56,13 @@ def records(n: int) -> list[dict]:
 
 
 def make_extractor(server: FaultServer, **overrides) -> Extractor:
-    """An extractor for `server`: short timeouts and backoffs, one re-ask."""
+    """An extractor for `server`: a patient request timeout, short backoffs, one re-ask."""
     settings = dict(
         provider="openai",
         base_url=server.base_url,
         api_key="sk-test",
         fixtures_mode="off",
-        request_timeout=0.5,
+        request_timeout=PATIENT_TIMEOUT,
         transport_retries=2,
         backoff_initial=0.005,
         backoff_max=0.02,
@@ -75,15 +82,15 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def env_for(server: FaultServer) -> dict[str, str]:
-    """The environment of an `extractor` process talking to `server`, with fast settings."""
+def env_for(server: FaultServer, request_timeout: float = PATIENT_TIMEOUT) -> dict[str, str]:
+    """The environment of an `extractor` process talking to `server`: short backoffs, one re-ask."""
     return {
         **os.environ,
         "OPENAI_API_KEY": "sk-test",
         "EXTRACTOR_PROVIDER": "openai",
         "EXTRACTOR_BASE_URL": server.base_url,
         "EXTRACTOR_FIXTURES_MODE": "off",
-        "EXTRACTOR_REQUEST_TIMEOUT": "0.5",
+        "EXTRACTOR_REQUEST_TIMEOUT": str(request_timeout),
         "EXTRACTOR_TRANSPORT_RETRIES": "2",
         "EXTRACTOR_BACKOFF_INITIAL": "0.005",
         "EXTRACTOR_BACKOFF_MAX": "0.02",
