@@ -21,7 +21,7 @@ import pytest
 
 from tests.support.batch import (  # noqa: E402
     ALL_FAULTS,
-    PATIENT_TIMEOUT,
+    FAST_SETTINGS,
     SHORT_TIMEOUT,
     count_lines,
     env_for,
@@ -46,11 +46,9 @@ from tests.support.paths import ROOT  # noqa: E402
 
 logging.getLogger("instructor").disabled = True
 
-FAST = dict(request_timeout=PATIENT_TIMEOUT, transport_retries=2, backoff_initial=0.005, backoff_max=0.02, max_reasks=1)
-
 
 def settings_for(server: FaultServer, **overrides) -> Settings:
-    values = dict(provider="openai", base_url=server.base_url, api_key="sk-test", fixtures_mode="off", **FAST)
+    values = dict(provider="openai", base_url=server.base_url, api_key="sk-test", fixtures_mode="off", **FAST_SETTINGS)
     values.update(overrides)
     return Settings(**values)
 

@@ -43,6 +43,10 @@ be sent again and counted twice."""
 SHORT_TIMEOUT = 0.5
 """For tests of hung or held-back replies (ALL_FAULTS's hangs, a create answered 0.6 s late), which
 must time out at once; they assert what a retry cannot change."""
+FAST_SETTINGS: dict[str, float] = dict(
+    request_timeout=PATIENT_TIMEOUT, transport_retries=2, backoff_initial=0.005, backoff_max=0.02, max_reasks=1
+)
+"""Short backoffs and one re-ask, for extractors, Ray settings and `extractor` processes alike."""
 
 
 def records(n: int) -> list[dict]:
@@ -62,11 +66,7 @@ def make_extractor(server: FaultServer, **overrides) -> Extractor:
         base_url=server.base_url,
         api_key="sk-test",
         fixtures_mode="off",
-        request_timeout=PATIENT_TIMEOUT,
-        transport_retries=2,
-        backoff_initial=0.005,
-        backoff_max=0.02,
-        max_reasks=1,
+        **FAST_SETTINGS,
     )
     settings.update(overrides)
     return Extractor(**settings)
@@ -90,11 +90,8 @@ def env_for(server: FaultServer, request_timeout: float = PATIENT_TIMEOUT) -> di
         "EXTRACTOR_PROVIDER": "openai",
         "EXTRACTOR_BASE_URL": server.base_url,
         "EXTRACTOR_FIXTURES_MODE": "off",
+        **{f"EXTRACTOR_{name.upper()}": str(value) for name, value in FAST_SETTINGS.items()},
         "EXTRACTOR_REQUEST_TIMEOUT": str(request_timeout),
-        "EXTRACTOR_TRANSPORT_RETRIES": "2",
-        "EXTRACTOR_BACKOFF_INITIAL": "0.005",
-        "EXTRACTOR_BACKOFF_MAX": "0.02",
-        "EXTRACTOR_MAX_REASKS": "1",
     }
 
 
